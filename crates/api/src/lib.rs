@@ -1,0 +1,49 @@
+//! The dashboard (`/api/v1/*`, the customer's own key) and operational routes
+//! (`/healthz`). Errors are RFC 9457 problem+json. Reads rollups; never sees request
+//! content.
+
+pub mod problem;
+pub mod usage;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::HeaderMap;
+use axum::routing::get;
+use meridian_core::CustomerId;
+use meridian_gateway::KeyStore;
+use sqlx::PgPool;
+
+pub use problem::Problem;
+
+pub struct ApiState {
+    pub pool: PgPool,
+    pub keys: Arc<KeyStore>,
+}
+
+impl ApiState {
+    /// The customer whose live key is the request's bearer token.
+    pub fn customer(&self, headers: &HeaderMap) -> Result<CustomerId, Problem> {
+        let key = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                Problem::unauthorized(
+                    "Send the customer's API key as `Authorization: Bearer mk-...`.",
+                )
+            })?;
+        match self.keys.lookup(key.trim()) {
+            Some(entry) if !entry.revoked => Ok(entry.customer_id),
+            Some(_) => Err(Problem::unauthorized("This API key has been revoked.")),
+            None => Err(Problem::unauthorized("Incorrect API key provided.")),
+        }
+    }
+}
+
+pub fn router(state: Arc<ApiState>) -> Router {
+    Router::new()
+        .route("/api/v1/usage", get(usage::get_usage))
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(state)
+}

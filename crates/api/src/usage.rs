@@ -1,0 +1,142 @@
+//! `GET /api/v1/usage?from=&to=&group_by=day|model|key`: the customer's usage from the
+//! hourly rollups. `from` is inclusive, `to` exclusive, both ISO dates in UTC.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Query, RawQuery, State};
+use axum::http::HeaderMap;
+use chrono::{NaiveDate, TimeDelta, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::{ApiState, Problem};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GroupBy {
+    Day,
+    Model,
+    Key,
+}
+
+#[derive(Debug, Default, Serialize, sqlx::FromRow)]
+struct Counters {
+    requests: i64,
+    errors: i64,
+    prompt_tokens: i64,
+    completion_tokens: i64,
+    #[serde(with = "rust_decimal::serde::str")]
+    cost: Decimal,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    group_value: Option<String>,
+    #[sqlx(flatten)]
+    counters: Counters,
+}
+
+struct UsageQuery {
+    from: NaiveDate,
+    to: NaiveDate,
+    group_by: GroupBy,
+}
+
+fn parse_query(raw: Option<&str>) -> Result<UsageQuery, Problem> {
+    let pairs: Vec<(String, String)> = Query::<Vec<(String, String)>>::try_from_uri(
+        &format!("/?{}", raw.unwrap_or_default())
+            .parse()
+            .map_err(|_| Problem::bad_request("The query string is malformed."))?,
+    )
+    .map_err(|_| Problem::bad_request("The query string is malformed."))?
+    .0;
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let date = |name: &str, default: NaiveDate| -> Result<NaiveDate, Problem> {
+        match get(name) {
+            None | Some("") => Ok(default),
+            Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+                Problem::bad_request(format!("`{name}` must be an ISO date like 2026-11-01."))
+            }),
+        }
+    };
+    let today = Utc::now().date_naive();
+    let to = date("to", today + TimeDelta::days(1))?;
+    let from = date("from", to - TimeDelta::days(30))?;
+    if from >= to {
+        return Err(Problem::bad_request(
+            "`from` must be before `to` (`to` is exclusive).",
+        ));
+    }
+    let group_by = match get("group_by").unwrap_or("day") {
+        "day" => GroupBy::Day,
+        "model" => GroupBy::Model,
+        "key" => GroupBy::Key,
+        _ => {
+            return Err(Problem::bad_request(
+                "`group_by` must be one of day, model, key.",
+            ));
+        }
+    };
+    Ok(UsageQuery { from, to, group_by })
+}
+
+pub async fn get_usage(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, Problem> {
+    let customer = state.customer(&headers)?;
+    let q = parse_query(raw.as_deref())?;
+    let (column, name) = match q.group_by {
+        GroupBy::Day => ("to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD')", "day"),
+        GroupBy::Model => ("model", "model"),
+        GroupBy::Key => ("key_id::text", "key"),
+    };
+    let sql = format!(
+        "SELECT {column} AS group_value, sum(requests)::bigint AS requests, sum(errors)::bigint AS errors,
+                sum(prompt_tokens)::bigint AS prompt_tokens, sum(completion_tokens)::bigint AS completion_tokens,
+                sum(cost) AS cost
+         FROM usage_rollups
+         WHERE customer_id = $1 AND hour >= $2 AND hour < $3
+         GROUP BY 1 ORDER BY 1"
+    );
+    let start = q.from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let end = q.to.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(customer)
+        .bind(start)
+        .bind(end)
+        .fetch_all(&state.pool)
+        .await?;
+    let mut total = Counters::default();
+    let items: Vec<Value> = rows
+        .into_iter()
+        .map(|r| {
+            total.requests += r.counters.requests;
+            total.errors += r.counters.errors;
+            total.prompt_tokens += r.counters.prompt_tokens;
+            total.completion_tokens += r.counters.completion_tokens;
+            total.cost += r.counters.cost;
+            let mut counters = r.counters;
+            counters.cost = counters.cost.normalize();
+            let mut item = serde_json::to_value(&counters).unwrap_or_default();
+            item[name] = r.group_value.map_or(Value::Null, Value::String);
+            item
+        })
+        .collect();
+    total.cost = total.cost.normalize();
+    Ok(Json(json!({
+        "from": q.from.to_string(),
+        "to": q.to.to_string(),
+        "currency": "USD",
+        "group_by": name,
+        "items": items,
+        "total": total,
+    })))
+}

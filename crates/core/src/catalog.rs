@@ -1,0 +1,379 @@
+//! The price catalog: list prices per token, parsed exactly from the decimal text of
+//! `model-prices.json` (`1.5e-07` included), held in memory for the hot path, and
+//! stored in Postgres with one row per price version.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde_json::value::RawValue;
+
+use crate::config::ProviderKind;
+use crate::usage::TokenUsage;
+
+/// List prices of one catalog entry, USD per token. `None`: the provider lists no
+/// separate price for that kind (the base input or output price applies).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelPrice {
+    pub catalog_key: String,
+    pub provider: String,
+    pub mode: Option<String>,
+    pub input: Option<Decimal>,
+    pub output: Option<Decimal>,
+    pub cache_read: Option<Decimal>,
+    pub cache_write: Option<Decimal>,
+    pub reasoning: Option<Decimal>,
+    pub max_input_tokens: Option<i64>,
+    pub max_output_tokens: Option<i64>,
+}
+
+impl ModelPrice {
+    /// The exact list-price cost of `usage`: each token kind at its own price,
+    /// normalized (no trailing zeros).
+    pub fn cost(&self, usage: &TokenUsage) -> Decimal {
+        let input = self.input.unwrap_or_default();
+        let output = self.output.unwrap_or_default();
+        let cached = usage.cached.unwrap_or(0);
+        let cache_write = usage.cache_write.unwrap_or(0);
+        let reasoning = usage.reasoning.unwrap_or(0).min(usage.completion);
+        let plain_input = usage.prompt.saturating_sub(cached + cache_write);
+        let plain_output = usage.completion - reasoning;
+        (Decimal::from(plain_input) * input
+            + Decimal::from(cached) * self.cache_read.unwrap_or(input)
+            + Decimal::from(cache_write) * self.cache_write.unwrap_or(input)
+            + Decimal::from(plain_output) * output
+            + Decimal::from(reasoning) * self.reasoning.unwrap_or(output))
+        .normalize()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("price file is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("price file entry `{key}`: field `{field}` is not a decimal number")]
+    BadNumber { key: String, field: &'static str },
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+/// Parses the LiteLLM-format price file. Entries without a provider (the
+/// `sample_spec` documentation entry) are skipped.
+pub fn parse_price_file(text: &str) -> Result<Vec<ModelPrice>, CatalogError> {
+    let entries: HashMap<String, HashMap<String, &RawValue>> = serde_json::from_str(text)?;
+    let mut prices = Vec::with_capacity(entries.len());
+    for (key, fields) in entries {
+        let Some(provider) = fields.get("litellm_provider").and_then(|v| json_str(v)) else {
+            continue;
+        };
+        if key == "sample_spec" {
+            continue;
+        }
+        let price = |field: &'static str| -> Result<Option<Decimal>, CatalogError> {
+            fields
+                .get(field)
+                .map(|raw| {
+                    parse_decimal(raw.get()).ok_or_else(|| CatalogError::BadNumber {
+                        key: key.clone(),
+                        field,
+                    })
+                })
+                .transpose()
+        };
+        let count = |field: &str| {
+            fields
+                .get(field)
+                .and_then(|raw| raw.get().parse::<i64>().ok())
+        };
+        prices.push(ModelPrice {
+            input: price("input_cost_per_token")?,
+            output: price("output_cost_per_token")?,
+            cache_read: price("cache_read_input_token_cost")?,
+            cache_write: price("cache_creation_input_token_cost")?,
+            reasoning: price("output_cost_per_reasoning_token")?,
+            max_input_tokens: count("max_input_tokens"),
+            max_output_tokens: count("max_output_tokens"),
+            mode: fields.get("mode").and_then(|v| json_str(v)),
+            provider,
+            catalog_key: key,
+        });
+    }
+    prices.sort_by(|a, b| a.catalog_key.cmp(&b.catalog_key));
+    Ok(prices)
+}
+
+fn json_str(raw: &RawValue) -> Option<String> {
+    serde_json::from_str::<String>(raw.get()).ok()
+}
+
+/// Parses a JSON number's text into an exact decimal, scientific notation included.
+pub fn parse_decimal(text: &str) -> Option<Decimal> {
+    let text = text.trim();
+    let value = if text.contains(['e', 'E']) {
+        Decimal::from_scientific(text).ok()?
+    } else {
+        Decimal::from_str_exact(text).ok()?
+    };
+    Some(value.normalize())
+}
+
+/// The catalog in memory, keyed by catalog key (`gpt-4o-mini`, `azure/eu/gpt-4o`, …).
+#[derive(Debug, Default, Clone)]
+pub struct PriceCatalog {
+    by_key: HashMap<String, ModelPrice>,
+}
+
+impl PriceCatalog {
+    pub fn new(prices: impl IntoIterator<Item = ModelPrice>) -> Self {
+        Self {
+            by_key: prices
+                .into_iter()
+                .map(|p| (p.catalog_key.clone(), p))
+                .collect(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+
+    pub fn get(&self, catalog_key: &str) -> Option<&ModelPrice> {
+        self.by_key.get(catalog_key)
+    }
+
+    /// The list price of `upstream_model` as served by `provider` in `region`: the
+    /// regional entry when the catalog has one, else the provider's global entry.
+    pub fn price_for(
+        &self,
+        provider: ProviderKind,
+        region: &str,
+        upstream_model: &str,
+    ) -> Option<&ModelPrice> {
+        catalog_candidates(provider, region, upstream_model)
+            .into_iter()
+            .filter_map(|key| self.by_key.get(&key))
+            .find(|p| provider.serves_catalog_provider(&p.provider))
+    }
+}
+
+/// Catalog keys to try, most specific first.
+fn catalog_candidates(provider: ProviderKind, region: &str, model: &str) -> Vec<String> {
+    let prefix = provider.catalog_prefix();
+    let mut keys = vec![
+        format!("{prefix}/{region}/{model}"),
+        format!("{prefix}/{model}"),
+        model.to_string(),
+    ];
+    if let Some((_, bare)) = model.split_once('/') {
+        keys.push(format!("{prefix}/{bare}"));
+        keys.push(bare.to_string());
+    }
+    keys
+}
+
+/// Stores a parsed price file as of `now`: an entry gets a new version row only when
+/// one of its prices differs from the version currently in force. Returns the number
+/// of versions written.
+pub async fn import(
+    pool: &sqlx::PgPool,
+    prices: &[ModelPrice],
+    now: DateTime<Utc>,
+) -> Result<u64, CatalogError> {
+    let current: HashMap<String, ModelPrice> =
+        load_at(pool, now).await?.by_key.into_iter().collect();
+    let changed: Vec<&ModelPrice> = prices
+        .iter()
+        .filter(|p| current.get(&p.catalog_key) != Some(*p))
+        .collect();
+    let mut tx = pool.begin().await?;
+    for chunk in changed.chunks(1000) {
+        let col =
+            |f: fn(&ModelPrice) -> Option<Decimal>| chunk.iter().map(|p| f(p)).collect::<Vec<_>>();
+        sqlx::query(
+            "INSERT INTO model_prices (catalog_key, effective_from, provider, mode, input_per_token,
+                output_per_token, cache_read_per_token, cache_write_per_token, reasoning_per_token,
+                max_input_tokens, max_output_tokens)
+             SELECT k, $2, p, m, i, o, cr, cw, r, mi, mo
+             FROM UNNEST($1::text[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[],
+                         $8::numeric[], $9::numeric[], $10::bigint[], $11::bigint[])
+                  AS t(k, p, m, i, o, cr, cw, r, mi, mo)
+             ON CONFLICT (catalog_key, effective_from) DO NOTHING",
+        )
+        .bind(chunk.iter().map(|p| p.catalog_key.as_str()).collect::<Vec<_>>())
+        .bind(now)
+        .bind(chunk.iter().map(|p| p.provider.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|p| p.mode.as_deref()).collect::<Vec<_>>())
+        .bind(col(|p| p.input))
+        .bind(col(|p| p.output))
+        .bind(col(|p| p.cache_read))
+        .bind(col(|p| p.cache_write))
+        .bind(col(|p| p.reasoning))
+        .bind(chunk.iter().map(|p| p.max_input_tokens).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|p| p.max_output_tokens).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(changed.len() as u64)
+}
+
+#[derive(sqlx::FromRow)]
+struct PriceRow {
+    catalog_key: String,
+    provider: String,
+    mode: Option<String>,
+    input_per_token: Option<Decimal>,
+    output_per_token: Option<Decimal>,
+    cache_read_per_token: Option<Decimal>,
+    cache_write_per_token: Option<Decimal>,
+    reasoning_per_token: Option<Decimal>,
+    max_input_tokens: Option<i64>,
+    max_output_tokens: Option<i64>,
+}
+
+/// The catalog as it stood at `at`: for each entry the latest version not after `at`.
+pub async fn load_at(pool: &sqlx::PgPool, at: DateTime<Utc>) -> Result<PriceCatalog, CatalogError> {
+    let rows: Vec<PriceRow> = sqlx::query_as(
+        "SELECT DISTINCT ON (catalog_key) catalog_key, provider, mode, input_per_token,
+                output_per_token, cache_read_per_token, cache_write_per_token,
+                reasoning_per_token, max_input_tokens, max_output_tokens
+         FROM model_prices WHERE effective_from <= $1
+         ORDER BY catalog_key, effective_from DESC",
+    )
+    .bind(at)
+    .fetch_all(pool)
+    .await?;
+    Ok(PriceCatalog::new(rows.into_iter().map(|r| ModelPrice {
+        catalog_key: r.catalog_key,
+        provider: r.provider,
+        mode: r.mode,
+        input: r.input_per_token.map(|d| d.normalize()),
+        output: r.output_per_token.map(|d| d.normalize()),
+        cache_read: r.cache_read_per_token.map(|d| d.normalize()),
+        cache_write: r.cache_write_per_token.map(|d| d.normalize()),
+        reasoning: r.reasoning_per_token.map(|d| d.normalize()),
+        max_input_tokens: r.max_input_tokens,
+        max_output_tokens: r.max_output_tokens,
+    })))
+}
+
+impl FromStr for PriceCatalog {
+    type Err = CatalogError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        parse_price_file(text).map(Self::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SAMPLE: &str = r#"{
+        "sample_spec": {"litellm_provider": "one of ...", "input_cost_per_token": 0.0},
+        "gpt-4o-mini": {"litellm_provider": "openai", "mode": "chat",
+            "input_cost_per_token": 1.5e-07, "output_cost_per_token": 6e-07,
+            "cache_read_input_token_cost": 7.5e-08, "max_input_tokens": 128000},
+        "azure/eu/gpt-4o-mini": {"litellm_provider": "azure", "input_cost_per_token": 1.65e-07,
+            "output_cost_per_token": 6.6e-07},
+        "azure/gpt-4o-mini": {"litellm_provider": "azure", "input_cost_per_token": 1.5e-07,
+            "output_cost_per_token": 6e-07}
+    }"#;
+
+    #[test]
+    fn parses_scientific_prices_exactly() {
+        let catalog: PriceCatalog = SAMPLE.parse().unwrap();
+        assert_eq!(
+            catalog.len(),
+            3,
+            "sample_spec is documentation, not a model"
+        );
+        let p = catalog.get("gpt-4o-mini").unwrap();
+        assert_eq!(p.input, Some(Decimal::from_str("0.00000015").unwrap()));
+        assert_eq!(
+            p.cache_read,
+            Some(Decimal::from_str("0.000000075").unwrap())
+        );
+        assert_eq!(p.max_input_tokens, Some(128000));
+    }
+
+    #[test]
+    fn gpt_4o_mini_thousand_in_five_hundred_out_costs_exactly() {
+        let catalog: PriceCatalog = SAMPLE.parse().unwrap();
+        let price = catalog
+            .price_for(ProviderKind::OpenAi, "us-east", "gpt-4o-mini")
+            .unwrap();
+        let usage = TokenUsage {
+            prompt: 1000,
+            completion: 500,
+            ..Default::default()
+        };
+        assert_eq!(price.cost(&usage).to_string(), "0.00045");
+    }
+
+    #[test]
+    fn cached_tokens_are_priced_apart() {
+        let catalog: PriceCatalog = SAMPLE.parse().unwrap();
+        let price = catalog.get("gpt-4o-mini").unwrap();
+        let usage = TokenUsage {
+            prompt: 1000,
+            completion: 0,
+            cached: Some(400),
+            ..Default::default()
+        };
+        // 600 × 0.00000015 + 400 × 0.000000075
+        assert_eq!(price.cost(&usage).normalize().to_string(), "0.00012");
+    }
+
+    #[test]
+    fn regional_entry_wins_over_global() {
+        let catalog: PriceCatalog = SAMPLE.parse().unwrap();
+        let eu = catalog
+            .price_for(ProviderKind::Azure, "eu", "gpt-4o-mini")
+            .unwrap();
+        assert_eq!(eu.catalog_key, "azure/eu/gpt-4o-mini");
+        let us = catalog
+            .price_for(ProviderKind::Azure, "eastus", "gpt-4o-mini")
+            .unwrap();
+        assert_eq!(us.catalog_key, "azure/gpt-4o-mini");
+        assert!(
+            catalog
+                .price_for(ProviderKind::Anthropic, "us", "gpt-4o-mini")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn bad_number_is_named() {
+        let err = parse_price_file(
+            r#"{"m": {"litellm_provider": "openai", "input_cost_per_token": "x"}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "price file entry `m`: field `input_cost_per_token` is not a decimal number"
+        );
+    }
+
+    #[test]
+    fn shipped_catalog_parses_every_entry() {
+        let text = include_str!("../../../data/model-prices.json");
+        let prices = parse_price_file(text).unwrap();
+        assert!(prices.len() > 4000, "{}", prices.len());
+    }
+
+    proptest! {
+        #[test]
+        fn decimal_text_round_trips(mantissa in 1u64..10_000_000, exp in 0u32..12) {
+            let exact = Decimal::from_i128_with_scale(mantissa as i128, exp);
+            let sci = format!("{}e-{}", mantissa, exp);
+            prop_assert_eq!(parse_decimal(&sci), Some(exact.normalize()));
+            prop_assert_eq!(parse_decimal(&exact.to_string()), Some(exact.normalize()));
+        }
+    }
+}

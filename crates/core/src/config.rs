@@ -1,0 +1,361 @@
+//! `meridian.toml`: read into raw structs that deny unknown fields, then validated
+//! without IO into a typed [`Config`], reporting every error at once with its key path.
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+
+use crate::secret::Secret;
+
+/// The wire format family a deployment speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    #[serde(rename = "openai")]
+    OpenAi,
+    Azure,
+    Anthropic,
+    Gemini,
+    Vertex,
+    Bedrock,
+    #[serde(rename = "deepseek")]
+    DeepSeek,
+    Qwen,
+}
+
+impl ProviderKind {
+    pub const ALL: [ProviderKind; 8] = [
+        Self::OpenAi,
+        Self::Azure,
+        Self::Anthropic,
+        Self::Gemini,
+        Self::Vertex,
+        Self::Bedrock,
+        Self::DeepSeek,
+        Self::Qwen,
+    ];
+
+    /// The name used in config, headers and rollups.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OpenAi => "openai",
+            Self::Azure => "azure",
+            Self::Anthropic => "anthropic",
+            Self::Gemini => "gemini",
+            Self::Vertex => "vertex",
+            Self::Bedrock => "bedrock",
+            Self::DeepSeek => "deepseek",
+            Self::Qwen => "qwen",
+        }
+    }
+
+    /// The environment variable the provider's own SDK reads its key from.
+    pub fn default_key_env(self) -> &'static str {
+        match self {
+            Self::OpenAi => "OPENAI_API_KEY",
+            Self::Azure => "AZURE_OPENAI_API_KEY",
+            Self::Anthropic => "ANTHROPIC_API_KEY",
+            Self::Gemini => "GEMINI_API_KEY",
+            Self::Vertex => "GOOGLE_OAUTH_ACCESS_TOKEN",
+            Self::Bedrock => "AWS_SECRET_ACCESS_KEY",
+            Self::DeepSeek => "DEEPSEEK_API_KEY",
+            Self::Qwen => "DASHSCOPE_API_KEY",
+        }
+    }
+
+    /// Prefix of this provider's keys in the price catalog (`azure/gpt-4o`).
+    pub fn catalog_prefix(self) -> &'static str {
+        match self {
+            Self::OpenAi => "openai",
+            Self::Azure => "azure",
+            Self::Anthropic => "anthropic",
+            Self::Gemini => "gemini",
+            Self::Vertex => "vertex_ai",
+            Self::Bedrock => "bedrock",
+            Self::DeepSeek => "deepseek",
+            Self::Qwen => "dashscope",
+        }
+    }
+
+    /// Whether a catalog entry's `litellm_provider` is this provider's list price.
+    pub fn serves_catalog_provider(self, catalog_provider: &str) -> bool {
+        match self {
+            Self::Vertex => catalog_provider.starts_with("vertex_ai"),
+            Self::Bedrock => {
+                catalog_provider == "bedrock" || catalog_provider == "bedrock_converse"
+            }
+            other => catalog_provider == other.catalog_prefix(),
+        }
+    }
+}
+
+impl std::fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CapacityKind {
+    Reserved,
+    OnDemand,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    deployments: Vec<RawDeployment>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDeployment {
+    id: String,
+    provider: ProviderKind,
+    region: String,
+    kind: CapacityKind,
+    base_url: Option<String>,
+    models: Vec<String>,
+    tpm: Option<u64>,
+    rpm: Option<u64>,
+    api_key_env: Option<String>,
+    upstream_model: Option<String>,
+    azure_deployment: Option<String>,
+    api_version: Option<String>,
+    project: Option<String>,
+}
+
+/// A validated deployment: one pool of capacity of one provider in one region.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    pub id: String,
+    pub provider: ProviderKind,
+    pub region: String,
+    pub kind: CapacityKind,
+    pub base_url: String,
+    /// Public model ids (`openai/gpt-4o-mini`).
+    pub models: Vec<String>,
+    pub tpm: Option<u64>,
+    pub rpm: Option<u64>,
+    /// Name of the environment variable holding the credential.
+    pub api_key_env: String,
+    pub upstream_model: Option<String>,
+    pub azure_deployment: Option<String>,
+    pub api_version: Option<String>,
+    pub project: Option<String>,
+}
+
+impl Deployment {
+    /// The model name this deployment's provider knows `public_id` by.
+    pub fn upstream_model(&self, public_id: &str) -> String {
+        if let Some(name) = &self.upstream_model {
+            return name.clone();
+        }
+        match public_id.split_once('/') {
+            Some((_, bare)) => bare.to_string(),
+            None => public_id.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub deployments: Vec<Deployment>,
+}
+
+/// Every problem found in a config file, one per line, each with its key path.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n{}", .0.join("\n"))]
+pub struct ConfigError(pub Vec<String>);
+
+impl Config {
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError(vec![e.to_string()]))?;
+        validate(raw)
+    }
+}
+
+fn default_base_url(d: &RawDeployment) -> Option<String> {
+    Some(match d.provider {
+        ProviderKind::OpenAi => "https://api.openai.com/v1".into(),
+        ProviderKind::Anthropic => "https://api.anthropic.com".into(),
+        ProviderKind::Gemini => "https://generativelanguage.googleapis.com".into(),
+        ProviderKind::Vertex => format!("https://{}-aiplatform.googleapis.com", d.region),
+        ProviderKind::Bedrock => format!("https://bedrock-runtime.{}.amazonaws.com", d.region),
+        ProviderKind::DeepSeek => "https://api.deepseek.com".into(),
+        ProviderKind::Qwen => "https://dashscope-intl.aliyuncs.com/compatible-mode/v1".into(),
+        ProviderKind::Azure => return None,
+    })
+}
+
+fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
+    let mut errors = Vec::new();
+    let mut ids = HashSet::new();
+    let mut deployments = Vec::new();
+    for (i, d) in raw.deployments.into_iter().enumerate() {
+        let at = format!("deployments[{i}]");
+        if d.id.trim().is_empty() {
+            errors.push(format!("{at}.id: must not be empty"));
+        } else if !ids.insert(d.id.clone()) {
+            errors.push(format!("{at}.id: `{}` is used by another deployment", d.id));
+        }
+        if d.region.trim().is_empty() {
+            errors.push(format!("{at}.region: must not be empty"));
+        }
+        if d.models.is_empty() {
+            errors.push(format!("{at}.models: lists no model"));
+        }
+        for (j, m) in d.models.iter().enumerate() {
+            if !m.contains('/') {
+                errors.push(format!(
+                    "{at}.models[{j}]: `{m}` is not a public id like `openai/gpt-4o-mini`"
+                ));
+            }
+        }
+        if d.upstream_model.is_some() && d.models.len() > 1 {
+            errors.push(format!(
+                "{at}.upstream_model: only allowed with a single model"
+            ));
+        }
+        let base_url = d.base_url.clone().or_else(|| default_base_url(&d));
+        match &base_url {
+            None => errors.push(format!(
+                "{at}.base_url: required for provider {}",
+                d.provider
+            )),
+            Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => {
+                errors.push(format!("{at}.base_url: `{u}` is not an http(s) URL"))
+            }
+            Some(_) => {}
+        }
+        if d.provider == ProviderKind::Azure {
+            if d.azure_deployment.is_none() {
+                errors.push(format!(
+                    "{at}.azure_deployment: required for provider azure"
+                ));
+            }
+            if d.api_version.is_none() {
+                errors.push(format!("{at}.api_version: required for provider azure"));
+            }
+        }
+        if d.provider == ProviderKind::Vertex && d.project.is_none() {
+            errors.push(format!("{at}.project: required for provider vertex"));
+        }
+        deployments.push(Deployment {
+            api_key_env: d
+                .api_key_env
+                .clone()
+                .unwrap_or_else(|| d.provider.default_key_env().into()),
+            base_url: base_url
+                .unwrap_or_default()
+                .trim_end_matches('/')
+                .to_string(),
+            id: d.id,
+            provider: d.provider,
+            region: d.region,
+            kind: d.kind,
+            models: d.models,
+            tpm: d.tpm,
+            rpm: d.rpm,
+            upstream_model: d.upstream_model,
+            azure_deployment: d.azure_deployment,
+            api_version: d.api_version,
+            project: d.project,
+        });
+    }
+    if errors.is_empty() {
+        Ok(Config { deployments })
+    } else {
+        Err(ConfigError(errors))
+    }
+}
+
+/// Reads a deployment's credential from the environment.
+pub fn credential(d: &Deployment) -> Option<Secret> {
+    std::env::var(&d.api_key_env)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(Secret::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_example_parses() {
+        let cfg = Config::parse(
+            r#"
+            [[deployments]]
+            id = "openai-us-east-reserved"
+            provider = "openai"
+            region = "us-east"
+            kind = "reserved"
+            base_url = "http://127.0.0.1:9101/v1"
+            models = ["openai/gpt-4o-mini", "openai/text-embedding-3-small"]
+            tpm = 2_000_000
+            rpm = 10_000
+
+            [[deployments]]
+            id = "bedrock-ap-northeast-1"
+            provider = "bedrock"
+            region = "ap-northeast-1"
+            kind = "reserved"
+            models = ["anthropic/claude-sonnet-4-5"]
+            upstream_model = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(cfg.deployments.len(), 2);
+        assert_eq!(
+            cfg.deployments[0].upstream_model("openai/gpt-4o-mini"),
+            "gpt-4o-mini"
+        );
+        assert_eq!(
+            cfg.deployments[1].base_url,
+            "https://bedrock-runtime.ap-northeast-1.amazonaws.com"
+        );
+        assert_eq!(cfg.deployments[0].api_key_env, "OPENAI_API_KEY");
+    }
+
+    #[test]
+    fn every_error_is_reported_with_its_path() {
+        let err = Config::parse(
+            r#"
+            [[deployments]]
+            id = "a"
+            provider = "azure"
+            region = ""
+            kind = "on-demand"
+            models = ["gpt-4o"]
+            [[deployments]]
+            id = "a"
+            provider = "openai"
+            region = "us"
+            kind = "reserved"
+            models = []
+            "#,
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        for expected in [
+            "deployments[0].region: must not be empty",
+            "deployments[0].models[0]: `gpt-4o` is not a public id",
+            "deployments[0].base_url: required for provider azure",
+            "deployments[0].azure_deployment: required",
+            "deployments[1].id: `a` is used by another deployment",
+            "deployments[1].models: lists no model",
+        ] {
+            assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = Config::parse("[[deployments]]\nid='a'\nprovider='openai'\nregion='us'\nkind='reserved'\nmodels=['openai/x']\ncolour='red'\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("unknown field `colour`"), "{err}");
+    }
+}

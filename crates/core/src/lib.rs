@@ -1,0 +1,16 @@
+//! Shared vocabulary of Meridian: ids, the usage event, token counts, the price
+//! catalog's in-memory form, the configuration schema and secrets.
+//!
+//! This crate does no IO except the price catalog's Postgres loader; it must never hold
+//! or log request or response content.
+
+pub mod catalog;
+pub mod config;
+pub mod db;
+pub mod ids;
+pub mod secret;
+pub mod usage;
+
+pub use ids::{CustomerId, KeyId, RequestId};
+pub use secret::Secret;
+pub use usage::{TokenUsage, UsageEvent, UsageSink};

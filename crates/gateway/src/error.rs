@@ -1,0 +1,220 @@
+//! Errors a client of `/v1/*` can see, in OpenAI's shape. Every message is built here
+//! from fixed text, field paths and numbers: never from request or response content.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// OpenAI's `error.type`.
+    pub kind: &'static str,
+    /// OpenAI's `error.code`.
+    pub code: Option<&'static str>,
+    pub message: String,
+    pub retry_after_secs: Option<u64>,
+}
+
+impl ApiError {
+    fn new(
+        status: StatusCode,
+        kind: &'static str,
+        code: Option<&'static str>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            kind,
+            code,
+            message: message.into(),
+            retry_after_secs: None,
+        }
+    }
+
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            None,
+            message,
+        )
+    }
+
+    pub fn missing_key() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            Some("missing_api_key"),
+            "No API key provided: send it as `Authorization: Bearer mk-...`.",
+        )
+    }
+
+    pub fn invalid_key() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            Some("invalid_api_key"),
+            "Incorrect API key provided.",
+        )
+    }
+
+    pub fn revoked_key() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            Some("invalid_api_key"),
+            "This API key has been revoked.",
+        )
+    }
+
+    pub fn unknown_model(model: &str) -> Self {
+        let shown: String = model.chars().take(100).collect();
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            Some("model_not_found"),
+            format!(
+                "The model `{shown}` does not exist or is not served by this gateway; GET /v1/models lists the models."
+            ),
+        )
+    }
+
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            Some("unsupported_parameter"),
+            message,
+        )
+    }
+
+    pub fn body_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request_error",
+            Some("request_too_large"),
+            format!("Request body is larger than the limit of {limit} bytes."),
+        )
+    }
+
+    pub fn rate_limited(provider: &str, retry_after_secs: Option<u64>) -> Self {
+        Self {
+            retry_after_secs: Some(retry_after_secs.unwrap_or(1)),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                Some("rate_limit_exceeded"),
+                format!(
+                    "Every deployment of this model is at its rate limit (last tried: {provider}); retry later."
+                ),
+            )
+        }
+    }
+
+    pub fn upstream_status(provider: &str, status: StatusCode) -> Self {
+        // The provider refusing Meridian's own credential is not the client's fault.
+        let ours_to_fix = status.is_server_error()
+            || status == StatusCode::UNAUTHORIZED
+            || status == StatusCode::FORBIDDEN;
+        let (ours, kind) = if ours_to_fix {
+            (StatusCode::BAD_GATEWAY, "upstream_error")
+        } else {
+            (status, "invalid_request_error")
+        };
+        Self::new(
+            ours,
+            kind,
+            Some("upstream_error"),
+            format!("The provider {provider} answered {}.", status.as_u16()),
+        )
+    }
+
+    /// A provider's refusal of the request (4xx other than 429). `param` and `code`
+    /// are the provider's identifiers, shown only when they look like identifiers
+    /// (never free text, which could quote the prompt).
+    pub fn upstream_refused(
+        provider: &str,
+        status: StatusCode,
+        param: Option<&str>,
+        code: Option<&str>,
+    ) -> Self {
+        let mut message = format!(
+            "The provider {provider} refused the request ({})",
+            status.as_u16()
+        );
+        if let Some(code) = code.filter(|c| is_identifier(c)) {
+            message.push_str(&format!(", code `{code}`"));
+        }
+        if let Some(param) = param.filter(|p| is_identifier(p)) {
+            message.push_str(&format!(", parameter `{param}`"));
+        }
+        message.push('.');
+        Self::new(
+            status,
+            "invalid_request_error",
+            Some("upstream_refused"),
+            message,
+        )
+    }
+
+    pub fn upstream_unreachable(provider: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_GATEWAY,
+            "upstream_error",
+            Some("upstream_unreachable"),
+            format!("The provider {provider} could not be reached."),
+        )
+    }
+
+    pub fn upstream_timeout(provider: &str) -> Self {
+        Self::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "upstream_error",
+            Some("upstream_timeout"),
+            format!("The provider {provider} did not answer in time."),
+        )
+    }
+
+    pub fn upstream_malformed(provider: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_GATEWAY,
+            "upstream_error",
+            Some("upstream_malformed"),
+            format!("The provider {provider} sent a response that could not be read."),
+        )
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            None,
+            "Internal error; the request was not billed.",
+        )
+    }
+
+    pub fn body(&self) -> serde_json::Value {
+        json!({"error": {"message": self.message, "type": self.kind, "param": null, "code": self.code}})
+    }
+}
+
+/// A short token of letters, digits and `_ . - [ ]`: a field path or an error code.
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-[]".contains(c))
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, axum::Json(self.body())).into_response();
+        if let Some(secs) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}

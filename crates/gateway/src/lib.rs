@@ -1,0 +1,72 @@
+//! The gateway: OpenAI-compatible `/v1/*` on axum. Authenticates from memory, routes
+//! a model to its deployments, translates through a provider adapter, streams, and
+//! hands one usage event per request to the metering sink.
+//!
+//! Request and response bodies live only in memory while a request is served: this
+//! crate never logs, stores or echoes them (error messages name fields, never values).
+
+pub mod auth;
+pub mod client;
+mod cost_json;
+pub mod error;
+mod meter;
+mod models;
+pub mod providers;
+mod proxy;
+pub mod request;
+pub mod sse;
+mod stream;
+pub mod targets;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+use meridian_core::UsageSink;
+
+pub use auth::KeyStore;
+pub use client::UpstreamClient;
+pub use error::ApiError;
+pub use proxy::{COST, DEPLOYMENT, PROVIDER, REGION, REQUEST_ID};
+pub use targets::ModelTable;
+
+#[derive(Debug, Clone)]
+pub struct GatewayOptions {
+    /// Largest request body accepted (413 above).
+    pub body_limit: usize,
+    /// How long a provider may take to send its response headers (and, for whole
+    /// responses, its body) before the next deployment is tried.
+    pub upstream_timeout: Duration,
+    /// Longest silence inside a stream before it is considered broken.
+    pub stream_idle_timeout: Duration,
+}
+
+impl Default for GatewayOptions {
+    fn default() -> Self {
+        Self {
+            body_limit: 10 * 1024 * 1024,
+            upstream_timeout: Duration::from_secs(120),
+            stream_idle_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+pub struct Gateway {
+    pub models: ModelTable,
+    pub keys: Arc<KeyStore>,
+    pub sink: Arc<dyn UsageSink>,
+    pub client: UpstreamClient,
+    pub options: GatewayOptions,
+}
+
+impl Gateway {
+    /// The `/v1/*` routes.
+    pub fn router(self: Arc<Self>) -> Router {
+        Router::new()
+            .route("/v1/chat/completions", post(proxy::chat_completions))
+            .route("/v1/embeddings", post(proxy::embeddings))
+            .route("/v1/models", get(models::list))
+            .with_state(self)
+    }
+}

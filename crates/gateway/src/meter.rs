@@ -1,0 +1,131 @@
+//! Builds the one usage event of a request and hands it to the sink exactly once,
+//! also when the request ends early (a dropped stream records status 499).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use meridian_core::{CustomerId, KeyId, RequestId, TokenUsage, UsageEvent, UsageSink};
+use rust_decimal::Decimal;
+
+use crate::targets::Target;
+
+/// HTTP status recorded when the client goes away before the response is complete.
+pub const CLIENT_CLOSED: u16 = 499;
+
+pub struct Meter {
+    sink: Arc<dyn UsageSink>,
+    event: Option<UsageEvent>,
+    started: Instant,
+}
+
+impl Meter {
+    pub fn new(
+        sink: Arc<dyn UsageSink>,
+        request_id: RequestId,
+        customer_id: CustomerId,
+        key_id: KeyId,
+        time: DateTime<Utc>,
+        started: Instant,
+    ) -> Self {
+        let unknown = || "-".to_string();
+        Self {
+            sink,
+            started,
+            event: Some(UsageEvent {
+                request_id,
+                customer_id,
+                key_id: Some(key_id),
+                model: unknown(),
+                provider: unknown(),
+                deployment: unknown(),
+                region: unknown(),
+                catalog_key: String::new(),
+                time,
+                tokens: TokenUsage::default(),
+                cost: Decimal::ZERO,
+                latency_us: 0,
+                ttft_us: None,
+                status: 0,
+            }),
+        }
+    }
+
+    pub fn set_model(&mut self, public_id: &str) {
+        if let Some(e) = &mut self.event {
+            e.model = public_id.to_string();
+        }
+    }
+
+    /// Names the deployment that served (or last failed) the request.
+    pub fn set_target(&mut self, target: &Target) {
+        if let Some(e) = &mut self.event {
+            e.provider = target.deployment.provider.as_str().to_string();
+            e.deployment = target.deployment.id.clone();
+            e.region = target.deployment.region.clone();
+            e.catalog_key = target.price.catalog_key.clone();
+        }
+    }
+
+    /// Moves the pending event into a new meter (for a stream that outlives the
+    /// handler); this one then records nothing.
+    pub fn hand_over(&mut self) -> Meter {
+        Meter {
+            sink: self.sink.clone(),
+            event: self.event.take(),
+            started: self.started,
+        }
+    }
+
+    /// Whether the event is still to be recorded.
+    pub fn is_pending(&self) -> bool {
+        self.event.is_some()
+    }
+
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// Records a billed success. Returns false when the event could not be made
+    /// durable.
+    pub fn success(&mut self, tokens: TokenUsage, cost: Decimal, ttft_us: Option<u64>) -> bool {
+        self.finish(200, tokens, cost, ttft_us)
+    }
+
+    /// Records an unbilled failure.
+    pub fn failure(&mut self, status: u16) -> bool {
+        self.finish(status, TokenUsage::default(), Decimal::ZERO, None)
+    }
+
+    fn finish(
+        &mut self,
+        status: u16,
+        tokens: TokenUsage,
+        cost: Decimal,
+        ttft_us: Option<u64>,
+    ) -> bool {
+        let Some(mut event) = self.event.take() else {
+            return true;
+        };
+        event.status = status;
+        event.tokens = tokens;
+        event.cost = cost;
+        event.ttft_us = ttft_us;
+        event.latency_us = self.started.elapsed().as_micros() as u64;
+        match self.sink.record(event) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(error = %e, "usage event could not be recorded");
+                false
+            }
+        }
+    }
+}
+
+impl Drop for Meter {
+    fn drop(&mut self) {
+        if self.event.is_some() {
+            self.failure(CLIENT_CLOSED);
+        }
+    }
+}

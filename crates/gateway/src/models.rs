@@ -1,0 +1,48 @@
+//! `GET /v1/models`: the public models served, with owner, context length and the
+//! list prices per token (as decimal strings, OpenRouter's `pricing` shape).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use crate::Gateway;
+
+fn price(p: Option<Decimal>) -> Value {
+    p.map_or(Value::Null, |d| Value::String(d.normalize().to_string()))
+}
+
+pub async fn list(State(gw): State<Arc<Gateway>>) -> Json<Value> {
+    let mut routes: Vec<_> = gw.models.iter().collect();
+    routes.sort_by(|a, b| a.public_id.cmp(&b.public_id));
+    let data: Vec<Value> = routes
+        .into_iter()
+        .map(|route| {
+            // The first target is the one normally serving; its price is shown.
+            let p = &route.targets[0].price;
+            json!({
+                "id": route.public_id,
+                "object": "model",
+                "created": 0,
+                "owned_by": route.owner(),
+                "context_length": p.max_input_tokens,
+                "max_output_tokens": p.max_output_tokens,
+                "pricing": {
+                    "prompt": price(p.input),
+                    "completion": price(p.output),
+                    "input_cache_read": price(p.cache_read),
+                    "input_cache_write": price(p.cache_write),
+                    "internal_reasoning": price(p.reasoning),
+                },
+                "deployments": route.targets.iter().map(|t| json!({
+                    "id": t.deployment.id,
+                    "provider": t.deployment.provider.as_str(),
+                    "region": t.deployment.region,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Json(json!({"object": "list", "data": data}))
+}

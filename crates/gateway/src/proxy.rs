@@ -1,0 +1,313 @@
+//! The request path of `/v1/chat/completions` and `/v1/embeddings`: authenticate,
+//! read and check the body, resolve the model, call the deployments in order until
+//! one answers, meter, answer.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use meridian_core::RequestId;
+use serde_json::{Map, Value};
+
+use crate::Gateway;
+use crate::auth::KeyEntry;
+use crate::client::{ClientError, Upstream, read_body};
+use crate::cost_json::with_usage_cost;
+use crate::error::ApiError;
+use crate::meter::Meter;
+use crate::providers::{Operation, ResponseBody};
+use crate::request::{parse_chat, parse_embedding};
+use crate::stream::ProxyStream;
+use crate::targets::{ModelRoute, Target};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub const PROVIDER: HeaderName = HeaderName::from_static("x-meridian-provider");
+pub const DEPLOYMENT: HeaderName = HeaderName::from_static("x-meridian-deployment");
+pub const REGION: HeaderName = HeaderName::from_static("x-meridian-region");
+pub const COST: HeaderName = HeaderName::from_static("x-meridian-cost");
+
+/// Largest error body read from a provider (it is classified, never forwarded).
+const UPSTREAM_ERROR_BODY_LIMIT: usize = 64 << 10;
+/// Largest whole response read from a provider.
+const UPSTREAM_BODY_LIMIT: usize = 64 << 20;
+
+pub async fn chat_completions(State(gw): State<Arc<Gateway>>, request: Request) -> Response {
+    handle(gw, request, Operation::Chat).await
+}
+
+pub async fn embeddings(State(gw): State<Arc<Gateway>>, request: Request) -> Response {
+    handle(gw, request, Operation::Embeddings).await
+}
+
+/// The client's request, checked.
+struct Parsed {
+    body: Map<String, Value>,
+    model: String,
+    stream: bool,
+    wants_usage: bool,
+}
+
+async fn handle(gw: Arc<Gateway>, request: Request, op: Operation) -> Response {
+    let started = Instant::now();
+    let time = Utc::now();
+    let request_id = RequestId::new();
+    let mut response = match authenticate(&gw, request.headers()) {
+        Ok(key) => {
+            let mut meter = Meter::new(
+                gw.sink.clone(),
+                request_id,
+                key.customer_id,
+                key.id,
+                time,
+                started,
+            );
+            serve(&gw, request, op, &mut meter)
+                .await
+                .unwrap_or_else(|(error, target)| {
+                    meter.failure(error.status.as_u16());
+                    let mut response = error.into_response();
+                    if let Some(target) = target {
+                        target_headers(response.headers_mut(), &target);
+                    }
+                    response
+                })
+        }
+        Err((error, key)) => {
+            if let Some(key) = key {
+                let mut meter = Meter::new(
+                    gw.sink.clone(),
+                    request_id,
+                    key.customer_id,
+                    key.id,
+                    time,
+                    started,
+                );
+                meter.failure(error.status.as_u16());
+            }
+            error.into_response()
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id.to_string()) {
+        response.headers_mut().insert(REQUEST_ID, v);
+    }
+    response
+}
+
+/// Checks the bearer key. A revoked key's owner is returned with the error so that
+/// the refusal is metered against it.
+fn authenticate(
+    gw: &Gateway,
+    headers: &HeaderMap,
+) -> Result<KeyEntry, (ApiError, Option<KeyEntry>)> {
+    let key = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .ok_or((ApiError::missing_key(), None))?;
+    match gw.keys.lookup(key) {
+        Some(entry) if entry.revoked => Err((ApiError::revoked_key(), Some(entry))),
+        Some(entry) => Ok(entry),
+        None => Err((ApiError::invalid_key(), None)),
+    }
+}
+
+type Failure = (ApiError, Option<Arc<Target>>);
+
+async fn serve(
+    gw: &Gateway,
+    request: Request,
+    op: Operation,
+    meter: &mut Meter,
+) -> Result<Response, Failure> {
+    let limit = gw.options.body_limit;
+    if let Some(len) = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        && len > limit
+    {
+        return Err((ApiError::body_too_large(limit), None));
+    }
+    let bytes = axum::body::to_bytes(request.into_body(), limit)
+        .await
+        .map_err(|_| (ApiError::body_too_large(limit), None))?;
+    let parsed = match op {
+        Operation::Chat => parse_chat(&bytes).map(|r| Parsed {
+            body: r.body,
+            model: r.model,
+            stream: r.stream,
+            wants_usage: r.wants_usage,
+        }),
+        Operation::Embeddings => parse_embedding(&bytes).map(|r| Parsed {
+            body: r.body,
+            model: r.model,
+            stream: false,
+            wants_usage: r.wants_usage,
+        }),
+    }
+    .map_err(|e| (e, None))?;
+    drop(bytes);
+    let route = gw
+        .models
+        .resolve(&parsed.model)
+        .ok_or_else(|| (ApiError::unknown_model(&parsed.model), None))?
+        .clone();
+    meter.set_model(&route.public_id);
+    let (target, upstream) = call(gw, &route, op, parsed.body, parsed.stream, meter).await?;
+    if parsed.stream {
+        let stream = ProxyStream::new(
+            upstream.into_body(),
+            target.clone(),
+            parsed.wants_usage,
+            meter.hand_over(),
+            gw.options.stream_idle_timeout,
+        );
+        let mut response = Response::new(Body::from_stream(stream));
+        let h = response.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        target_headers(h, &target);
+        return Ok(response);
+    }
+    let body = tokio::time::timeout(
+        gw.options.upstream_timeout,
+        read_body(upstream.into_body(), UPSTREAM_BODY_LIMIT),
+    )
+    .await
+    .map_err(|_| {
+        (
+            ApiError::upstream_timeout(target.deployment.provider.as_str()),
+            Some(target.clone()),
+        )
+    })?
+    .map_err(|_| {
+        (
+            ApiError::upstream_unreachable(target.deployment.provider.as_str()),
+            Some(target.clone()),
+        )
+    })?;
+    let parsed_response = target.deployment.adapter.response(op, body).map_err(|_| {
+        (
+            ApiError::upstream_malformed(target.deployment.provider.as_str()),
+            Some(target.clone()),
+        )
+    })?;
+    let cost = target.price.cost(&parsed_response.usage);
+    if !meter.success(parsed_response.usage, cost, None) {
+        return Err((ApiError::internal(), Some(target)));
+    }
+    let body = match (parsed_response.body, parsed.wants_usage) {
+        (ResponseBody::Unchanged(bytes), false) => bytes,
+        (ResponseBody::Translated(object), false) => {
+            serde_json::to_vec(&object).unwrap_or_default().into()
+        }
+        (ResponseBody::Unchanged(bytes), true) => {
+            match serde_json::from_slice::<Map<String, Value>>(&bytes) {
+                Ok(object) => with_usage_cost(object, cost).into(),
+                Err(_) => bytes,
+            }
+        }
+        (ResponseBody::Translated(object), true) => with_usage_cost(object, cost).into(),
+    };
+    let mut response = Response::new(Body::from(body));
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    target_headers(h, &target);
+    if let Ok(v) = HeaderValue::from_str(&cost.normalize().to_string()) {
+        h.insert(COST, v);
+    }
+    Ok(response)
+}
+
+/// Tries the route's targets in order. A connection failure, a timeout, a 429 or a
+/// 5xx moves on to the next target (nothing has reached the client yet); any other
+/// refusal is the client's to see.
+async fn call(
+    gw: &Gateway,
+    route: &ModelRoute,
+    op: Operation,
+    body: Map<String, Value>,
+    stream: bool,
+    meter: &mut Meter,
+) -> Result<(Arc<Target>, Upstream), Failure> {
+    let mut last: Option<Failure> = None;
+    let mut body = Some(body);
+    let count = route.targets.len();
+    for (i, target) in route.targets.iter().enumerate() {
+        let target = target.clone();
+        meter.set_target(&target);
+        let attempt_body = if i + 1 == count {
+            body.take().unwrap_or_default()
+        } else {
+            body.clone().unwrap_or_default()
+        };
+        let provider = target.deployment.provider.as_str();
+        let upstream_request = target
+            .deployment
+            .adapter
+            .request(op, &target, attempt_body, stream)
+            .map_err(|e| (e, Some(target.clone())))?;
+        let outcome = tokio::time::timeout(
+            gw.options.upstream_timeout,
+            gw.client.send(upstream_request),
+        )
+        .await;
+        let failure = match outcome {
+            Err(_) => ApiError::upstream_timeout(provider),
+            Ok(Err(ClientError::Build)) => return Err((ApiError::internal(), Some(target))),
+            Ok(Err(ClientError::Connect(_))) => ApiError::upstream_unreachable(provider),
+            Ok(Ok(upstream)) if upstream.status().is_success() => return Ok((target, upstream)),
+            Ok(Ok(upstream)) => {
+                let status = upstream.status();
+                let headers = upstream.headers().clone();
+                let body = tokio::time::timeout(
+                    gw.options.upstream_timeout,
+                    read_body(upstream.into_body(), UPSTREAM_ERROR_BODY_LIMIT),
+                )
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or_default();
+                let error = target
+                    .deployment
+                    .adapter
+                    .error(&target, status, &headers, &body);
+                if !(status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()) {
+                    return Err((error, Some(target)));
+                }
+                error
+            }
+        };
+        tracing::debug!(deployment = %target.deployment.id, status = failure.status.as_u16(), "upstream attempt failed");
+        last = Some((failure, Some(target)));
+    }
+    Err(last.unwrap_or((ApiError::internal(), None)))
+}
+
+fn target_headers(h: &mut HeaderMap, target: &Target) {
+    h.insert(
+        PROVIDER,
+        HeaderValue::from_static(target.deployment.provider.as_str()),
+    );
+    if let Ok(v) = HeaderValue::from_str(&target.deployment.id) {
+        h.insert(DEPLOYMENT, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&target.deployment.region) {
+        h.insert(REGION, v);
+    }
+}

@@ -1,0 +1,174 @@
+//! The streaming response: upstream events are decoded as they arrive and passed on
+//! at once (no buffering beyond one event). The final usage is metered before the
+//! client sees the end of the stream, and the usage-only chunk reaches the client only
+//! when it asked for usage.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::Stream;
+use hyper::body::{Body as _, Incoming};
+use tokio::time::Sleep;
+
+use crate::cost_json::with_usage_cost;
+use crate::error::ApiError;
+use crate::meter::Meter;
+use crate::providers::{Malformed, StreamOut, StreamState, UpstreamEvent};
+use crate::sse::SseDecoder;
+use crate::targets::Target;
+
+/// Status metered for a stream the provider broke off.
+const STREAM_BROKEN: u16 = 502;
+
+pub struct ProxyStream {
+    upstream: Incoming,
+    decoder: SseDecoder,
+    state: StreamState,
+    target: Arc<Target>,
+    wants_usage: bool,
+    meter: Meter,
+    out: VecDeque<Bytes>,
+    idle_timeout: Duration,
+    idle: Pin<Box<Sleep>>,
+    ttft_us: Option<u64>,
+    done: bool,
+}
+
+impl ProxyStream {
+    pub fn new(
+        upstream: Incoming,
+        target: Arc<Target>,
+        wants_usage: bool,
+        meter: Meter,
+        idle_timeout: Duration,
+    ) -> Self {
+        Self {
+            upstream,
+            decoder: SseDecoder::default(),
+            state: StreamState::default(),
+            target,
+            wants_usage,
+            meter,
+            out: VecDeque::new(),
+            idle_timeout,
+            idle: Box::pin(tokio::time::sleep(idle_timeout)),
+            ttft_us: None,
+            done: false,
+        }
+    }
+
+    fn on_bytes(&mut self, data: &[u8]) -> Result<(), Malformed> {
+        let events = self.decoder.feed(data).map_err(|_| Malformed)?;
+        for event in events {
+            if self.done {
+                break;
+            }
+            let upstream_event = UpstreamEvent {
+                event: event.event.as_deref(),
+                data: &event.data,
+            };
+            match self
+                .target
+                .deployment
+                .adapter
+                .stream_event(&mut self.state, upstream_event)?
+            {
+                StreamOut::Forward => {
+                    self.first_token();
+                    self.out.push_back(event.raw);
+                }
+                StreamOut::Chunk(chunk) => {
+                    self.first_token();
+                    self.out
+                        .push_back(sse_data(serde_json::to_vec(&chunk).unwrap_or_default()));
+                }
+                StreamOut::Usage { usage, chunk } => {
+                    let cost = self.target.price.cost(&usage);
+                    self.meter.success(usage, cost, self.ttft_us);
+                    if self.wants_usage {
+                        self.out.push_back(sse_data(with_usage_cost(chunk, cost)));
+                    }
+                }
+                StreamOut::Skip => {}
+                StreamOut::Done => {
+                    if self.meter.is_pending() {
+                        // The provider reported no usage: metered as zero tokens, logged.
+                        tracing::warn!(deployment = %self.target.deployment.id, "stream ended without usage");
+                        self.meter
+                            .success(Default::default(), Default::default(), self.ttft_us);
+                    }
+                    self.out.push_back(Bytes::from_static(b"data: [DONE]\n\n"));
+                    self.done = true;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn first_token(&mut self) {
+        if self.ttft_us.is_none() {
+            self.ttft_us = Some(self.meter.started().elapsed().as_micros() as u64);
+        }
+    }
+
+    /// Ends a stream the provider broke off: an error event for the client, an
+    /// unbilled error for metering.
+    fn broken(&mut self, error: ApiError) {
+        self.meter.failure(STREAM_BROKEN);
+        self.out.push_back(sse_data(
+            serde_json::to_vec(&error.body()).unwrap_or_default(),
+        ));
+        self.done = true;
+    }
+}
+
+fn sse_data(json: Vec<u8>) -> Bytes {
+    let mut event = Vec::with_capacity(json.len() + 8);
+    event.extend_from_slice(b"data: ");
+    event.extend_from_slice(&json);
+    event.extend_from_slice(b"\n\n");
+    Bytes::from(event)
+}
+
+impl Stream for ProxyStream {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            if let Some(bytes) = this.out.pop_front() {
+                return Poll::Ready(Some(Ok(bytes)));
+            }
+            if this.done {
+                return Poll::Ready(None);
+            }
+            let provider = this.target.deployment.provider.as_str();
+            match Pin::new(&mut this.upstream).poll_frame(cx) {
+                Poll::Pending => {
+                    if this.idle.as_mut().poll(cx).is_ready() {
+                        this.broken(ApiError::upstream_timeout(provider));
+                        continue;
+                    }
+                    return Poll::Pending;
+                }
+                Poll::Ready(Some(Ok(frame))) => {
+                    let deadline = tokio::time::Instant::now() + this.idle_timeout;
+                    this.idle.as_mut().reset(deadline);
+                    if let Ok(data) = frame.into_data()
+                        && this.on_bytes(&data).is_err()
+                    {
+                        this.broken(ApiError::upstream_malformed(provider));
+                    }
+                }
+                Poll::Ready(Some(Err(_))) | Poll::Ready(None) => {
+                    this.broken(ApiError::upstream_unreachable(provider));
+                }
+            }
+        }
+    }
+}

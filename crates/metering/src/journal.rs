@@ -1,0 +1,376 @@
+//! The usage journal: an append-only file of usage events, one JSON line each, in
+//! numbered segments under one directory.
+//!
+//! The gateway appends an event with one `write` call before it finishes answering the
+//! client, so once the client has its answer the event is in the kernel's page cache
+//! and survives a crash (even `kill -9`) of this process. Data still in the page cache
+//! is lost only if the machine itself fails before the background `fdatasync`
+//! ([`Journal::sync`]). The worker reads the same files; segments it has committed are
+//! deleted.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use meridian_core::{UsageEvent, UsageSink, usage::UsageSinkError};
+use parking_lot::Mutex;
+use uuid::Uuid;
+
+/// Segments roll over past this size.
+const SEGMENT_BYTES: u64 = 64 << 20;
+
+/// A place in the journal: the byte offset just past a complete record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct JournalPosition {
+    pub segment: u64,
+    pub offset: u64,
+}
+
+pub struct Journal {
+    dir: PathBuf,
+    id: Uuid,
+    writer: Mutex<SegmentWriter>,
+    /// Held for the journal's lifetime so that two processes never share a directory.
+    _lock: File,
+}
+
+struct SegmentWriter {
+    file: File,
+    segment: u64,
+    offset: u64,
+}
+
+fn segment_path(dir: &Path, segment: u64) -> PathBuf {
+    dir.join(format!("{segment:012}.jsonl"))
+}
+
+/// Segment numbers present in `dir`, ascending.
+fn segments(dir: &Path) -> io::Result<Vec<u64>> {
+    let mut found: Vec<u64> = fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            name.strip_suffix(".jsonl")?.parse().ok()
+        })
+        .collect();
+    found.sort_unstable();
+    Ok(found)
+}
+
+impl Journal {
+    /// Opens (or creates) the journal in `dir`, taking an exclusive lock on it. A
+    /// record torn by a crash in the middle of a write is cut off.
+    pub fn open(dir: &Path) -> io::Result<Journal> {
+        fs::create_dir_all(dir)?;
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("lock"))?;
+        lock.try_lock().map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::WouldBlock,
+                format!(
+                    "usage journal {} is in use by another process",
+                    dir.display()
+                ),
+            )
+        })?;
+        let id_path = dir.join("journal-id");
+        let id = match fs::read_to_string(&id_path) {
+            Ok(text) => Uuid::parse_str(text.trim()).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{}: {e}", id_path.display()),
+                )
+            })?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let id = Uuid::now_v7();
+                fs::write(&id_path, id.to_string())?;
+                id
+            }
+            Err(e) => return Err(e),
+        };
+        let segment = segments(dir)?.last().copied().unwrap_or(1);
+        let path = segment_path(dir, segment);
+        let mut file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(&path)?;
+        let offset = complete_length(&mut file)?;
+        file.set_len(offset)?;
+        Ok(Journal {
+            dir: dir.to_path_buf(),
+            id,
+            writer: Mutex::new(SegmentWriter {
+                file,
+                segment,
+                offset,
+            }),
+            _lock: lock,
+        })
+    }
+
+    /// Identifies this journal in `metering_cursors`.
+    pub fn id(&self) -> Uuid {
+        self.id
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Appends one event; returns the position just past it.
+    pub fn append(&self, event: &UsageEvent) -> io::Result<JournalPosition> {
+        let mut line = serde_json::to_vec(event).map_err(io::Error::other)?;
+        line.push(b'\n');
+        let mut w = self.writer.lock();
+        if w.offset >= SEGMENT_BYTES {
+            let segment = w.segment + 1;
+            let file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(segment_path(&self.dir, segment))?;
+            w.file.sync_data()?;
+            *w = SegmentWriter {
+                file,
+                segment,
+                offset: 0,
+            };
+        }
+        w.file.write_all(&line)?;
+        w.offset += line.len() as u64;
+        Ok(JournalPosition {
+            segment: w.segment,
+            offset: w.offset,
+        })
+    }
+
+    /// Flushes written records to the disk (not needed for crash safety of the
+    /// process, only of the machine).
+    pub fn sync(&self) -> io::Result<()> {
+        let file = self.writer.lock().file.try_clone()?;
+        file.sync_data()
+    }
+
+    /// Deletes the segments wholly before `position`.
+    pub fn remove_before(&self, position: JournalPosition) -> io::Result<()> {
+        for segment in segments(&self.dir)? {
+            if segment < position.segment {
+                fs::remove_file(segment_path(&self.dir, segment))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads complete records from `from` on, up to `limit` of them. Returns the
+    /// events and the position after the last one. A record that does not parse
+    /// (possible only after a disk fault) is skipped and reported.
+    pub fn read_from(
+        &self,
+        from: JournalPosition,
+        limit: usize,
+    ) -> io::Result<(Vec<UsageEvent>, JournalPosition)> {
+        let mut events = Vec::new();
+        let mut pos = from;
+        loop {
+            let path = segment_path(&self.dir, pos.segment);
+            let next_exists = segment_path(&self.dir, pos.segment + 1).exists();
+            match File::open(&path) {
+                Ok(mut file) => {
+                    file.seek(SeekFrom::Start(pos.offset))?;
+                    let mut reader = BufReader::new(file);
+                    let mut line = Vec::new();
+                    while events.len() < limit {
+                        line.clear();
+                        let n = reader.read_until(b'\n', &mut line)?;
+                        if n == 0 || line.last() != Some(&b'\n') {
+                            break;
+                        }
+                        pos.offset += n as u64;
+                        match serde_json::from_slice::<UsageEvent>(&line) {
+                            Ok(e) => events.push(e),
+                            Err(e) => {
+                                tracing::error!(segment = pos.segment, offset = pos.offset, error = %e, "skipping unreadable usage journal record")
+                            }
+                        }
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound && !next_exists => {
+                    return Ok((events, pos));
+                }
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                Err(_) => {}
+            }
+            // The writer never touches a segment again once the next one exists, so
+            // having read to the end of it after seeing the next, we can move on.
+            if events.len() >= limit || !next_exists {
+                return Ok((events, pos));
+            }
+            pos = JournalPosition {
+                segment: pos.segment + 1,
+                offset: 0,
+            };
+        }
+    }
+}
+
+/// Length of the file up to and including its last newline.
+fn complete_length(file: &mut File) -> io::Result<u64> {
+    let len = file.metadata()?.len();
+    let mut back = 0u64;
+    let mut buf = [0u8; 4096];
+    while back < len {
+        let step = (len - back).min(buf.len() as u64);
+        file.seek(SeekFrom::Start(len - back - step))?;
+        file.read_exact(&mut buf[..step as usize])?;
+        if let Some(i) = buf[..step as usize].iter().rposition(|&b| b == b'\n') {
+            return Ok(len - back - step + i as u64 + 1);
+        }
+        back += step;
+    }
+    Ok(0)
+}
+
+impl UsageSink for Journal {
+    fn record(&self, event: UsageEvent) -> Result<(), UsageSinkError> {
+        self.append(&event)
+            .map(|_| ())
+            .map_err(UsageSinkError::Journal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use meridian_core::{CustomerId, RequestId, TokenUsage};
+
+    fn event(n: u64) -> UsageEvent {
+        UsageEvent {
+            request_id: RequestId::new(),
+            customer_id: CustomerId::new(),
+            key_id: None,
+            model: "openai/gpt-4o-mini".into(),
+            provider: "openai".into(),
+            deployment: "d".into(),
+            region: "us".into(),
+            catalog_key: "gpt-4o-mini".into(),
+            time: chrono::Utc::now(),
+            tokens: TokenUsage {
+                prompt: n,
+                completion: 1,
+                ..Default::default()
+            },
+            cost: Default::default(),
+            latency_us: 1,
+            ttft_us: None,
+            status: 200,
+        }
+    }
+
+    fn tempdir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("meridian-journal-{name}-{}", Uuid::now_v7()));
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn appends_and_reads_back_in_order() {
+        let dir = tempdir("order");
+        let j = Journal::open(&dir).unwrap();
+        let mut last = JournalPosition::default();
+        for n in 0..10 {
+            last = j.append(&event(n)).unwrap();
+        }
+        let (events, pos) = j
+            .read_from(
+                JournalPosition {
+                    segment: 1,
+                    offset: 0,
+                },
+                100,
+            )
+            .unwrap();
+        assert_eq!(pos, last);
+        assert_eq!(
+            events.iter().map(|e| e.tokens.prompt).collect::<Vec<_>>(),
+            (0..10).collect::<Vec<_>>()
+        );
+        let (rest, _) = j
+            .read_from(
+                JournalPosition {
+                    segment: 1,
+                    offset: 0,
+                },
+                3,
+            )
+            .unwrap();
+        assert_eq!(rest.len(), 3);
+    }
+
+    #[test]
+    fn a_torn_last_record_is_cut_on_reopen() {
+        let dir = tempdir("torn");
+        let id = {
+            let j = Journal::open(&dir).unwrap();
+            j.append(&event(1)).unwrap();
+            j.id()
+        };
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(segment_path(&dir, 1))
+            .unwrap();
+        f.write_all(b"{\"request_id\":\"01").unwrap();
+        let j = Journal::open(&dir).unwrap();
+        assert_eq!(j.id(), id, "the journal keeps its identity across restarts");
+        j.append(&event(2)).unwrap();
+        let (events, _) = j
+            .read_from(
+                JournalPosition {
+                    segment: 1,
+                    offset: 0,
+                },
+                100,
+            )
+            .unwrap();
+        assert_eq!(
+            events.iter().map(|e| e.tokens.prompt).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+    }
+
+    #[test]
+    fn a_second_process_cannot_share_the_directory() {
+        let dir = tempdir("lock");
+        let _j = Journal::open(&dir).unwrap();
+        let err = Journal::open(&dir).err().expect("second open must fail");
+        assert!(
+            err.to_string().contains("in use by another process"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn reading_crosses_segments() {
+        let dir = tempdir("segments");
+        let j = Journal::open(&dir).unwrap();
+        j.append(&event(1)).unwrap();
+        j.writer.lock().offset = SEGMENT_BYTES; // force a roll-over
+        let end = j.append(&event(2)).unwrap();
+        assert_eq!(end.segment, 2);
+        let (events, pos) = j
+            .read_from(
+                JournalPosition {
+                    segment: 1,
+                    offset: 0,
+                },
+                100,
+            )
+            .unwrap();
+        assert_eq!(events.len(), 2);
+        assert_eq!(pos, end);
+        j.remove_before(end).unwrap();
+        assert_eq!(segments(&dir).unwrap(), vec![2]);
+    }
+}

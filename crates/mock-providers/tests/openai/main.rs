@@ -1,0 +1,10 @@
+//! The mock over real HTTP on 127.0.0.1, driven by a third-party client (reqwest).
+
+mod chat;
+mod embeddings;
+mod faults;
+mod flavors;
+mod refusals;
+mod sdk;
+mod stream;
+mod support;

@@ -1,0 +1,143 @@
+//! Wiring of the `meridian` binary: builds the gateway, the metering worker and the
+//! REST API from configuration and runs them on one listener. Business logic lives in
+//! the crates under `crates/`.
+
+pub mod demo;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use meridian_core::Secret;
+use meridian_core::catalog::{self, PriceCatalog};
+use meridian_core::config::{Config, Deployment};
+use meridian_gateway::{Gateway, GatewayOptions, KeyStore, ModelTable, UpstreamClient};
+use meridian_metering::{Journal, MeteringWorker, WorkerConfig};
+use sqlx::PgPool;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// The price file shipped with Meridian (LiteLLM's catalog, MIT).
+pub const BUNDLED_PRICES: &str = include_str!("../data/model-prices.json");
+
+/// Finds each deployment's credential.
+pub type CredentialSource = Arc<dyn Fn(&Deployment) -> Option<Secret> + Send + Sync>;
+
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    pub config: Config,
+    /// Holds the usage journal (`<data_dir>/journal`).
+    pub data_dir: PathBuf,
+    pub gateway: GatewayOptions,
+    pub metering: WorkerConfig,
+    pub key_refresh: Duration,
+    pub credentials: CredentialSource,
+}
+
+impl ServeOptions {
+    pub fn new(listen: SocketAddr, config: Config, data_dir: PathBuf) -> Self {
+        Self {
+            listen,
+            config,
+            data_dir,
+            gateway: GatewayOptions::default(),
+            metering: WorkerConfig::default(),
+            key_refresh: Duration::from_millis(250),
+            credentials: Arc::new(meridian_core::config::credential),
+        }
+    }
+}
+
+/// A running Meridian: the listener, the key refresher and the metering worker.
+pub struct Server {
+    pub addr: SocketAddr,
+    stop_http: watch::Sender<bool>,
+    stop_worker: watch::Sender<bool>,
+    http: JoinHandle<()>,
+    worker: JoinHandle<()>,
+    refresher: JoinHandle<()>,
+}
+
+/// Imports the bundled catalog when the database has none.
+pub async fn ensure_prices(pool: &PgPool) -> anyhow::Result<()> {
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM model_prices")
+        .fetch_one(pool)
+        .await?;
+    if count == 0 {
+        let prices = catalog::parse_price_file(BUNDLED_PRICES)?;
+        catalog::import(pool, &prices, chrono::Utc::now()).await?;
+    }
+    Ok(())
+}
+
+impl Server {
+    pub async fn start(pool: PgPool, options: ServeOptions) -> anyhow::Result<Server> {
+        ensure_prices(&pool).await?;
+        let catalog: PriceCatalog = catalog::load_at(&pool, chrono::Utc::now()).await?;
+        let models = ModelTable::build(&options.config, &catalog, options.credentials.as_ref())?;
+
+        let keys = Arc::new(KeyStore::default());
+        keys.refresh(&pool).await.context("loading API keys")?;
+        let refresher = keys.spawn_refresher(pool.clone(), options.key_refresh);
+
+        let journal_dir = options.data_dir.join("journal");
+        let journal =
+            Arc::new(Journal::open(&journal_dir).with_context(|| {
+                format!("opening the usage journal in {}", journal_dir.display())
+            })?);
+        let (stop_worker, worker_rx) = watch::channel(false);
+        let worker = tokio::spawn(
+            MeteringWorker::new(journal.clone(), pool.clone(), options.metering).run(worker_rx),
+        );
+
+        let gateway = Arc::new(Gateway {
+            models,
+            keys: keys.clone(),
+            sink: journal,
+            client: UpstreamClient::new(),
+            options: options.gateway,
+        });
+        let api = Arc::new(meridian_api::ApiState { pool, keys });
+        let app = gateway.router().merge(meridian_api::router(api));
+
+        let listener = tokio::net::TcpListener::bind(options.listen)
+            .await
+            .with_context(|| format!("listening on {}", options.listen))?;
+        let addr = listener.local_addr()?;
+        let (stop_http, mut stop) = watch::channel(false);
+        let http = tokio::spawn(async move {
+            let graceful = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(graceful)
+                .await
+            {
+                tracing::error!(error = %e, "HTTP server failed");
+            }
+        });
+        Ok(Server {
+            addr,
+            stop_http,
+            stop_worker,
+            http,
+            worker,
+            refresher,
+        })
+    }
+
+    /// Stops taking requests, lets those in flight finish, commits pending usage.
+    pub async fn shutdown(self) {
+        let _ = self.stop_http.send(true);
+        let _ = self.http.await;
+        let _ = self.stop_worker.send(true);
+        let _ = self.worker.await;
+        self.refresher.abort();
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+}

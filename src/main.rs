@@ -1,0 +1,342 @@
+//! The `meridian` command line. Each subcommand parses its arguments and calls into the
+//! crates; output is text, or JSON with `--json`; errors are one line and exit 1.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use meridian::{BUNDLED_PRICES, ServeOptions, Server, demo};
+use meridian_billing::customers::{self, NewCustomer};
+use meridian_core::CustomerId;
+use meridian_core::catalog;
+use meridian_core::config::Config;
+use meridian_core::db;
+use rust_decimal::Decimal;
+use serde_json::json;
+use sqlx::PgPool;
+
+#[derive(Parser)]
+#[command(
+    name = "meridian",
+    version,
+    about = "OpenAI-compatible AI gateway with zero-markup metering and invoicing"
+)]
+struct Cli {
+    /// Print data as JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Provision Postgres, seed a demo customer and key, start mock providers, serve.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        #[arg(long, default_value = ".meridian")]
+        data_dir: PathBuf,
+    },
+    /// Serve /v1/*, /api/v1/*, /healthz on one listener.
+    Serve {
+        #[arg(long, default_value = "meridian.toml")]
+        config: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Holds the usage journal.
+        #[arg(long, default_value = ".meridian")]
+        data_dir: PathBuf,
+    },
+    /// Apply migrations and seed the eight billing entities (idempotent).
+    Migrate,
+    /// Serve the fake upstreams of every provider wire format.
+    MockProviders {
+        #[arg(long, default_value = "127.0.0.1:9100")]
+        listen: SocketAddr,
+        /// Delay before each response's headers.
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+        /// Delay between streamed chunks.
+        #[arg(long, default_value_t = 0)]
+        token_delay_ms: u64,
+    },
+    /// Manage customers.
+    Customers {
+        #[command(subcommand)]
+        command: CustomersCommand,
+    },
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Manage the price catalog.
+    Prices {
+        #[command(subcommand)]
+        command: PricesCommand,
+    },
+    /// See billing entities.
+    Entities {
+        #[command(subcommand)]
+        command: EntitiesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CustomersCommand {
+    /// Create a customer; prints its id.
+    Create(CreateCustomer),
+}
+
+#[derive(Args)]
+struct CreateCustomer {
+    #[arg(long)]
+    name: String,
+    /// Billing entity: US, EU, UK, JP, SG, KR, IN or AU.
+    #[arg(long)]
+    entity: String,
+    #[arg(long)]
+    currency: String,
+    #[arg(long)]
+    locale: String,
+    #[arg(long)]
+    email: String,
+    #[arg(long)]
+    tax_id: Option<String>,
+    #[arg(long)]
+    country: Option<String>,
+    #[arg(long)]
+    state: Option<String>,
+    /// Lines separated by `\n`.
+    #[arg(long)]
+    address: Option<String>,
+    #[arg(long)]
+    residency: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key; prints it once (only its hash is stored).
+    Create {
+        #[arg(long)]
+        customer: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        budget: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PricesCommand {
+    /// Load a LiteLLM-format price file (default: ../shared/data/model-prices.json when
+    /// present, else the copy compiled into the binary).
+    Import { file: Option<PathBuf> },
+}
+
+#[derive(Subcommand)]
+enum EntitiesCommand {
+    /// List the billing entities.
+    List,
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MERIDIAN_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = run(cli).await {
+        eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+        std::process::exit(1);
+    }
+}
+
+async fn database() -> anyhow::Result<PgPool> {
+    let url = db::configured_url();
+    db::connect_and_migrate(&url)
+        .await
+        .with_context(|| format!("connecting to {url} (set DATABASE_URL)"))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let json = cli.json;
+    match cli.command {
+        Command::Demo { listen, data_dir } => run_demo(listen, data_dir).await,
+        Command::Serve {
+            config,
+            listen,
+            data_dir,
+        } => {
+            let text = std::fs::read_to_string(&config)
+                .with_context(|| format!("reading {}", config.display()))?;
+            let config = Config::parse(&text)?;
+            let pool = database().await?;
+            let server = Server::start(pool, ServeOptions::new(listen, config, data_dir)).await?;
+            tracing::info!(addr = %server.addr, "meridian serving");
+            tokio::signal::ctrl_c().await?;
+            server.shutdown().await;
+            Ok(())
+        }
+        Command::Migrate => {
+            let url = db::configured_url();
+            db::create_database(&url).await?;
+            database().await?;
+            print(
+                json,
+                json!({"migrated": true}),
+                "migrations applied; billing entities seeded",
+            );
+            Ok(())
+        }
+        Command::MockProviders {
+            listen,
+            latency_ms,
+            token_delay_ms,
+        } => {
+            let cfg = meridian_mock_providers::MockConfig {
+                latency: std::time::Duration::from_millis(latency_ms),
+                token_delay: std::time::Duration::from_millis(token_delay_ms),
+            };
+            eprintln!("mock providers on http://{listen}");
+            meridian_mock_providers::run(listen, cfg).await?;
+            Ok(())
+        }
+        Command::Customers {
+            command: CustomersCommand::Create(c),
+        } => {
+            let pool = database().await?;
+            let customer = customers::create(
+                &pool,
+                &NewCustomer {
+                    name: c.name,
+                    entity: c.entity,
+                    currency: c.currency,
+                    locale: c.locale,
+                    email: c.email,
+                    tax_id: c.tax_id,
+                    country: c.country,
+                    state: c.state,
+                    address: c.address,
+                    residency: c.residency,
+                },
+            )
+            .await?;
+            print(
+                json,
+                serde_json::to_value(&customer)?,
+                &customer.id.to_string(),
+            );
+            Ok(())
+        }
+        Command::Keys {
+            command:
+                KeysCommand::Create {
+                    customer,
+                    name,
+                    budget,
+                },
+        } => {
+            let customer_id = CustomerId::from_str(&customer)
+                .map_err(|_| anyhow::anyhow!("--customer `{customer}` is not a customer id"))?;
+            let budget = budget
+                .map(|b| {
+                    Decimal::from_str_exact(&b)
+                        .map_err(|_| anyhow::anyhow!("--budget `{b}` is not a decimal amount"))
+                })
+                .transpose()?;
+            let pool = database().await?;
+            if customers::get(&pool, customer_id).await?.is_none() {
+                bail!("no customer with id {customer_id}");
+            }
+            let key =
+                meridian_gateway::auth::create_key(&pool, customer_id, name.as_deref(), budget)
+                    .await?;
+            print(
+                json,
+                json!({"id": key.id, "key": key.secret, "customer_id": customer_id}),
+                &key.secret,
+            );
+            Ok(())
+        }
+        Command::Prices {
+            command: PricesCommand::Import { file },
+        } => {
+            let repo_copy = PathBuf::from("../shared/data/model-prices.json");
+            let (source, text) = match file {
+                Some(f) => (
+                    f.display().to_string(),
+                    std::fs::read_to_string(&f)
+                        .with_context(|| format!("reading {}", f.display()))?,
+                ),
+                None if repo_copy.exists() => (
+                    repo_copy.display().to_string(),
+                    std::fs::read_to_string(&repo_copy)?,
+                ),
+                None => ("bundled catalog".to_string(), BUNDLED_PRICES.to_string()),
+            };
+            let prices =
+                catalog::parse_price_file(&text).with_context(|| format!("reading {source}"))?;
+            let pool = database().await?;
+            let versions = catalog::import(&pool, &prices, chrono::Utc::now()).await?;
+            print(
+                json,
+                json!({"source": source, "entries": prices.len(), "new_versions": versions}),
+                &format!(
+                    "{} entries read from {source}; {versions} new price versions stored",
+                    prices.len()
+                ),
+            );
+            Ok(())
+        }
+        Command::Entities {
+            command: EntitiesCommand::List,
+        } => {
+            let pool = database().await?;
+            let entities = meridian_billing::entities::list(&pool).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&entities)?);
+            } else {
+                for e in entities {
+                    println!(
+                        "{:<3} {:<4} {:<6} {:<20} {}",
+                        e.code, e.currency, e.default_locale, e.time_zone, e.legal_name
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn print(json: bool, value: serde_json::Value, text: &str) {
+    if json {
+        println!("{value}");
+    } else {
+        println!("{text}");
+    }
+}
+
+async fn run_demo(listen: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&data_dir)?;
+    let data_dir = data_dir.canonicalize()?;
+    let url = db::provision(&db::configured_url(), &data_dir).await?;
+    let pool = db::connect_and_migrate(&url).await?;
+    let customer = demo::demo_customer(&pool).await?;
+    let key = meridian_gateway::auth::create_key(&pool, customer.id, Some("demo"), None).await?;
+    let (config, mock) = demo::demo_config().await?;
+    let mut options = ServeOptions::new(listen, config, data_dir.clone());
+    options.credentials = demo::credential_source();
+    let server = Server::start(pool, options).await?;
+    demo::print_welcome(&server.base_url(), &key.secret, &data_dir, mock.as_ref());
+    tokio::signal::ctrl_c().await?;
+    server.shutdown().await;
+    Ok(())
+}

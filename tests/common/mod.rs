@@ -1,0 +1,254 @@
+//! Test support: a fresh database per test on a real Postgres, the mock providers,
+//! and a running Meridian (in-process, or as a child process for crash tests).
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use meridian::{ServeOptions, Server};
+use meridian_core::config::Config;
+use meridian_core::{CustomerId, Secret, db};
+use meridian_mock_providers::{MockConfig, MockServer};
+use sqlx::PgPool;
+
+/// A new, migrated database on the suite's Postgres (provisioned as `meridian demo` does).
+pub async fn fresh_database() -> (PgPool, String) {
+    let home = std::env::temp_dir().join("meridian-test-pg");
+    let base = db::provision(&db::configured_url(), &home)
+        .await
+        .expect("a Postgres for the tests");
+    let name = format!("meridian_t_{}", uuid::Uuid::now_v7().simple());
+    let url = match base.rfind('/') {
+        Some(i) => format!("{}/{name}", &base[..i]),
+        None => panic!("unexpected database URL {base}"),
+    };
+    db::create_database(&url)
+        .await
+        .expect("create test database");
+    let pool = db::connect_and_migrate(&url)
+        .await
+        .expect("migrate test database");
+    meridian::ensure_prices(&pool).await.expect("import prices");
+    (pool, url)
+}
+
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("meridian-{name}-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Deployments pointing at the mock: OpenAI (two pools of gpt-4o-mini, so failover
+/// can be seen), DeepSeek and Qwen.
+pub fn mock_config_toml(mock: SocketAddr) -> String {
+    format!(
+        r#"
+[[deployments]]
+id = "openai-us-east-reserved"
+provider = "openai"
+region = "us-east"
+kind = "reserved"
+base_url = "http://{mock}/v1"
+models = ["openai/gpt-4o-mini", "openai/text-embedding-3-small", "openai/o3-mini"]
+
+[[deployments]]
+id = "deepseek-on-demand"
+provider = "deepseek"
+region = "global"
+kind = "on-demand"
+base_url = "http://{mock}"
+models = ["deepseek/deepseek-chat"]
+
+[[deployments]]
+id = "qwen-on-demand"
+provider = "qwen"
+region = "ap-southeast-1"
+kind = "on-demand"
+base_url = "http://{mock}/compatible-mode/v1"
+models = ["qwen/qwen-max"]
+"#
+    )
+}
+
+pub struct TestEnv {
+    pub pool: PgPool,
+    pub database_url: String,
+    pub mock: MockServer,
+    pub server: Server,
+    pub customer: CustomerId,
+    pub key: String,
+    pub data_dir: PathBuf,
+}
+
+impl TestEnv {
+    pub async fn start() -> TestEnv {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(adjust: impl FnOnce(&mut ServeOptions)) -> TestEnv {
+        let (pool, database_url) = fresh_database().await;
+        let mock = MockServer::start(MockConfig::default()).await.unwrap();
+        let config = Config::parse(&mock_config_toml(mock.addr())).unwrap();
+        let data_dir = temp_dir("data");
+        let mut options =
+            ServeOptions::new("127.0.0.1:0".parse().unwrap(), config, data_dir.clone());
+        options.credentials = Arc::new(|_| Some(Secret::new("test-upstream-key")));
+        options.metering.flush_interval = Duration::from_millis(50);
+        adjust(&mut options);
+        let (customer, key) = customer_and_key(&pool).await;
+        let server = Server::start(pool.clone(), options).await.unwrap();
+        TestEnv {
+            pool,
+            database_url,
+            mock,
+            server,
+            customer,
+            key,
+            data_dir,
+        }
+    }
+
+    pub fn base_url(&self) -> String {
+        self.server.base_url()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.server.addr)
+    }
+
+    pub fn openai(&self) -> async_openai::Client<async_openai::config::OpenAIConfig> {
+        openai_client(&self.base_url(), &self.key)
+    }
+}
+
+pub fn openai_client(
+    base_url: &str,
+    key: &str,
+) -> async_openai::Client<async_openai::config::OpenAIConfig> {
+    async_openai::Client::with_config(
+        async_openai::config::OpenAIConfig::new()
+            .with_api_base(base_url)
+            .with_api_key(key),
+    )
+}
+
+pub async fn customer_and_key(pool: &PgPool) -> (CustomerId, String) {
+    let customer = meridian::demo::demo_customer(pool).await.unwrap();
+    let key = meridian_gateway::auth::create_key(pool, customer.id, Some("test"), None)
+        .await
+        .unwrap();
+    (customer.id, key.secret)
+}
+
+/// Sums of the customer's rollups: (requests, errors, prompt, completion, cost).
+pub async fn rollup_totals(
+    pool: &PgPool,
+    customer: CustomerId,
+) -> (i64, i64, i64, i64, rust_decimal::Decimal) {
+    sqlx::query_as(
+        "SELECT coalesce(sum(requests),0)::bigint, coalesce(sum(errors),0)::bigint, coalesce(sum(prompt_tokens),0)::bigint,
+                coalesce(sum(completion_tokens),0)::bigint, coalesce(sum(cost),0)
+         FROM usage_rollups WHERE customer_id = $1",
+    )
+    .bind(customer)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// Waits until the rollups hold `requests` requests (the worker flushes in the background).
+pub async fn wait_for_requests(
+    pool: &PgPool,
+    customer: CustomerId,
+    requests: i64,
+) -> (i64, i64, i64, i64, rust_decimal::Decimal) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let totals = rollup_totals(pool, customer).await;
+        if totals.0 >= requests || std::time::Instant::now() > deadline {
+            return totals;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `meridian serve` as a child process (for crash tests and log inspection).
+pub struct ChildServer {
+    pub child: std::process::Child,
+    pub addr: SocketAddr,
+    pub log: PathBuf,
+}
+
+impl ChildServer {
+    /// Starts the binary on `addr` and waits until `/healthz` answers.
+    pub async fn start(
+        database_url: &str,
+        config: &std::path::Path,
+        data_dir: &std::path::Path,
+        addr: SocketAddr,
+        log_level: &str,
+    ) -> ChildServer {
+        let log = data_dir.join(format!("server-{}.log", uuid::Uuid::now_v7().simple()));
+        let out = std::fs::File::create(&log).unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_meridian"))
+            .args(["serve", "--config"])
+            .arg(config)
+            .arg("--listen")
+            .arg(addr.to_string())
+            .arg("--data-dir")
+            .arg(data_dir)
+            .env("DATABASE_URL", database_url)
+            .env("MERIDIAN_LOG", log_level)
+            .env("OPENAI_API_KEY", "test-upstream-key")
+            .env("DEEPSEEK_API_KEY", "test-upstream-key")
+            .env("DASHSCOPE_API_KEY", "test-upstream-key")
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap();
+        let server = ChildServer { child, addr, log };
+        let client = reqwest::Client::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = client.get(format!("http://{addr}/healthz")).send().await
+                && r.status().is_success()
+            {
+                return server;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "meridian serve did not start: {}",
+                std::fs::read_to_string(&server.log).unwrap_or_default()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill(); // SIGKILL
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM-free stop for the end of a test.
+    pub fn stop(mut self) {
+        self.kill9();
+    }
+}
+
+/// A free loopback port.
+pub fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+/// Writes a config pointing at `mock` and returns its path.
+pub fn write_config(dir: &std::path::Path, mock: SocketAddr) -> PathBuf {
+    let path = dir.join("meridian.toml");
+    std::fs::write(&path, mock_config_toml(mock)).unwrap();
+    path
+}
