@@ -252,3 +252,86 @@ pub fn write_config(dir: &std::path::Path, mock: SocketAddr) -> PathBuf {
     std::fs::write(&path, mock_config_toml(mock)).unwrap();
     path
 }
+
+/// A TCP relay that can cut every connection and refuse new ones, to make Postgres
+/// unreachable for one process without stopping the server other tests use.
+pub struct TcpCutter {
+    pub addr: SocketAddr,
+    blocked: Arc<std::sync::atomic::AtomicBool>,
+    connections: Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl TcpCutter {
+    pub async fn start(target: SocketAddr) -> TcpCutter {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let blocked = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let connections = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (b, c) = (blocked.clone(), connections.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if b.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue; // dropped: connection refused from the client's view
+                }
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                c.lock().unwrap().push(task.abort_handle());
+            }
+        });
+        TcpCutter {
+            addr,
+            blocked,
+            connections,
+            accept,
+        }
+    }
+
+    pub fn cut(&self) {
+        self.blocked
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        for c in self.connections.lock().unwrap().drain(..) {
+            c.abort();
+        }
+    }
+
+    pub fn restore(&self) {
+        self.blocked
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for TcpCutter {
+    fn drop(&mut self) {
+        self.accept.abort();
+        self.cut();
+    }
+}
+
+/// Sends one non-streaming chat request; returns the usage (prompt, completion) on 200.
+pub async fn chat_once(
+    client: &reqwest::Client,
+    base_url: &str,
+    key: &str,
+    model: &str,
+    text: &str,
+) -> Result<(u64, u64), String> {
+    let response = client
+        .post(format!("{base_url}/chat/completions"))
+        .bearer_auth(key)
+        .json(&serde_json::json!({"model": model, "messages": [{"role": "user", "content": text}]}))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !response.status().is_success() {
+        return Err(format!("status {}", response.status()));
+    }
+    let body: serde_json::Value = response.json().await.map_err(|e| e.to_string())?;
+    Ok((
+        body["usage"]["prompt_tokens"].as_u64().unwrap(),
+        body["usage"]["completion_tokens"].as_u64().unwrap(),
+    ))
+}
