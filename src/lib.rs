@@ -98,6 +98,7 @@ impl Server {
             sink: journal,
             client: UpstreamClient::new(),
             options: options.gateway,
+            metrics: Default::default(),
         });
         let api = Arc::new(meridian_api::ApiState { pool, keys });
         let app = gateway.router().merge(meridian_api::router(api));

@@ -207,3 +207,28 @@ async fn a_failing_deployment_fails_over_before_the_client_sees_anything() {
         "reserved capacity first"
     );
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_status_class() {
+    let env = TestEnv::start().await;
+    post(&env, Some(&env.key), chat_body("openai/gpt-4o-mini")).await;
+    post(&env, Some(&env.key), chat_body("openai/unknown")).await;
+    let text = reqwest::get(env.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("meridian_requests_total{operation=\"chat\",status=\"2xx\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("meridian_requests_total{operation=\"chat\",status=\"4xx\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("meridian_upstream_failures_total{provider=\"openai\"} 0"),
+        "{text}"
+    );
+}

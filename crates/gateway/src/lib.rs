@@ -10,6 +10,7 @@ pub mod client;
 mod cost_json;
 pub mod error;
 mod meter;
+pub mod metrics;
 mod models;
 pub mod providers;
 mod proxy;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::State;
 use axum::routing::{get, post};
 use meridian_core::UsageSink;
 
@@ -58,6 +60,7 @@ pub struct Gateway {
     pub sink: Arc<dyn UsageSink>,
     pub client: UpstreamClient,
     pub options: GatewayOptions,
+    pub metrics: metrics::Metrics,
 }
 
 impl Gateway {
@@ -67,6 +70,10 @@ impl Gateway {
             .route("/v1/chat/completions", post(proxy::chat_completions))
             .route("/v1/embeddings", post(proxy::embeddings))
             .route("/v1/models", get(models::list))
+            .route(
+                "/metrics",
+                get(|State(gw): State<Arc<Gateway>>| async move { gw.metrics.render() }),
+            )
             .with_state(self)
     }
 }

@@ -94,6 +94,7 @@ async fn handle(gw: Arc<Gateway>, request: Request, op: Operation) -> Response {
     if let Ok(v) = HeaderValue::from_str(&request_id.to_string()) {
         response.headers_mut().insert(REQUEST_ID, v);
     }
+    gw.metrics.request(op, response.status().as_u16());
     response
 }
 
@@ -294,6 +295,7 @@ async fn call(
             }
         };
         tracing::debug!(deployment = %target.deployment.id, status = failure.status.as_u16(), "upstream attempt failed");
+        gw.metrics.upstream_failure(target.deployment.provider);
         last = Some((failure, Some(target)));
     }
     Err(last.unwrap_or((ApiError::internal(), None)))

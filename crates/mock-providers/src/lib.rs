@@ -23,7 +23,12 @@
 //! parameter schema's required properties, with `finish_reason: "tool_calls"`;
 //! `response_format` `json_schema` yields a document satisfying the schema's required
 //! properties, `json_object` yields `{"reply": "You said: …"}`. JSON is written with a
-//! space after each `:` and `,` so that it splits into several tokens.
+//! space after each `:` and `,` so that it splits into several tokens. Parameters that
+//! only shape sampling (`temperature`, `seed`, `n`, `logprobs`, …) are accepted and
+//! ignored: there is always one choice. Unknown parameters are accepted too, except
+//! the OpenRouter-style `usage` switch, which OpenAI refuses with a 400 ("Unrecognized
+//! request argument supplied: usage"); the mock refuses it on every route, so that
+//! the gateway is caught forwarding its own switch anywhere.
 //!
 //! # Token counting
 //! Deterministic, so tests can predict every number:

@@ -204,6 +204,7 @@ mod tests {
     #[test]
     fn reasoning_counts_inside_completion_and_spends_the_budget_first() {
         let reasoning = tokens::words(REASONING);
+        assert_eq!(reasoning, 12, "the crate documentation promises 12");
         let g = generate(&prompt("o3-mini", None, &json!("hi")));
         assert_eq!(g.counts.reasoning, reasoning);
         assert_eq!(g.counts.completion, reasoning + 3);

@@ -18,7 +18,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tower_service::Service;
 
-use crate::faults::{Fault, FaultQueue};
+use crate::faults::Fault;
 use crate::routes::{self, Shared};
 
 /// After a failed `accept` (out of file descriptors, say), wait this long.
@@ -54,8 +54,7 @@ impl MockServer {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             config,
-            faults: FaultQueue::default(),
-            requests_seen: 0.into(),
+            ..Shared::default()
         });
         let (stop, stopped) = watch::channel(());
         let router = routes::router(Arc::clone(&shared));

@@ -2,11 +2,11 @@ use std::io::ErrorKind;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use meridian_mock_providers::{Fault, MockConfig};
+use meridian_mock_providers::Fault;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{KEY, ask, chat, client, data_events, error_of, post, server, server_with};
+use crate::support::{KEY, ask, chat, client, data_events, error_of, post, server};
 
 #[tokio::test]
 async fn a_status_429_fault_carries_retry_after_then_passes() {
@@ -198,29 +198,4 @@ async fn a_cut_whole_answer_breaks_its_body() {
     let response = chat(&server, &ask("gpt-4o", "hi")).await;
     assert_eq!(response.status(), 200);
     assert!(response.json::<Value>().await.is_err());
-}
-
-#[tokio::test]
-async fn latency_comes_before_the_headers() {
-    let latency = Duration::from_millis(150);
-    let server = server_with(MockConfig {
-        latency,
-        ..MockConfig::default()
-    })
-    .await;
-    let started = Instant::now();
-    assert_eq!(chat(&server, &ask("gpt-4o", "hi")).await.status(), 200);
-    assert!(started.elapsed() >= latency);
-}
-
-#[tokio::test]
-async fn healthz_answers_200() {
-    let server = server().await;
-    let response = client()
-        .get(format!("{}/healthz", server.base_url()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(server.requests_seen(), 0);
 }

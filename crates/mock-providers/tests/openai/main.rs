@@ -6,5 +6,6 @@ mod faults;
 mod flavors;
 mod refusals;
 mod sdk;
+mod server;
 mod stream;
 mod support;
