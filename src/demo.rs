@@ -51,6 +51,7 @@ fn deployment(id: &str, provider: ProviderKind, base_url: String, models: &[&str
         azure_deployment: None,
         api_version: None,
         project: None,
+        http2: false,
     }
 }
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use meridian_core::Secret;
 use meridian_core::catalog::{self, PriceCatalog};
 use meridian_core::config::{Config, Deployment};
@@ -112,6 +113,10 @@ impl Server {
             let graceful = async move {
                 let _ = stop.wait_for(|s| *s).await;
             };
+            // Small SSE writes must leave at once, not wait for Nagle's algorithm.
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             if let Err(e) = axum::serve(listener, app)
                 .with_graceful_shutdown(graceful)
                 .await

@@ -125,6 +125,8 @@ struct RawDeployment {
     azure_deployment: Option<String>,
     api_version: Option<String>,
     project: Option<String>,
+    #[serde(default)]
+    http2: bool,
 }
 
 /// A validated deployment: one pool of capacity of one provider in one region.
@@ -145,6 +147,10 @@ pub struct Deployment {
     pub azure_deployment: Option<String>,
     pub api_version: Option<String>,
     pub project: Option<String>,
+    /// Speak HTTP/2 with prior knowledge to a plain `http://` base URL (h2c), so that
+    /// many concurrent streams share a few connections. `https://` endpoints negotiate
+    /// HTTP/2 through ALPN regardless.
+    pub http2: bool,
 }
 
 impl Deployment {
@@ -263,6 +269,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
             azure_deployment: d.azure_deployment,
             api_version: d.api_version,
             project: d.project,
+            http2: d.http2,
         });
     }
     if errors.is_empty() {

@@ -265,7 +265,7 @@ async fn call(
             .map_err(|e| (e, Some(target.clone())))?;
         let outcome = tokio::time::timeout(
             gw.options.upstream_timeout,
-            gw.client.send(upstream_request),
+            gw.client.send(upstream_request, target.deployment.http2),
         )
         .await;
         let failure = match outcome {
