@@ -9,6 +9,7 @@ pub mod auth;
 pub mod client;
 mod cost_json;
 pub mod error;
+pub mod eventstream;
 mod meter;
 pub mod metrics;
 mod models;

@@ -17,17 +17,24 @@ use tokio::time::Sleep;
 
 use crate::cost_json::with_usage_cost;
 use crate::error::ApiError;
+use crate::eventstream::EventStreamDecoder;
 use crate::meter::Meter;
-use crate::providers::{Malformed, StreamOut, StreamState, UpstreamEvent};
+use crate::providers::{Framing, Malformed, StreamOut, StreamState, UpstreamEvent};
 use crate::sse::SseDecoder;
 use crate::targets::Target;
 
 /// Status metered for a stream the provider broke off.
 const STREAM_BROKEN: u16 = 502;
 
+/// The provider's stream framing, chosen by its adapter.
+enum Decoder {
+    Sse(SseDecoder),
+    AwsEventStream(EventStreamDecoder),
+}
+
 pub struct ProxyStream {
     upstream: Incoming,
-    decoder: SseDecoder,
+    decoder: Decoder,
     state: StreamState,
     target: Arc<Target>,
     wants_usage: bool,
@@ -47,9 +54,13 @@ impl ProxyStream {
         meter: Meter,
         idle_timeout: Duration,
     ) -> Self {
+        let decoder = match target.deployment.adapter.framing() {
+            Framing::Sse => Decoder::Sse(SseDecoder::default()),
+            Framing::AwsEventStream => Decoder::AwsEventStream(EventStreamDecoder::default()),
+        };
         Self {
             upstream,
-            decoder: SseDecoder::default(),
+            decoder,
             state: StreamState::default(),
             target,
             wants_usage,
@@ -63,47 +74,79 @@ impl ProxyStream {
     }
 
     fn on_bytes(&mut self, data: &[u8]) -> Result<(), Malformed> {
-        let events = self.decoder.feed(data).map_err(|_| Malformed)?;
-        for event in events {
-            if self.done {
-                break;
+        match &mut self.decoder {
+            Decoder::Sse(d) => {
+                for event in d.feed(data).map_err(|_| Malformed)? {
+                    let upstream_event = UpstreamEvent {
+                        event: event.event.as_deref(),
+                        data: &event.data,
+                    };
+                    self.on_event(upstream_event, Some(&event.raw))?;
+                }
             }
-            let upstream_event = UpstreamEvent {
-                event: event.event.as_deref(),
-                data: &event.data,
-            };
-            match self
-                .target
-                .deployment
-                .adapter
-                .stream_event(&mut self.state, upstream_event)?
-            {
-                StreamOut::Forward => {
-                    self.first_token();
-                    self.out.push_back(event.raw);
+            Decoder::AwsEventStream(d) => {
+                for message in d.feed(data).map_err(|_| Malformed)? {
+                    let upstream_event = UpstreamEvent {
+                        event: Some(&message.name),
+                        data: &message.payload,
+                    };
+                    // An event-stream frame is not something to forward to an SSE client.
+                    self.on_event(upstream_event, None)?;
                 }
-                StreamOut::Chunk(chunk) => {
-                    self.first_token();
-                    self.out
-                        .push_back(sse_data(serde_json::to_vec(&chunk).unwrap_or_default()));
+            }
+        }
+        Ok(())
+    }
+
+    /// One decoded event; `raw` is its bytes, when they can be forwarded as they are.
+    fn on_event(&mut self, event: UpstreamEvent<'_>, raw: Option<&Bytes>) -> Result<(), Malformed> {
+        if self.done {
+            return Ok(());
+        }
+        let out = self
+            .target
+            .deployment
+            .adapter
+            .stream_event(&mut self.state, event)?;
+        self.apply(out, raw)
+    }
+
+    fn apply(&mut self, out: StreamOut, raw: Option<&Bytes>) -> Result<(), Malformed> {
+        match out {
+            StreamOut::Forward => {
+                self.first_token();
+                self.out.push_back(raw.ok_or(Malformed)?.clone());
+            }
+            StreamOut::Chunk(chunk) => {
+                self.first_token();
+                self.out
+                    .push_back(sse_data(serde_json::to_vec(&chunk).unwrap_or_default()));
+            }
+            StreamOut::Usage { usage, chunk } => {
+                let cost = self.target.price.cost(&usage);
+                self.meter.success(usage, cost, self.ttft_us);
+                if self.wants_usage {
+                    self.out.push_back(sse_data(with_usage_cost(chunk, cost)));
                 }
-                StreamOut::Usage { usage, chunk } => {
-                    let cost = self.target.price.cost(&usage);
-                    self.meter.success(usage, cost, self.ttft_us);
-                    if self.wants_usage {
-                        self.out.push_back(sse_data(with_usage_cost(chunk, cost)));
+            }
+            StreamOut::Skip => {}
+            StreamOut::Done => {
+                if self.meter.is_pending() {
+                    // The provider reported no usage: metered as zero tokens, logged.
+                    tracing::warn!(deployment = %self.target.deployment.id, "stream ended without usage");
+                    self.meter
+                        .success(Default::default(), Default::default(), self.ttft_us);
+                }
+                self.out.push_back(Bytes::from_static(b"data: [DONE]\n\n"));
+                self.done = true;
+            }
+            StreamOut::Error(error) => self.broken(error),
+            StreamOut::Many(outs) => {
+                for out in outs {
+                    if self.done {
+                        break;
                     }
-                }
-                StreamOut::Skip => {}
-                StreamOut::Done => {
-                    if self.meter.is_pending() {
-                        // The provider reported no usage: metered as zero tokens, logged.
-                        tracing::warn!(deployment = %self.target.deployment.id, "stream ended without usage");
-                        self.meter
-                            .success(Default::default(), Default::default(), self.ttft_us);
-                    }
-                    self.out.push_back(Bytes::from_static(b"data: [DONE]\n\n"));
-                    self.done = true;
+                    self.apply(out, raw)?;
                 }
             }
         }
@@ -165,7 +208,19 @@ impl Stream for ProxyStream {
                         this.broken(ApiError::upstream_malformed(provider));
                     }
                 }
-                Poll::Ready(Some(Err(_))) | Poll::Ready(None) => {
+                Poll::Ready(None) => {
+                    // Some providers end their stream with the body alone.
+                    let end = this.target.deployment.adapter.stream_end(&mut this.state);
+                    if let Some(out) = end
+                        && this.apply(out, None).is_err()
+                    {
+                        this.broken(ApiError::upstream_malformed(provider));
+                    }
+                    if !this.done {
+                        this.broken(ApiError::upstream_unreachable(provider));
+                    }
+                }
+                Poll::Ready(Some(Err(_))) => {
                     this.broken(ApiError::upstream_unreachable(provider));
                 }
             }

@@ -1,14 +1,13 @@
 //! Fault injection: what can go wrong with an upstream, queued for the next model
-//! requests (chat and embeddings), programmatically or over `POST /__mock/faults`.
+//! requests (of any provider), programmatically or over `POST /__mock/faults`.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use axum::http::StatusCode;
 use serde::Deserialize;
 
-use crate::error::ApiError;
+use crate::openai::ApiError;
 
 /// What the next model request meets instead of a normal answer.
 ///
@@ -18,8 +17,9 @@ use crate::error::ApiError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(tag = "fault", rename_all = "snake_case")]
 pub enum Fault {
-    /// An error status with OpenAI's error body for it (429 is a rate limit, 500 a
-    /// server error, …), plus `retry-after` when given.
+    /// An error status with the body each provider sends with it, in its own error
+    /// shape (429 is a rate limit, 500 a server error, …), plus `retry-after` where the
+    /// provider sends one.
     Status {
         status: u16,
         #[serde(default, rename = "retry_after")]
@@ -32,8 +32,9 @@ pub enum Fault {
     #[serde(rename = "reset")]
     ConnectionReset,
     /// The answer starts normally and the connection closes mid-way: a stream after
-    /// `after_chunks` SSE events, never reaching the usage chunk or `[DONE]`; a JSON
-    /// body after half its bytes (its `content-length` promised all of them).
+    /// `after_chunks` events (SSE events, event-stream messages, JSON array items),
+    /// never reaching the part that carries the usage; a JSON body after half its
+    /// bytes (its `content-length` promised all of them).
     StreamCut { after_chunks: u32 },
 }
 
@@ -103,59 +104,6 @@ pub(crate) fn parse_injection(body: &[u8]) -> Result<(Fault, u32), ApiError> {
         );
     }
     Ok((fault, times))
-}
-
-/// OpenAI's error for a status fault.
-pub(crate) fn status_error(status: u16, retry_after_secs: Option<u32>) -> ApiError {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let error = match status.as_u16() {
-        400 => ApiError::invalid("Bad request."),
-        401 => ApiError::new(
-            status,
-            "invalid_request_error",
-            "Incorrect API key provided.",
-        )
-        .with_code("invalid_api_key"),
-        403 => ApiError::new(
-            status,
-            "request_forbidden",
-            "Country, region, or territory not supported.",
-        )
-        .with_code("unsupported_country_region_territory"),
-        404 => ApiError::new(
-            status,
-            "invalid_request_error",
-            "The model does not exist or you do not have access to it.",
-        )
-        .with_code("model_not_found"),
-        429 => ApiError::new(
-            status,
-            "requests",
-            "Rate limit reached for requests. Please try again later.",
-        )
-        .with_code("rate_limit_exceeded"),
-        500 => ApiError::new(
-            status,
-            "server_error",
-            "The server had an error while processing your request. Sorry about that!",
-        ),
-        503 => ApiError::new(
-            status,
-            "server_error",
-            "The server is overloaded or not ready yet.",
-        ),
-        code @ 500.. => ApiError::new(
-            status,
-            "server_error",
-            format!("The server returned status {code}."),
-        ),
-        code => ApiError::new(
-            status,
-            "invalid_request_error",
-            format!("The request failed with status {code}."),
-        ),
-    };
-    error.with_retry_after(retry_after_secs)
 }
 
 #[cfg(test)]

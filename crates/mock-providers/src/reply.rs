@@ -10,7 +10,7 @@ use crate::schema;
 use crate::tokens::{self, Counts};
 
 /// What a reasoning model "thinks" before answering (shown only where the provider
-/// shows reasoning, e.g. DeepSeek's `reasoning_content`).
+/// shows reasoning: DeepSeek's `reasoning_content`, Gemini's thought parts).
 const REASONING: &str = "The user wants their own words back, so I will repeat them.";
 
 /// The answer to one chat request.
@@ -22,8 +22,9 @@ pub(crate) struct Generation {
     pub(crate) text_end: usize,
     /// The reasoning actually produced (empty for other models).
     pub(crate) reasoning: &'static str,
-    pub(crate) tool_call: Option<ToolCall>,
-    pub(crate) finish_reason: &'static str,
+    /// The name of the function called, when the answer is a tool call.
+    pub(crate) tool_call: Option<String>,
+    pub(crate) finish: Finish,
     pub(crate) counts: Counts,
 }
 
@@ -31,12 +32,35 @@ impl Generation {
     pub(crate) fn visible(&self) -> &str {
         &self.text[..self.text_end]
     }
+
+    /// The tool call's arguments as JSON: `{}` when the budget cut them short.
+    pub(crate) fn arguments(&self) -> Value {
+        serde_json::from_str(self.visible()).unwrap_or_else(|_| json!({}))
+    }
 }
 
-#[derive(Debug)]
-pub(crate) struct ToolCall {
-    pub(crate) id: String,
-    pub(crate) name: String,
+/// Why the answer ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Finish {
+    /// The answer was complete.
+    Stop,
+    /// The text reached this stop sequence (left out of the answer).
+    StopSequence(String),
+    /// The token budget ran out.
+    Length,
+    /// The answer is a complete tool call.
+    ToolCall,
+}
+
+impl Finish {
+    /// OpenAI's `finish_reason`.
+    pub(crate) fn openai(&self) -> &'static str {
+        match self {
+            Finish::Stop | Finish::StopSequence(_) => "stop",
+            Finish::Length => "length",
+            Finish::ToolCall => "tool_calls",
+        }
+    }
 }
 
 /// The form the answer takes.
@@ -54,17 +78,20 @@ pub(crate) enum Output<'a> {
 /// What the generator needs to know about a request.
 #[derive(Debug)]
 pub(crate) struct Prompt<'a> {
-    pub(crate) model: &'a str,
     pub(crate) prompt_tokens: u32,
     pub(crate) cache_keyed: bool,
-    /// The `content` of the last user message.
-    pub(crate) last_user: Option<&'a Value>,
+    /// The text of the last user message, part by part.
+    pub(crate) last_user: Vec<&'a str>,
     pub(crate) max_tokens: Option<u32>,
+    /// Stop sequences: the text ends before the first one it contains.
+    pub(crate) stop: Vec<&'a str>,
+    /// Whether the model "reasons" first (see [`REASONING`]).
+    pub(crate) thinks: bool,
     pub(crate) output: Output<'a>,
 }
 
-/// Whether the model "reasons": a name segment `o1`, `o3` or `o4` (`o3-mini`,
-/// `openai/o4-mini`), or a name containing `reasoner` (`deepseek-reasoner`).
+/// Whether an OpenAI-format model "reasons": a name segment `o1`, `o3` or `o4`
+/// (`o3-mini`, `openai/o4-mini`), or a name containing `reasoner` (`deepseek-reasoner`).
 pub(crate) fn is_reasoning_model(model: &str) -> bool {
     model.contains("reasoner")
         || model
@@ -73,42 +100,39 @@ pub(crate) fn is_reasoning_model(model: &str) -> bool {
 }
 
 pub(crate) fn generate(prompt: &Prompt<'_>) -> Generation {
-    let (text, tool_call) = match prompt.output {
-        Output::Text => (echo(prompt.last_user), None),
+    let (mut text, tool_call) = match prompt.output {
+        Output::Text => (echo(&prompt.last_user), None),
         Output::JsonObject => (
-            schema::to_spaced_json(&json!({ "reply": echo(prompt.last_user) })),
+            schema::to_spaced_json(&json!({ "reply": echo(&prompt.last_user) })),
             None,
         ),
         Output::JsonSchema(schema) => (document(schema), None),
-        Output::ToolCall { name, parameters } => (
-            document(parameters),
-            Some(ToolCall {
-                id: random_id("call_", 24),
-                name: name.to_owned(),
-            }),
-        ),
+        Output::ToolCall { name, parameters } => (document(parameters), Some(name.to_owned())),
+    };
+    let stopped = if tool_call.is_none() {
+        stop_at(&mut text, &prompt.stop)
+    } else {
+        None
     };
     let budget = prompt.max_tokens.unwrap_or(u32::MAX);
-    let reasoning_text = if is_reasoning_model(prompt.model) {
-        REASONING
-    } else {
-        ""
-    };
+    let reasoning_text = if prompt.thinks { REASONING } else { "" };
     let reasoning = tokens::take(reasoning_text, budget);
     let visible = tokens::take(&text, budget - reasoning.tokens);
-    let finish_reason = if reasoning.truncated || visible.truncated {
-        "length"
+    let finish = if reasoning.truncated || visible.truncated {
+        Finish::Length
+    } else if let Some(sequence) = stopped {
+        Finish::StopSequence(sequence)
     } else if tool_call.is_some() {
-        "tool_calls"
+        Finish::ToolCall
     } else {
-        "stop"
+        Finish::Stop
     };
     Generation {
         text_end: visible.end,
         text,
         reasoning: &reasoning_text[..reasoning.end],
         tool_call,
-        finish_reason,
+        finish,
         counts: Counts {
             prompt: prompt.prompt_tokens,
             cached: tokens::cached_tokens(prompt.prompt_tokens, prompt.cache_keyed),
@@ -118,14 +142,21 @@ pub(crate) fn generate(prompt: &Prompt<'_>) -> Generation {
     }
 }
 
+/// Cuts `text` before the earliest stop sequence it contains, and names that sequence.
+fn stop_at(text: &mut String, stop: &[&str]) -> Option<String> {
+    let (at, sequence) = stop
+        .iter()
+        .filter(|sequence| !sequence.is_empty())
+        .filter_map(|sequence| Some((text.find(sequence)?, *sequence)))
+        .min_by_key(|(at, _)| *at)?;
+    text.truncate(at);
+    Some(sequence.to_owned())
+}
+
 /// `"You said: <the words of the last user message>"`, single-spaced.
-fn echo(last_user: Option<&Value>) -> String {
+fn echo(last_user: &[&str]) -> String {
     let mut reply = String::from("You said:");
-    for word in last_user
-        .into_iter()
-        .flat_map(tokens::text_parts)
-        .flat_map(str::split_whitespace)
-    {
+    for word in last_user.iter().flat_map(|text| text.split_whitespace()) {
         reply.push(' ');
         reply.push_str(word);
     }
@@ -157,13 +188,14 @@ pub(crate) fn random_id(prefix: &str, len: usize) -> String {
 mod tests {
     use super::*;
 
-    fn prompt<'a>(model: &'a str, max_tokens: Option<u32>, last_user: &'a Value) -> Prompt<'a> {
+    fn prompt<'a>(thinks: bool, max_tokens: Option<u32>, last_user: &'a str) -> Prompt<'a> {
         Prompt {
-            model,
             prompt_tokens: 10,
             cache_keyed: false,
-            last_user: Some(last_user),
+            last_user: vec![last_user],
             max_tokens,
+            stop: Vec::new(),
+            thinks,
             output: Output::Text,
         }
     }
@@ -192,25 +224,56 @@ mod tests {
 
     #[test]
     fn the_reply_echoes_and_the_budget_cuts() {
-        let g = generate(&prompt("gpt-4o", None, &json!("hello   big\nworld")));
+        let g = generate(&prompt(false, None, "hello   big\nworld"));
         assert_eq!(g.visible(), "You said: hello big world");
-        assert_eq!((g.counts.completion, g.finish_reason), (5, "stop"));
+        assert_eq!((g.counts.completion, g.finish), (5, Finish::Stop));
 
-        let g = generate(&prompt("gpt-4o", Some(3), &json!("hello big world")));
+        let g = generate(&prompt(false, Some(3), "hello big world"));
         assert_eq!(g.visible(), "You said: hello");
-        assert_eq!((g.counts.completion, g.finish_reason), (3, "length"));
+        assert_eq!((g.counts.completion, g.finish), (3, Finish::Length));
+    }
+
+    #[test]
+    fn the_earliest_stop_sequence_ends_the_text_unless_the_budget_ends_it_first() {
+        let mut p = prompt(false, None, "alpha beta gamma");
+        p.stop = vec!["gamma", "beta"];
+        let g = generate(&p);
+        assert_eq!(g.visible(), "You said: alpha");
+        assert_eq!(g.counts.completion, 3);
+        assert_eq!(g.finish, Finish::StopSequence("beta".into()));
+
+        p.max_tokens = Some(2);
+        assert_eq!(generate(&p).finish, Finish::Length);
     }
 
     #[test]
     fn reasoning_counts_inside_completion_and_spends_the_budget_first() {
         let reasoning = tokens::words(REASONING);
         assert_eq!(reasoning, 12, "the crate documentation promises 12");
-        let g = generate(&prompt("o3-mini", None, &json!("hi")));
+        let g = generate(&prompt(true, None, "hi"));
         assert_eq!(g.counts.reasoning, reasoning);
         assert_eq!(g.counts.completion, reasoning + 3);
 
-        let g = generate(&prompt("o3-mini", Some(reasoning + 1), &json!("hi")));
+        let g = generate(&prompt(true, Some(reasoning + 1), "hi"));
         assert_eq!(g.visible(), "You");
-        assert_eq!(g.finish_reason, "length");
+        assert_eq!(g.finish, Finish::Length);
+    }
+
+    #[test]
+    fn cut_tool_arguments_read_as_an_empty_object() {
+        let schema =
+            json!({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]});
+        let mut p = prompt(false, None, "x");
+        p.output = Output::ToolCall {
+            name: "f",
+            parameters: Some(&schema),
+        };
+        let g = generate(&p);
+        assert_eq!(
+            (g.arguments(), g.finish),
+            (json!({"a": "example"}), Finish::ToolCall)
+        );
+        p.max_tokens = Some(1);
+        assert_eq!(generate(&p).arguments(), json!({}));
     }
 }

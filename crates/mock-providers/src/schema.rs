@@ -2,7 +2,8 @@
 //! arguments and for `response_format: json_schema`. Every required property gets a
 //! value of the right type (optional ones are left out); `$ref`, `enum`, `const`,
 //! `anyOf`/`oneOf`/`allOf`, `minimum`/`maximum`, `minItems`, `minLength` and common
-//! string formats are honoured.
+//! string formats are honoured. Types may be written in capitals, as Google's
+//! OpenAPI-style schemas write them (`"OBJECT"`, `"STRING"`).
 
 use std::io;
 
@@ -45,13 +46,16 @@ fn sample_at(schema: &Value, root: &Value, depth: u8) -> Value {
     }
     for combinator in ["anyOf", "oneOf", "allOf"] {
         if let Some(variants) = s.get(combinator).and_then(Value::as_array) {
-            let not_null = variants.iter().find(|v| type_of(v) != Some("null"));
+            let not_null = variants
+                .iter()
+                .find(|v| !type_of(v).is_some_and(|t| t.eq_ignore_ascii_case("null")));
             if let Some(variant) = not_null.or(variants.first()) {
                 return sample_at(variant, root, depth + 1);
             }
         }
     }
-    match type_of(schema) {
+    // Google's OpenAPI-style schemas write their types in capitals (`"OBJECT"`).
+    match type_of(schema).map(str::to_ascii_lowercase).as_deref() {
         Some("object") => object(s, root, depth),
         Some("array") => array(s, root, depth),
         Some("string") => string(s),
@@ -71,7 +75,7 @@ fn type_of(schema: &Value) -> Option<&str> {
         Value::Array(types) => {
             let mut names = types.iter().filter_map(Value::as_str);
             let first = names.clone().next();
-            names.find(|t| *t != "null").or(first)
+            names.find(|t| !t.eq_ignore_ascii_case("null")).or(first)
         }
         _ => None,
     }
@@ -195,6 +199,12 @@ mod tests {
                 "tags": ["example", "example"], "when": {"at": "2025-01-01"}, "note": "example"
             })
         );
+    }
+
+    #[test]
+    fn google_capital_types_are_understood() {
+        let schema = json!({"type": "OBJECT", "properties": {"n": {"type": "INTEGER"}, "s": {"type": "STRING", "nullable": true}}, "required": ["n", "s"]});
+        assert_eq!(sample(&schema), json!({"n": 1, "s": "example"}));
     }
 
     #[test]

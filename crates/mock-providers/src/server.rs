@@ -77,7 +77,8 @@ impl MockServer {
         format!("{}/v1", self.base_url())
     }
 
-    /// The bare host, `http://127.0.0.1:PORT`: DeepSeek's base URL.
+    /// The bare host, `http://127.0.0.1:PORT`: the base URL of DeepSeek, Anthropic,
+    /// Gemini and Vertex AI, Azure's resource endpoint and Bedrock's endpoint URL.
     pub fn base_url(&self) -> String {
         let ip = match self.addr.ip() {
             IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -92,13 +93,13 @@ impl MockServer {
         format!("{}/compatible-mode/v1", self.base_url())
     }
 
-    /// The next `times` model requests (chat or embeddings, in arrival order) meet
+    /// The next `times` model requests (of any provider, in arrival order) meet
     /// `fault`. Faults injected earlier are met first.
     pub fn inject(&self, fault: Fault, times: u32) {
         self.shared.faults.push(fault, times);
     }
 
-    /// How many model requests (chat or embeddings) arrived, whatever their outcome.
+    /// How many model requests (of any provider) arrived, whatever their outcome.
     pub fn requests_seen(&self) -> u64 {
         self.shared.requests_seen.load(Ordering::Relaxed)
     }

@@ -44,17 +44,23 @@ fn part_text(part: &Value) -> Option<&str> {
         .flatten()
 }
 
-/// One message's share of `prompt_tokens`: its words, 85 per non-text part, plus 4.
+/// One message's share of `prompt_tokens`, whatever the wire format: the words of its
+/// texts, 85 per non-text part, plus 4.
+pub(crate) fn share<'a>(texts: impl IntoIterator<Item = &'a str>, non_text_parts: usize) -> u32 {
+    let text: u32 = texts.into_iter().map(words).sum();
+    text + saturate(non_text_parts) * PER_NON_TEXT_PART + PER_MESSAGE
+}
+
+/// An OpenAI message's share of `prompt_tokens`, from its `content`.
 pub(crate) fn message_tokens(content: Option<&Value>) -> u32 {
     let Some(content) = content else {
-        return PER_MESSAGE;
+        return share([], 0);
     };
-    let text: u32 = text_parts(content).map(words).sum();
     let non_text = match content {
         Value::Array(parts) => parts.iter().filter(|p| part_text(p).is_none()).count(),
         _ => 0,
     };
-    text + saturate(non_text) * PER_NON_TEXT_PART + PER_MESSAGE
+    share(text_parts(content), non_text)
 }
 
 /// `prompt_tokens` from the messages' shares.
@@ -82,6 +88,16 @@ pub(crate) fn next_piece_end(text: &str, from: usize) -> Option<usize> {
         .find(char::is_whitespace)
         .unwrap_or(rest.len() - start);
     Some(from + start + len)
+}
+
+/// The pieces of `text`, one token each, that concatenate back to it (but for trailing
+/// whitespace).
+pub(crate) fn pieces(text: &str) -> impl Iterator<Item = &str> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let end = next_piece_end(text, at)?;
+        Some(&text[std::mem::replace(&mut at, end)..end])
+    })
 }
 
 /// At most `limit` tokens of `text`: where they end, how many, and whether any were
@@ -122,12 +138,7 @@ mod tests {
     #[test]
     fn pieces_keep_their_leading_whitespace_and_concatenate_back() {
         let text = "You said:  hello\nworld ";
-        let mut pieces = Vec::new();
-        let mut at = 0;
-        while let Some(end) = next_piece_end(text, at) {
-            pieces.push(&text[at..end]);
-            at = end;
-        }
+        let pieces: Vec<&str> = pieces(text).collect();
         assert_eq!(pieces, ["You", " said:", "  hello", "\nworld"]);
         assert_eq!(pieces.len(), words(text) as usize);
     }

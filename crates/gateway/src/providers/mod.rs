@@ -12,6 +12,12 @@ use serde_json::{Map, Value};
 use crate::error::ApiError;
 use crate::targets::Target;
 
+pub mod anthropic;
+pub mod azure;
+pub mod bedrock;
+mod chat;
+mod common;
+pub mod gemini;
 pub mod openai;
 
 /// A request ready to send upstream.
@@ -52,9 +58,25 @@ pub enum StreamOut {
     Skip,
     /// The stream is complete.
     Done,
+    /// The provider reported an error inside the stream (after the client got 200).
+    Error(ApiError),
+    /// Several of the above, in order: one native event can finish a chunk, report the
+    /// usage and end the stream at once.
+    Many(Vec<StreamOut>),
 }
 
-/// One event of an upstream stream, whatever its framing.
+/// How a provider frames its stream; the decoding lives once, in shared code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Server-sent events ([`crate::sse`]).
+    Sse,
+    /// AWS's binary event stream ([`crate::eventstream`]).
+    AwsEventStream,
+}
+
+/// One event of an upstream stream, whatever its framing: the SSE `event:` name and
+/// `data:`, or an AWS event-stream message's type (`:event-type`, or `:exception-type`
+/// for exceptions, which the API models as members of the same union) and payload.
 pub struct UpstreamEvent<'a> {
     pub event: Option<&'a str>,
     pub data: &'a str,
@@ -86,6 +108,18 @@ pub trait Adapter: Send + Sync + 'static {
         event: UpstreamEvent<'_>,
     ) -> Result<StreamOut, Malformed>;
 
+    /// The framing of this provider's streams.
+    fn framing(&self) -> Framing {
+        Framing::Sse
+    }
+
+    /// The upstream body ended. `None` means it was cut off: the default, for
+    /// providers whose streams end with an event of their own.
+    fn stream_end(&self, state: &mut StreamState) -> Option<StreamOut> {
+        let _ = state;
+        None
+    }
+
     /// Maps a non-2xx upstream answer to the client's error. Must not repeat the
     /// upstream body (it may quote the prompt).
     fn error(
@@ -111,6 +145,24 @@ pub struct StreamState {
     pub model: Option<String>,
     pub created: Option<i64>,
     pub usage: TokenUsage,
+    /// Whether the provider reported any usage yet.
+    pub usage_seen: bool,
+    /// Tool calls announced so far, per choice (OpenAI numbers them per choice).
+    pub tool_calls: Vec<u32>,
+    /// What each content block of the streamed message is, by the provider's index.
+    pub blocks: Vec<(u64, Block)>,
+    /// Whether the provider said why generation stopped.
+    pub finished: bool,
+}
+
+/// A content block of a translated stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Block {
+    Text,
+    /// A tool call, with its OpenAI `index`.
+    ToolCall(u32),
+    /// Content the client does not see (thinking).
+    Hidden,
 }
 
 /// The status mapping shared by all providers: 429 keeps its `retry-after`, 5xx
@@ -126,16 +178,17 @@ pub fn default_error(provider: &str, status: StatusCode, headers: &HeaderMap) ->
     ApiError::upstream_status(provider, status)
 }
 
-/// The adapter of each provider; `None` where it is not built yet.
+/// The adapter of each provider (every provider has one; `None` is kept for kinds
+/// added to the config before their adapter).
 pub fn adapter_for(provider: ProviderKind) -> Option<&'static dyn Adapter> {
     match provider {
         ProviderKind::OpenAi | ProviderKind::DeepSeek | ProviderKind::Qwen => {
             Some(&openai::OpenAiCompatible)
         }
-        ProviderKind::Azure
-        | ProviderKind::Anthropic
-        | ProviderKind::Gemini
-        | ProviderKind::Vertex
-        | ProviderKind::Bedrock => None,
+        ProviderKind::Azure => Some(&azure::Azure),
+        ProviderKind::Anthropic => Some(&anthropic::Anthropic),
+        ProviderKind::Gemini => Some(&gemini::Gemini::API),
+        ProviderKind::Vertex => Some(&gemini::Gemini::VERTEX),
+        ProviderKind::Bedrock => Some(&bedrock::Bedrock),
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, error::Category};
 
-use crate::error::ApiError;
+use super::error::ApiError;
 
 pub(crate) type Object = Map<String, Value>;
 
@@ -26,15 +26,20 @@ pub(crate) fn parse_object(body: &[u8]) -> Result<Object, ApiError> {
     Ok(object)
 }
 
-/// The required `model` string.
-pub(crate) fn model(object: &Object) -> Result<&str, ApiError> {
-    match object.get("model") {
-        Some(Value::String(model)) if !model.is_empty() => Ok(model),
-        None | Some(Value::Null) | Some(Value::String(_)) => {
-            Err(ApiError::invalid("you must provide a model parameter"))
-        }
-        Some(other) => Err(ApiError::wrong_type("model", "a string", other)),
-    }
+/// The `model` string. Where a deployment in the path names the model (Azure), it may
+/// be left out and the deployment's name stands in for it.
+pub(crate) fn model_or<'a>(
+    object: &'a Object,
+    deployment: Option<&'a str>,
+) -> Result<&'a str, ApiError> {
+    let model = match object.get("model") {
+        Some(Value::String(model)) if !model.is_empty() => Some(model.as_str()),
+        None | Some(Value::Null) | Some(Value::String(_)) => None,
+        Some(other) => return Err(ApiError::wrong_type("model", "a string", other)),
+    };
+    model
+        .or(deployment)
+        .ok_or_else(|| ApiError::invalid("you must provide a model parameter"))
 }
 
 /// A parameter that must be there.

@@ -7,20 +7,22 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::ApiError;
-use crate::request::{self, Object, positive_at, str_at};
-use crate::routes::{self, ModelRequest};
+use super::error::ApiError;
+use super::request::{self, Object, positive_at, str_at};
+use crate::gate::{self, Admitted};
 use crate::tokens;
 
 const INVALID_INPUT: &str = "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.";
 
-pub(crate) fn respond(request: ModelRequest) -> Response {
-    answer(&request).unwrap_or_else(IntoResponse::into_response)
+/// The answer to an embeddings request; `deployment` names the model where the path
+/// does (Azure), making `model` optional in the body.
+pub(crate) fn respond<P>(request: &Admitted<P>, deployment: Option<&str>) -> Response {
+    answer(request, deployment).unwrap_or_else(IntoResponse::into_response)
 }
 
-fn answer(request: &ModelRequest) -> Result<Response, ApiError> {
+fn answer<P>(request: &Admitted<P>, deployment: Option<&str>) -> Result<Response, ApiError> {
     let object = request::parse_object(&request.body)?;
-    let model = request::model(&object)?;
+    let model = request::model_or(&object, deployment)?;
     let inputs = inputs(&object)?;
     let base64 = base64_requested(&object)?;
     let dimensions = dimensions(&object, model)?;
@@ -53,7 +55,7 @@ fn answer(request: &ModelRequest) -> Result<Response, ApiError> {
         },
     };
     let body = serde_json::to_vec(&body).expect("an embedding list always serializes");
-    Ok(routes::json_response(body, request.cut_after))
+    Ok(gate::json_response(body, request.cut_after))
 }
 
 #[derive(Serialize)]

@@ -95,6 +95,58 @@ impl ApiError {
     }
 }
 
+/// OpenAI's error for a status fault.
+pub(crate) fn status_error(status: StatusCode, retry_after_secs: Option<u32>) -> ApiError {
+    let error = match status.as_u16() {
+        400 => ApiError::invalid("Bad request."),
+        401 => ApiError::new(
+            status,
+            "invalid_request_error",
+            "Incorrect API key provided.",
+        )
+        .with_code("invalid_api_key"),
+        403 => ApiError::new(
+            status,
+            "request_forbidden",
+            "Country, region, or territory not supported.",
+        )
+        .with_code("unsupported_country_region_territory"),
+        404 => ApiError::new(
+            status,
+            "invalid_request_error",
+            "The model does not exist or you do not have access to it.",
+        )
+        .with_code("model_not_found"),
+        429 => ApiError::new(
+            status,
+            "requests",
+            "Rate limit reached for requests. Please try again later.",
+        )
+        .with_code("rate_limit_exceeded"),
+        500 => ApiError::new(
+            status,
+            "server_error",
+            "The server had an error while processing your request. Sorry about that!",
+        ),
+        503 => ApiError::new(
+            status,
+            "server_error",
+            "The server is overloaded or not ready yet.",
+        ),
+        code @ 500.. => ApiError::new(
+            status,
+            "server_error",
+            format!("The server returned status {code}."),
+        ),
+        code => ApiError::new(
+            status,
+            "invalid_request_error",
+            format!("The request failed with status {code}."),
+        ),
+    };
+    error.with_retry_after(retry_after_secs)
+}
+
 #[derive(Serialize)]
 struct Envelope<'a> {
     error: Body<'a>,

@@ -1,10 +1,12 @@
 //! The chat answer on the wire: `chat.completion` objects and `chat.completion.chunk`
 //! events, with the usage object, in each OpenAI-format flavour.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use serde::Serialize;
+use serde_json::{Value, json};
 
 use crate::reply::{Generation, random_id};
+use crate::stream::sse;
 use crate::tokens::Counts;
 
 /// Which provider's variant of the OpenAI wire format to speak.
@@ -17,6 +19,11 @@ pub(crate) enum Flavor {
     DeepSeek,
     /// Qwen (DashScope compatible mode): the plain fields only.
     Qwen,
+    /// Azure OpenAI: OpenAI's fields without `service_tier` and `obfuscation`, plus
+    /// the content filter's verdicts (`prompt_filter_results`, and
+    /// `content_filter_results` on each choice), which a stream sends first in a chunk
+    /// of its own with empty `choices`, `id` and `model`.
+    Azure,
 }
 
 impl Flavor {
@@ -24,6 +31,7 @@ impl Flavor {
         match self {
             Flavor::OpenAi => Some("fp_0ba0d124f1"),
             Flavor::DeepSeek => Some("fp_8802369eaa_prod0623"),
+            Flavor::Azure => Some("fp_ee1d74bde0"),
             Flavor::Qwen => None,
         }
     }
@@ -34,7 +42,12 @@ impl Flavor {
 
     /// `Some(None)` puts `"refusal": null` on the message; `None` leaves it out.
     fn refusal(self) -> Option<Option<&'static str>> {
-        (self == Flavor::OpenAi).then_some(None)
+        matches!(self, Flavor::OpenAi | Flavor::Azure).then_some(None)
+    }
+
+    /// Whether the content filter's verdicts are sent.
+    pub(crate) fn filters(self) -> bool {
+        self == Flavor::Azure
     }
 
     /// Whether the reasoning text is sent (as `reasoning_content`).
@@ -49,7 +62,7 @@ impl Flavor {
     }
 
     fn usage(self, c: &Counts) -> Usage {
-        let openai = self == Flavor::OpenAi;
+        let openai = matches!(self, Flavor::OpenAi | Flavor::Azure);
         let deepseek = self == Flavor::DeepSeek;
         let zero_if_openai = openai.then_some(0);
         Usage {
@@ -81,6 +94,8 @@ pub(crate) struct Head {
     pub(crate) created: u64,
     pub(crate) model: String,
     pub(crate) flavor: Flavor,
+    /// The id of the tool call, if the answer is one.
+    call_id: String,
 }
 
 impl Head {
@@ -93,6 +108,7 @@ impl Head {
             created,
             model: model.to_owned(),
             flavor,
+            call_id: random_id("call_", 24),
         }
     }
 }
@@ -140,6 +156,8 @@ struct Completion<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     service_tier: Option<&'static str>,
     system_fingerprint: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prompt_filter_results: Option<Value>,
 }
 
 #[derive(Serialize)]
@@ -148,6 +166,8 @@ struct Choice<'a> {
     message: Message<'a>,
     logprobs: Option<()>,
     finish_reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_filter_results: Option<Value>,
 }
 
 #[derive(Serialize)]
@@ -188,14 +208,14 @@ pub(crate) fn completion(head: &Head, generation: &Generation) -> Vec<u8> {
     let visible = generation.visible();
     let (content, tool_calls) = match &generation.tool_call {
         None => (Some(visible), None),
-        Some(call) => (
+        Some(name) => (
             None,
             Some([ToolCall {
                 index: None,
-                id: Some(&call.id),
+                id: Some(&head.call_id),
                 kind: Some("function"),
                 function: Function {
-                    name: Some(&call.name),
+                    name: Some(name),
                     arguments: visible,
                 },
             }]),
@@ -219,11 +239,13 @@ pub(crate) fn completion(head: &Head, generation: &Generation) -> Vec<u8> {
                 annotations: (flavor == Flavor::OpenAi).then_some([]),
             },
             logprobs: None,
-            finish_reason: generation.finish_reason,
+            finish_reason: generation.finish.openai(),
+            content_filter_results: flavor.filters().then(|| verdicts(false)),
         }],
         usage: flavor.usage(&generation.counts),
         service_tier: flavor.service_tier(),
         system_fingerprint: flavor.system_fingerprint(),
+        prompt_filter_results: flavor.filters().then(prompt_filter_results),
     };
     serde_json::to_vec(&body).expect("a completion always serializes")
 }
@@ -231,6 +253,9 @@ pub(crate) fn completion(head: &Head, generation: &Generation) -> Vec<u8> {
 /// One event of a streamed answer.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Event<'a> {
+    /// Azure's chunk before the first: the prompt filter's verdicts, with empty
+    /// `choices`, `id`, `model` and `object`.
+    PromptFilter,
     /// The first chunk: the role (and a tool call's id and name).
     Start,
     /// One token of shown reasoning.
@@ -273,6 +298,19 @@ struct ChunkChoice<'a> {
     delta: Delta<'a>,
     logprobs: Option<()>,
     finish_reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_filter_results: Option<Value>,
+}
+
+/// Azure's first chunk.
+#[derive(Serialize)]
+struct PromptFilterChunk {
+    choices: [(); 0],
+    created: u64,
+    id: &'static str,
+    model: &'static str,
+    object: &'static str,
+    prompt_filter_results: Value,
 }
 
 /// Every field is left out when `None`; `Some(None)` is an explicit `null`.
@@ -298,6 +336,17 @@ pub(crate) fn chunk(
     event: Event<'_>,
 ) -> Bytes {
     let flavor = head.flavor;
+    if let Event::PromptFilter = event {
+        let chunk = PromptFilterChunk {
+            choices: [],
+            created: 0,
+            id: "",
+            model: "",
+            object: "",
+            prompt_filter_results: prompt_filter_results(),
+        };
+        return sse(None, &chunk, "\n");
+    }
     let tool_call = generation.tool_call.as_ref();
     // DeepSeek's reasoner marks, on every delta, which of the two texts it is not.
     let reasoning_stream = flavor.shows_reasoning() && !generation.reasoning.is_empty();
@@ -307,13 +356,13 @@ pub(crate) fn chunk(
             role: Some("assistant"),
             content: Some((tool_call.is_none() && !reasoning_stream).then_some("")),
             reasoning_content: reasoning_stream.then_some(Some("")),
-            tool_calls: tool_call.map(|call| {
+            tool_calls: tool_call.map(|name| {
                 [ToolCall {
                     index: Some(0),
-                    id: Some(&call.id),
+                    id: Some(&head.call_id),
                     kind: Some("function"),
                     function: Function {
-                        name: Some(&call.name),
+                        name: Some(name),
                         arguments: "",
                     },
                 }]
@@ -343,10 +392,10 @@ pub(crate) fn chunk(
             ..Delta::default()
         },
         Event::Finish => {
-            finish_reason = Some(generation.finish_reason);
+            finish_reason = Some(generation.finish.openai());
             Delta::default()
         }
-        Event::Usage => Delta::default(),
+        Event::Usage | Event::PromptFilter => Delta::default(),
     };
     let is_usage = matches!(event, Event::Usage);
     let choice = [ChunkChoice {
@@ -354,6 +403,7 @@ pub(crate) fn chunk(
         delta,
         logprobs: None,
         finish_reason,
+        content_filter_results: flavor.filters().then(|| verdicts(false)),
     }];
     let body = Chunk {
         id: &head.id,
@@ -368,12 +418,22 @@ pub(crate) fn chunk(
             .then(|| is_usage.then(|| flavor.usage(&generation.counts))),
         obfuscation: options.obfuscate.then(obfuscation),
     };
-    let mut out = BytesMut::with_capacity(256).writer();
-    out.get_mut().put_slice(b"data: ");
-    serde_json::to_writer(&mut out, &body).expect("a chunk always serializes");
-    let mut out = out.into_inner();
-    out.put_slice(b"\n\n");
-    out.freeze()
+    sse(None, &body, "\n")
+}
+
+/// Azure's `prompt_filter_results`: the one prompt passed every filter.
+fn prompt_filter_results() -> Value {
+    json!([{"prompt_index": 0, "content_filter_results": verdicts(true)}])
+}
+
+/// Azure's content filter verdicts, all "safe"; a prompt is also checked for jailbreaks.
+fn verdicts(prompt: bool) -> Value {
+    let safe = json!({"filtered": false, "severity": "safe"});
+    let mut verdicts = json!({"hate": safe, "self_harm": safe, "sexual": safe, "violence": safe});
+    if prompt {
+        verdicts["jailbreak"] = json!({"filtered": false, "detected": false});
+    }
+    verdicts
 }
 
 /// Random padding of random length, as OpenAI adds against length side channels.

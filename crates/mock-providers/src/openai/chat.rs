@@ -4,13 +4,14 @@
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use crate::error::ApiError;
+use super::azure;
+use super::error::ApiError;
+use super::request::{self, Object, array_at, bool_at, object_at, positive_at, required, str_at};
+use super::stream;
+use super::wire::{self, Flavor, Head, StreamOptions};
+use crate::gate::{self, Admitted};
 use crate::reply::{self, Output, Prompt, is_reasoning_model};
-use crate::request::{self, Object, array_at, bool_at, object_at, positive_at, required, str_at};
-use crate::routes::{self, ModelRequest};
-use crate::stream;
 use crate::tokens;
-use crate::wire::{self, Flavor, Head, StreamOptions};
 
 /// The roles OpenAI accepts, in the order its error message lists them.
 const ROLES: [&str; 6] = [
@@ -22,24 +23,38 @@ const ROLES: [&str; 6] = [
     "developer",
 ];
 
-pub(crate) fn respond(flavor: Flavor, request: ModelRequest) -> Response {
-    answer(flavor, &request).unwrap_or_else(IntoResponse::into_response)
+/// The answer to a chat request; `deployment` names the model where the path does
+/// (Azure), making `model` optional in the body.
+pub(crate) fn respond<P>(
+    flavor: Flavor,
+    request: &Admitted<P>,
+    deployment: Option<&str>,
+) -> Response {
+    answer(flavor, request, deployment).unwrap_or_else(IntoResponse::into_response)
 }
 
-fn answer(flavor: Flavor, request: &ModelRequest) -> Result<Response, ApiError> {
+fn answer<P>(
+    flavor: Flavor,
+    request: &Admitted<P>,
+    deployment: Option<&str>,
+) -> Result<Response, ApiError> {
     let object = request::parse_object(&request.body)?;
-    let chat = parse(&object, flavor)?;
+    let model = request::model_or(&object, deployment)?;
+    let chat = parse(&object, model, flavor)?;
+    if flavor == Flavor::Azure && azure::filtered(&object) {
+        return Ok(azure::content_filter_error());
+    }
     let generation = reply::generate(&chat.prompt);
-    let head = Head::new(chat.prompt.model, flavor);
+    let head = Head::new(model, flavor);
     Ok(match chat.stream {
         Some(options) => stream::respond(
-            head,
-            generation,
+            &head,
+            &generation,
             options,
             request.token_delay,
             request.cut_after,
         ),
-        None => routes::json_response(wire::completion(&head, &generation), request.cut_after),
+        None => gate::json_response(wire::completion(&head, &generation), request.cut_after),
     })
 }
 
@@ -50,8 +65,7 @@ struct Chat<'a> {
     stream: Option<StreamOptions>,
 }
 
-fn parse(object: &Object, flavor: Flavor) -> Result<Chat<'_>, ApiError> {
-    let model = request::model(object)?;
+fn parse<'a>(object: &'a Object, model: &str, flavor: Flavor) -> Result<Chat<'a>, ApiError> {
     let messages = messages(object)?;
     let stream = stream_options(object, flavor)?;
     let max_tokens = max_tokens(object, model, flavor)?;
@@ -60,11 +74,16 @@ fn parse(object: &Object, flavor: Flavor) -> Result<Chat<'_>, ApiError> {
         .is_some_and(|key| !key.is_empty());
     Ok(Chat {
         prompt: Prompt {
-            model,
             prompt_tokens: tokens::prompt_tokens(messages.shares),
             cache_keyed,
-            last_user: messages.last_user,
+            last_user: messages
+                .last_user
+                .into_iter()
+                .flat_map(tokens::text_parts)
+                .collect(),
             max_tokens,
+            stop: Vec::new(),
+            thinks: is_reasoning_model(model),
             output,
         },
         stream,

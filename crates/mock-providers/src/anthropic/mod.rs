@@ -1,0 +1,77 @@
+//! Anthropic's Messages API, `POST /v1/messages`: the key in `x-api-key` (or
+//! `Authorization: Bearer`), `anthropic-version` required, the request checked as
+//! Anthropic checks it, the answer whole or as an event stream, errors in Anthropic's
+//! shape.
+
+mod content;
+mod error;
+mod request;
+mod wire;
+
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+
+use crate::gate::{self, Admitted, Provider};
+use crate::reply::{self, random_id};
+use crate::stream;
+use error::Error;
+
+/// Anthropic: a status fault in Anthropic's shape (429 `rate_limit_error` with
+/// `retry-after`, 529 `overloaded_error`, …).
+pub(crate) struct Anthropic;
+
+impl Provider for Anthropic {
+    fn fault(status: StatusCode, retry_after_secs: Option<u32>) -> Response {
+        Error::for_status(status, retry_after_secs).into_response()
+    }
+
+    fn refusal(head: &Parts, _: &Bytes) -> Option<Response> {
+        let headers = &head.headers;
+        let refusal = if !gate::has_value(headers, "x-api-key") && gate::bearer(headers).is_none() {
+            Error::new(
+                StatusCode::UNAUTHORIZED,
+                "authentication_error",
+                "x-api-key header is required",
+            )
+        } else if !gate::has_value(headers, "anthropic-version") {
+            Error::invalid("anthropic-version: header is required")
+        } else {
+            return None;
+        };
+        Some(refusal.into_response())
+    }
+}
+
+/// `POST /v1/messages`.
+pub(crate) async fn messages(request: Admitted<Anthropic>) -> Response {
+    answer(&request).unwrap_or_else(IntoResponse::into_response)
+}
+
+fn answer(admitted: &Admitted<Anthropic>) -> Result<Response, Error> {
+    let object = request::parse_object(&admitted.body)?;
+    let request = request::read(&object)?;
+    let generation = reply::generate(&request.prompt);
+    let cache = admitted.shared.prompt_cache.lookup(request.prefix);
+    let head = wire::Head::new(request.model, cache, request.long_ttl);
+    let mut response = if request.stream {
+        let frames = wire::events(&head, &generation);
+        stream::respond(
+            frames,
+            stream::SSE,
+            admitted.token_delay,
+            admitted.cut_after,
+        )
+    } else {
+        gate::json_response(wire::message(&head, &generation), admitted.cut_after)
+    };
+    let id = HeaderValue::from_str(&request_id()).expect("ids are ASCII");
+    response.headers_mut().insert("request-id", id);
+    Ok(response)
+}
+
+/// A request id, as Anthropic sends in `request-id` and error bodies.
+fn request_id() -> String {
+    random_id("req_011", 21)
+}

@@ -1,0 +1,99 @@
+//! The prompt cache of Anthropic and Bedrock: a prompt prefix marked as cacheable
+//! (Anthropic's `cache_control`, Bedrock's `cachePoint`) is written to the cache the
+//! first time this server sees it, and read from it every later time. Entries never
+//! expire and there is no minimum length, so that tests can predict every count.
+
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+/// The prefixes seen so far, by hash.
+#[derive(Debug, Default)]
+pub(crate) struct PromptCache {
+    seen: Mutex<HashSet<u64>>,
+}
+
+/// How one prompt used the cache: tokens written to it and read from it (both parts of
+/// the prompt).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct CacheUse {
+    pub(crate) write: u32,
+    pub(crate) read: u32,
+}
+
+/// A prompt's cacheable prefix: what identifies it, and its tokens.
+#[derive(Debug, Default)]
+pub(crate) struct Prefix {
+    hasher: DefaultHasher,
+    pub(crate) tokens: u32,
+}
+
+impl Prefix {
+    /// A prefix of `model`'s prompts, empty so far.
+    pub(crate) fn new(model: &str) -> Self {
+        let mut prefix = Self::default();
+        model.hash(&mut prefix.hasher);
+        prefix
+    }
+
+    /// Adds a part of the prompt (a message, the system prompt, the tools) and its tokens.
+    pub(crate) fn add(&mut self, part: &Value, tokens: u32) {
+        part.to_string().hash(&mut self.hasher);
+        self.tokens += tokens;
+    }
+}
+
+impl PromptCache {
+    /// Looks the prefix up, and keeps it for the next prompts.
+    pub(crate) fn lookup(&self, prefix: Prefix) -> CacheUse {
+        if prefix.tokens == 0 {
+            return CacheUse::default();
+        }
+        let fresh = self
+            .seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(prefix.hasher.finish());
+        if fresh {
+            CacheUse {
+                write: prefix.tokens,
+                read: 0,
+            }
+        } else {
+            CacheUse {
+                write: 0,
+                read: prefix.tokens,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn prefix(model: &str, text: &str) -> Prefix {
+        let mut prefix = Prefix::new(model);
+        prefix.add(&json!(text), 10);
+        prefix
+    }
+
+    #[test]
+    fn a_prefix_is_written_once_then_read() {
+        let cache = PromptCache::default();
+        assert_eq!(
+            cache.lookup(prefix("m", "a")),
+            CacheUse { write: 10, read: 0 }
+        );
+        assert_eq!(
+            cache.lookup(prefix("m", "a")),
+            CacheUse { write: 0, read: 10 }
+        );
+        assert_eq!(cache.lookup(prefix("m", "b")).write, 10);
+        assert_eq!(cache.lookup(prefix("other", "a")).write, 10);
+        assert_eq!(cache.lookup(Prefix::new("m")), CacheUse::default());
+    }
+}

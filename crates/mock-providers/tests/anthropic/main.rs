@@ -1,0 +1,11 @@
+//! Anthropic's Messages API on the mock, over real HTTP.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod cache;
+mod faults;
+mod messages;
+mod refusals;
+mod stream;
+mod support;
