@@ -35,6 +35,8 @@ pub struct ServeOptions {
     pub metering: WorkerConfig,
     pub key_refresh: Duration,
     pub credentials: CredentialSource,
+    /// Bearer token of `/admin/v1/*` (`MERIDIAN_ADMIN_TOKEN`); `None` disables them.
+    pub admin_token: Option<String>,
 }
 
 impl ServeOptions {
@@ -47,6 +49,9 @@ impl ServeOptions {
             metering: WorkerConfig::default(),
             key_refresh: Duration::from_millis(250),
             credentials: Arc::new(meridian_core::config::credential),
+            admin_token: std::env::var("MERIDIAN_ADMIN_TOKEN")
+                .ok()
+                .filter(|t| !t.is_empty()),
         }
     }
 }
@@ -101,7 +106,11 @@ impl Server {
             options: options.gateway,
             metrics: Default::default(),
         });
-        let api = Arc::new(meridian_api::ApiState { pool, keys });
+        let api = Arc::new(meridian_api::ApiState {
+            pool,
+            keys,
+            admin_token: options.admin_token,
+        });
         let app = gateway.router().merge(meridian_api::router(api));
 
         let listener = tokio::net::TcpListener::bind(options.listen)

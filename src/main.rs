@@ -1,6 +1,8 @@
 //! The `meridian` command line. Each subcommand parses its arguments and calls into the
 //! crates; output is text, or JSON with `--json`; errors are one line and exit 1.
 
+mod billing_cli;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -83,6 +85,21 @@ enum Command {
         #[command(subcommand)]
         command: EntitiesCommand,
     },
+    /// Run, list, verify and credit invoices.
+    Invoices {
+        #[command(subcommand)]
+        command: billing_cli::InvoicesCommand,
+    },
+    /// ECB reference rates.
+    Fx {
+        #[command(subcommand)]
+        command: billing_cli::FxCommand,
+    },
+    /// Backfill usage.
+    Usage {
+        #[command(subcommand)]
+        command: billing_cli::UsageCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -141,6 +158,8 @@ enum PricesCommand {
 enum EntitiesCommand {
     /// List the billing entities.
     List,
+    /// Set an entity's legal details.
+    Update(billing_cli::UpdateEntity),
 }
 
 #[tokio::main]
@@ -149,7 +168,7 @@ async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("MERIDIAN_LOG")
-                .unwrap_or_else(|_| "info".into()),
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -296,6 +315,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Invoices { command } => {
+            billing_cli::invoices(&database().await?, command, json).await
+        }
+        Command::Fx { command } => billing_cli::fx(&database().await?, command, json).await,
+        Command::Usage { command } => billing_cli::usage(&database().await?, command, json).await,
+        Command::Entities {
+            command: EntitiesCommand::Update(update),
+        } => billing_cli::update_entity(&database().await?, update, json).await,
         Command::Entities {
             command: EntitiesCommand::List,
         } => {

@@ -2,6 +2,7 @@
 //! (`/healthz`). Errors are RFC 9457 problem+json. Reads rollups; never sees request
 //! content.
 
+pub mod admin;
 pub mod problem;
 pub mod usage;
 
@@ -9,7 +10,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::HeaderMap;
-use axum::routing::get;
+use axum::routing::{get, post};
 use meridian_core::CustomerId;
 use meridian_gateway::KeyStore;
 use sqlx::PgPool;
@@ -19,6 +20,8 @@ pub use problem::Problem;
 pub struct ApiState {
     pub pool: PgPool,
     pub keys: Arc<KeyStore>,
+    /// Bearer token of `/admin/v1/*`; `None` disables those routes.
+    pub admin_token: Option<String>,
 }
 
 impl ApiState {
@@ -44,6 +47,13 @@ impl ApiState {
 pub fn router(state: Arc<ApiState>) -> Router {
     Router::new()
         .route("/api/v1/usage", get(usage::get_usage))
+        .route("/admin/v1/invoice-runs", get(admin::list_runs))
+        .route("/admin/v1/invoices", get(admin::list_invoices))
+        .route("/admin/v1/invoices/{number}", get(admin::get_invoice))
+        .route(
+            "/admin/v1/invoices/{number}/credit-notes",
+            post(admin::create_credit_note),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .with_state(state)
 }

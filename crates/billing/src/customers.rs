@@ -4,7 +4,10 @@ use meridian_core::CustomerId;
 use serde::Serialize;
 use sqlx::PgPool;
 
-use crate::{BillingError, entities};
+use crate::entities::Entity;
+use crate::money::Currency;
+use crate::tax_ids::{self, EU_MEMBER_STATES, TaxIdScheme};
+use crate::{BillingError, entities, india};
 
 #[derive(Debug, Clone, Default)]
 pub struct NewCustomer {
@@ -37,13 +40,18 @@ pub struct Customer {
     pub residency: Option<String>,
 }
 
+/// Whether `s` looks like an e-mail address (something@something).
+pub(crate) fn is_email(s: &str) -> bool {
+    s.find('@').is_some_and(|i| i > 0 && i + 1 < s.len())
+}
+
 /// Checks the fields that need no database; every problem at once.
 fn validate(c: &NewCustomer) -> Result<(), BillingError> {
     let mut problems = Vec::new();
     if c.name.trim().is_empty() {
         problems.push("--name must not be empty".to_string());
     }
-    if !(c.currency.len() == 3 && c.currency.chars().all(|ch| ch.is_ascii_uppercase())) {
+    if Currency::parse(&c.currency).is_err() {
         problems.push(format!(
             "--currency `{}` is not an ISO 4217 code like EUR",
             c.currency
@@ -60,8 +68,7 @@ fn validate(c: &NewCustomer) -> Result<(), BillingError> {
             c.locale
         ));
     }
-    let at = c.email.find('@');
-    if !at.is_some_and(|i| i > 0 && i + 1 < c.email.len()) {
+    if !is_email(&c.email) {
         problems.push(format!("--email `{}` is not an e-mail address", c.email));
     }
     if let Some(country) = &c.country
@@ -78,26 +85,72 @@ fn validate(c: &NewCustomer) -> Result<(), BillingError> {
     }
 }
 
+/// Checks what depends on the entity: the tax id under the scheme of the customer's
+/// country (else the entity's), Korea's required business number, India's place of
+/// supply, the EU's Member State. Returns the tax id in its compact form.
+fn validate_for_entity(c: &NewCustomer, entity: &Entity) -> Result<Option<String>, BillingError> {
+    let mut problems = Vec::new();
+    let country = c.country.as_deref().unwrap_or(&entity.country);
+    let eu_entity = EU_MEMBER_STATES.contains(&entity.country.as_str());
+    let scheme = match TaxIdScheme::for_country(country) {
+        Some(s) => Some(s),
+        None if eu_entity => None,
+        None => TaxIdScheme::for_country(&entity.country).filter(|_| c.country.is_none()),
+    };
+    let tax_id = match (c.tax_id.as_deref().map(str::trim), scheme) {
+        (None | Some(""), _) => None,
+        (Some(raw), Some(scheme)) => match tax_ids::validate(scheme, raw) {
+            Ok(id) => Some(id.value),
+            Err(why) => {
+                problems.push(format!("--tax-id {why}"));
+                None
+            }
+        },
+        (Some(raw), None) => Some(raw.to_string()),
+    };
+    if entity.country == "KR" && c.tax_id.as_deref().is_none_or(|t| t.trim().is_empty()) {
+        problems.push("entity KR bills businesses only: --tax-id (the business registration number) is required".into());
+    }
+    if entity.country == "IN" {
+        match c.state.as_deref() {
+            Some(s) if india::state_by_iso(s).is_none() => {
+                problems.push(format!("--state `{s}` is not an Indian State like IN-KA"))
+            }
+            None if tax_id.is_none() => problems
+                .push("entity IN needs --state (or a GSTIN) to decide the place of supply".into()),
+            _ => {}
+        }
+    }
+    if eu_entity && c.country.is_none() && tax_id.is_none() {
+        problems.push(
+            "entity EU needs --country (the customer's Member State decides the VAT rate)".into(),
+        );
+    }
+    if problems.is_empty() {
+        Ok(tax_id)
+    } else {
+        Err(BillingError::Invalid(problems.join("; ")))
+    }
+}
+
 pub async fn create(pool: &PgPool, c: &NewCustomer) -> Result<Customer, BillingError> {
     validate(c)?;
-    let entity = c.entity.to_ascii_uppercase();
-    if entities::get(pool, &entity).await?.is_none() {
-        return Err(BillingError::UnknownEntity(c.entity.clone()));
-    }
+    let entity = entities::require(pool, &c.entity).await?;
+    let tax_id = validate_for_entity(c, &entity)?;
     let customer = sqlx::query_as(
         "INSERT INTO customers (id, name, entity_code, currency, locale, email, tax_id, country, state, address, residency)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *",
     )
     .bind(CustomerId::new())
     .bind(c.name.trim())
-    .bind(&entity)
-    .bind(&c.currency)
+    .bind(&entity.code)
+    .bind(c.currency.trim().to_ascii_uppercase())
     .bind(&c.locale)
     .bind(&c.email)
-    .bind(&c.tax_id)
+    .bind(&tax_id)
     .bind(&c.country)
-    .bind(&c.state)
-    .bind(&c.address)
+    .bind(c.state.as_ref().map(|s| s.trim().to_ascii_uppercase()))
+    .bind(c.address.as_ref().map(|a| a.replace("\\n", "\n")))
     .bind(&c.residency)
     .fetch_one(pool)
     .await?;

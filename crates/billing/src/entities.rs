@@ -1,8 +1,12 @@
 //! Billing entities: one per region, each with its legal details, currency, locale,
-//! time zone and invoice-number prefix. Seeded by the migrations.
+//! time zone and invoice-number prefix. Seeded by the migrations; operators set the
+//! legal details with `meridian entities update`.
 
 use serde::Serialize;
 use sqlx::PgPool;
+
+use crate::tax_ids::{self, TaxIdScheme};
+use crate::{BillingError, india};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Entity {
@@ -32,4 +36,116 @@ pub async fn get(pool: &PgPool, code: &str) -> sqlx::Result<Option<Entity>> {
         .bind(code)
         .fetch_optional(pool)
         .await
+}
+
+/// The entity `code` (any case), or `BillingError::UnknownEntity`.
+pub async fn require(pool: &PgPool, code: &str) -> Result<Entity, BillingError> {
+    get(pool, &code.trim().to_ascii_uppercase())
+        .await?
+        .ok_or_else(|| BillingError::UnknownEntity(code.to_string()))
+}
+
+/// New legal details; `None` keeps the stored value.
+#[derive(Debug, Clone, Default)]
+pub struct EntityUpdate {
+    pub legal_name: Option<String>,
+    pub address: Option<String>,
+    pub tax_id: Option<String>,
+    pub email: Option<String>,
+    pub state: Option<String>,
+    pub phone: Option<String>,
+    pub representative: Option<String>,
+}
+
+/// Validates and stores `update`; every problem is reported at once and nothing is
+/// written unless all is well. Issued invoices keep the details they were issued with.
+pub async fn update(
+    pool: &PgPool,
+    code: &str,
+    update: EntityUpdate,
+) -> Result<Entity, BillingError> {
+    let mut e = require(pool, code).await?;
+    let mut problems = Vec::new();
+    let text = |name: &str, v: Option<String>, problems: &mut Vec<String>| {
+        v.map(|v| v.trim().to_string()).filter(|v| {
+            let ok = !v.is_empty();
+            if !ok {
+                problems.push(format!("--{name} must not be empty"));
+            }
+            ok
+        })
+    };
+    if let Some(v) = text("legal-name", update.legal_name, &mut problems) {
+        e.legal_name = v;
+    }
+    if let Some(v) = text("address", update.address, &mut problems) {
+        e.address = v.replace("\\n", "\n");
+    }
+    if let Some(v) = text("email", update.email, &mut problems) {
+        if crate::customers::is_email(&v) {
+            e.email = v;
+        } else {
+            problems.push(format!("--email `{v}` is not an e-mail address"));
+        }
+    }
+    if let Some(v) = text("phone", update.phone, &mut problems) {
+        e.phone = Some(v);
+    }
+    if let Some(v) = text("representative", update.representative, &mut problems) {
+        e.representative = Some(v);
+    }
+    if let Some(v) = text("state", update.state, &mut problems) {
+        e.state = Some(v.to_ascii_uppercase());
+    }
+    if let Some(v) = text("tax-id", update.tax_id, &mut problems) {
+        match TaxIdScheme::for_country(&e.country).map(|s| tax_ids::validate(s, &v)) {
+            Some(Ok(id)) => e.tax_id = Some(id.value),
+            Some(Err(why)) => problems.push(format!("--tax-id {why}")),
+            None => e.tax_id = Some(v),
+        }
+    }
+    if e.country == "IN" {
+        match e.state.as_deref().map(|s| (s, india::state_by_iso(s))) {
+            Some((_, Some(state))) => {
+                if e.tax_id
+                    .as_deref()
+                    .and_then(|t| t.get(..2))
+                    .is_some_and(|c| c != state.gst_code)
+                {
+                    problems.push(format!(
+                        "--state {} ({}, code {}) does not match the GSTIN's State code {}",
+                        e.state.as_deref().unwrap_or_default(),
+                        state.name,
+                        state.gst_code,
+                        e.tax_id
+                            .as_deref()
+                            .and_then(|t| t.get(..2))
+                            .unwrap_or_default()
+                    ));
+                }
+            }
+            Some((s, None)) => {
+                problems.push(format!("--state `{s}` is not an Indian State like IN-KA"))
+            }
+            None => problems.push("an Indian entity needs --state".into()),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(BillingError::Invalid(problems.join("; ")));
+    }
+    Ok(sqlx::query_as(
+        "UPDATE billing_entities SET legal_name = $2, address = $3, tax_id = $4, email = $5, state = $6,
+             phone = $7, representative = $8
+         WHERE code = $1 RETURNING *",
+    )
+    .bind(&e.code)
+    .bind(&e.legal_name)
+    .bind(&e.address)
+    .bind(&e.tax_id)
+    .bind(&e.email)
+    .bind(&e.state)
+    .bind(&e.phone)
+    .bind(&e.representative)
+    .fetch_one(pool)
+    .await?)
 }

@@ -39,6 +39,11 @@ fn event(customers: &[CustomerId], i: usize) -> UsageEvent {
     }
 }
 
+/// Events per second, in integers (no floats in the metering crate).
+fn per_second(events: usize, elapsed: Duration) -> u128 {
+    events as u128 * 1_000_000_000 / elapsed.as_nanos().max(1)
+}
+
 #[tokio::main]
 async fn main() {
     let home = std::env::temp_dir().join("meridian-bench-pg");
@@ -87,35 +92,37 @@ async fn main() {
         .into_iter()
         .flat_map(|h| h.join().unwrap())
         .collect();
-    let append_secs = started.elapsed().as_secs_f64();
+    let append = started.elapsed();
     latencies.sort();
     let total = THREADS * EVENTS_PER_THREAD;
-    let pct = |p: f64| {
-        latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)].as_nanos()
-            as f64
-            / 1000.0
+    // Percentile in per-mille, printed in microseconds with two decimals.
+    let pct = |per_mille: usize| {
+        let nanos =
+            latencies[(latencies.len() * per_mille / 1000).min(latencies.len() - 1)].as_nanos();
+        format!("{}.{:02}", nanos / 1000, nanos % 1000 / 10)
     };
     println!(
-        "RESULT record events={total} threads={THREADS} events_per_s={:.0} p50_us={:.2} p99_us={:.2} p999_us={:.2}",
-        total as f64 / append_secs,
-        pct(0.50),
-        pct(0.99),
-        pct(0.999)
+        "RESULT record events={total} threads={THREADS} events_per_s={} p50_us={} p99_us={} p999_us={}",
+        per_second(total, append),
+        pct(500),
+        pct(990),
+        pct(999)
     );
 
     // 2. The worker: fold the whole backlog into Postgres, exactly once.
     let mut worker = MeteringWorker::new(journal.clone(), pool.clone(), WorkerConfig::default());
     let started = Instant::now();
     worker.drain().await.unwrap();
-    let drain_secs = started.elapsed().as_secs_f64();
+    let drain = started.elapsed();
     let requests: i64 = sqlx::query_scalar("SELECT sum(requests)::bigint FROM usage_rollups")
         .fetch_one(&pool)
         .await
         .unwrap();
     assert_eq!(requests as usize, total, "every event committed once");
     println!(
-        "RESULT commit events={total} rollup_rows={CUSTOMERS} events_per_s={:.0} seconds={drain_secs:.2}",
-        total as f64 / drain_secs
+        "RESULT commit events={total} rollup_rows={CUSTOMERS} events_per_s={} millis={}",
+        per_second(total, drain),
+        drain.as_millis()
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -7,6 +7,7 @@
 //! sees request content and never decides prices.
 
 pub mod histogram;
+pub mod import;
 pub mod journal;
 pub mod rollup;
 pub mod store;

@@ -1,6 +1,6 @@
 //! Writing rollup deltas to Postgres together with the journal position they cover.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::journal::JournalPosition;
@@ -58,6 +58,23 @@ pub async fn commit(
             found: stored,
         });
     }
+    upsert_rollups(&mut tx, rollups).await?;
+    sqlx::query(
+        "INSERT INTO metering_cursors (journal_id, segment, byte_offset) VALUES ($1, $2, $3)
+         ON CONFLICT (journal_id) DO UPDATE SET segment = EXCLUDED.segment,
+             byte_offset = EXCLUDED.byte_offset, updated_at = now()",
+    )
+    .bind(journal_id)
+    .bind(to.segment as i64)
+    .bind(to.offset as i64)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Adds `rollups` to the stored rollups within the caller's transaction.
+pub async fn upsert_rollups(tx: &mut PgConnection, rollups: &Rollups) -> sqlx::Result<()> {
     let rows: Vec<_> = rollups.iter().collect();
     for chunk in rows.chunks(2_000) {
         macro_rules! column {
@@ -116,17 +133,6 @@ pub async fn commit(
         .execute(&mut *tx)
         .await?;
     }
-    sqlx::query(
-        "INSERT INTO metering_cursors (journal_id, segment, byte_offset) VALUES ($1, $2, $3)
-         ON CONFLICT (journal_id) DO UPDATE SET segment = EXCLUDED.segment,
-             byte_offset = EXCLUDED.byte_offset, updated_at = now()",
-    )
-    .bind(journal_id)
-    .bind(to.segment as i64)
-    .bind(to.offset as i64)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
     Ok(())
 }
 

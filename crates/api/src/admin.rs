@@ -1,0 +1,156 @@
+//! Finance routes (`/admin/v1/*`, bearer `MERIDIAN_ADMIN_TOKEN`): invoice runs and
+//! their state, invoices and credit notes per entity and period, one document with
+//! its lines and tax summary, and issuing a credit note. Errors are problem+json.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use meridian_billing::query::{self, ListFilter};
+use meridian_billing::{BillingError, Period, credit};
+use serde::Deserialize;
+
+use crate::{ApiState, Problem};
+
+impl From<BillingError> for Problem {
+    fn from(e: BillingError) -> Self {
+        match e {
+            BillingError::Db(e) => e.into(),
+            BillingError::UnknownInvoice(_) => Problem {
+                status: StatusCode::NOT_FOUND,
+                title: "Not found",
+                detail: e.to_string(),
+            },
+            other => Problem::bad_request(other.to_string()),
+        }
+    }
+}
+
+/// Refuses the request unless it carries the admin token.
+fn authorize(state: &ApiState, headers: &HeaderMap) -> Result<(), Problem> {
+    let Some(expected) = state.admin_token.as_deref() else {
+        return Err(Problem::unauthorized(
+            "The finance API is disabled: start Meridian with MERIDIAN_ADMIN_TOKEN set.",
+        ));
+    };
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .trim();
+    // Compared in time independent of where the first difference is.
+    let same = given.len() == expected.len()
+        && given
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if same {
+        Ok(())
+    } else {
+        Err(Problem::unauthorized(
+            "Send the admin token as `Authorization: Bearer ...`.",
+        ))
+    }
+}
+
+/// `entity`, `period` and `customer` from the query string.
+fn filter(raw: Option<&str>) -> Result<ListFilter, Problem> {
+    let mut f = ListFilter::default();
+    for pair in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "entity" => f.entity = Some(value.to_string()),
+            "period" => {
+                f.period =
+                    Some(Period::parse(value).map_err(|_| {
+                        Problem::bad_request("`period` must be a month like 2026-10.")
+                    })?)
+            }
+            "customer" => {
+                f.customer = Some(
+                    value
+                        .parse()
+                        .map_err(|_| Problem::bad_request("`customer` must be a customer id."))?,
+                )
+            }
+            other => {
+                return Err(Problem::bad_request(format!(
+                    "Unknown query parameter `{other}`."
+                )));
+            }
+        }
+    }
+    Ok(f)
+}
+
+/// `GET /admin/v1/invoice-runs?entity=&period=`
+pub async fn list_runs(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<impl IntoResponse, Problem> {
+    authorize(&state, &headers)?;
+    let f = filter(raw.as_deref())?;
+    Ok(Json(
+        query::runs(&state.pool, f.entity.as_deref(), f.period).await?,
+    ))
+}
+
+/// `GET /admin/v1/invoices?entity=&period=&customer=`
+pub async fn list_invoices(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<impl IntoResponse, Problem> {
+    authorize(&state, &headers)?;
+    Ok(Json(
+        query::list(&state.pool, &filter(raw.as_deref())?).await?,
+    ))
+}
+
+/// `GET /admin/v1/invoices/{number}`: the document with its lines and taxes.
+pub async fn get_invoice(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+) -> Result<impl IntoResponse, Problem> {
+    authorize(&state, &headers)?;
+    Ok(Json(query::get(&state.pool, &number).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreditRequest {
+    reason: String,
+    lines: Option<Vec<i32>>,
+}
+
+/// `POST /admin/v1/invoices/{number}/credit-notes` `{"reason", "lines"?}` → 201.
+pub async fn create_credit_note(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    body: Bytes,
+) -> Result<impl IntoResponse, Problem> {
+    authorize(&state, &headers)?;
+    let request: CreditRequest = serde_json::from_slice(&body).map_err(|e| {
+        Problem::bad_request(format!(
+            "The body must be {{\"reason\": \"...\", \"lines\": [1, 2]}} ({}).",
+            e.to_string().split(" at line").next().unwrap_or_default()
+        ))
+    })?;
+    let note = credit::credit(
+        &state.pool,
+        &number,
+        &request.reason,
+        request.lines.as_deref(),
+        chrono::Utc::now(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(note)))
+}
