@@ -16,8 +16,6 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use meridian_mock_providers::{MockConfig, MockServer};
 
-const STREAMS: usize = 10_000;
-
 fn rss_kb(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
@@ -30,6 +28,10 @@ fn rss_kb(pid: u32, field: &str) -> u64 {
 
 #[tokio::main]
 async fn main() {
+    let streams: usize = std::env::var("STREAMS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
     let (pool, url) = common::fresh_database().await;
     let (_, key) = common::customer_and_key(&pool).await;
     let mock = MockServer::start(MockConfig {
@@ -43,8 +45,9 @@ async fn main() {
     std::fs::write(
         &config,
         format!(
-            "[[deployments]]\nid = \"mock-h2c\"\nprovider = \"openai\"\nregion = \"local\"\nkind = \"reserved\"\nbase_url = \"http://{}/v1\"\nmodels = [\"openai/gpt-4o-mini\"]\nhttp2 = true\n",
-            mock.addr()
+            "[[deployments]]\nid = \"mock-h2c\"\nprovider = \"openai\"\nregion = \"local\"\nkind = \"reserved\"\nbase_url = \"http://{}/v1\"\nmodels = [\"openai/gpt-4o-mini\"]\nhttp2 = {}\n",
+            mock.addr(),
+            std::env::var("H2C").map_or(true, |v| v != "0")
         ),
     )
     .unwrap();
@@ -60,28 +63,36 @@ async fn main() {
     let opened = Arc::new(AtomicUsize::new(0));
     let completed = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicUsize::new(0));
+    let first_error = Arc::new(std::sync::Mutex::new(None::<String>));
     let prompt = "word ".repeat(30);
+    // DIRECT=1 measures the client and mock alone, without the gateway.
+    let target = match std::env::var("DIRECT") {
+        Ok(_) => format!("{}/chat/completions", mock.openai_base_url()),
+        Err(_) => format!("http://{addr}/v1/chat/completions"),
+    };
     let started = Instant::now();
-    let tasks: Vec<_> = (0..STREAMS)
+    let tasks: Vec<_> = (0..streams)
         .map(|_| {
-            let (client, key, prompt) = (client.clone(), key.clone(), prompt.clone());
-            let (opened, completed, failed) = (opened.clone(), completed.clone(), failed.clone());
+            let (client, key, prompt, target) = (client.clone(), key.clone(), prompt.clone(), target.clone());
+            let (opened, completed, failed, first_error) = (opened.clone(), completed.clone(), failed.clone(), first_error.clone());
+            let fail = move |why: String| {
+                failed.fetch_add(1, Ordering::SeqCst);
+                first_error.lock().unwrap().get_or_insert(why);
+            };
             tokio::spawn(async move {
                 let body = serde_json::json!({"model": "openai/gpt-4o-mini", "stream": true, "messages": [{"role": "user", "content": prompt}]});
-                let response = match client.post(format!("http://{addr}/v1/chat/completions")).bearer_auth(&key).json(&body).send().await {
+                let response = match client.post(&target).bearer_auth(&key).json(&body).send().await {
                     Ok(r) if r.status().is_success() => r,
-                    _ => {
-                        failed.fetch_add(1, Ordering::SeqCst);
-                        return;
-                    }
+                    Ok(r) => return fail(format!("status {}", r.status())),
+                    Err(e) => return fail(format!("{e:?}")),
                 };
                 let mut stream = response.bytes_stream();
                 let mut first = true;
                 let mut tail = Vec::new();
                 while let Some(chunk) = stream.next().await {
-                    let Ok(chunk) = chunk else {
-                        failed.fetch_add(1, Ordering::SeqCst);
-                        return;
+                    let chunk = match chunk {
+                        Ok(c) => c,
+                        Err(e) => return fail(format!("mid-stream: {e:?}")),
                     };
                     if first {
                         opened.fetch_add(1, Ordering::SeqCst);
@@ -92,24 +103,27 @@ async fn main() {
                 if String::from_utf8_lossy(&tail).contains("[DONE]") {
                     completed.fetch_add(1, Ordering::SeqCst);
                 } else {
-                    failed.fetch_add(1, Ordering::SeqCst);
+                    fail(format!("no [DONE]: {}", String::from_utf8_lossy(&tail)));
                 }
             })
         })
         .collect();
-    while opened.load(Ordering::SeqCst) + failed.load(Ordering::SeqCst) < STREAMS
+    while opened.load(Ordering::SeqCst) + failed.load(Ordering::SeqCst) < streams
         && started.elapsed() < Duration::from_secs(60)
     {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let open_secs = started.elapsed().as_secs_f64();
     let rss_open = rss_kb(pid, "VmRSS:");
+    let fds_open = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0);
     for t in tasks {
         let _ = t.await;
     }
     let peak = rss_kb(pid, "VmHWM:");
     println!(
-        "RESULT open_streams streams={STREAMS} opened={} completed={} failed={} open_all_s={open_secs:.1} idle_rss_mb={:.1} rss_all_open_mb={:.1} peak_rss_mb={:.1}",
+        "RESULT open_streams streams={streams} opened={} completed={} failed={} open_all_s={open_secs:.1} idle_rss_mb={:.1} rss_all_open_mb={:.1} peak_rss_mb={:.1} gateway_fds={fds_open}",
         opened.load(Ordering::SeqCst),
         completed.load(Ordering::SeqCst),
         failed.load(Ordering::SeqCst),
@@ -117,5 +131,8 @@ async fn main() {
         rss_open as f64 / 1024.0,
         peak as f64 / 1024.0,
     );
+    if let Some(e) = first_error.lock().unwrap().as_ref() {
+        println!("first error: {e}");
+    }
     server.stop();
 }

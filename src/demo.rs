@@ -1,6 +1,15 @@
 //! `meridian demo`: the newcomer's one command. Provisions Postgres, migrates, seeds a
 //! demo customer and key, starts the mock providers for every provider without
 //! credentials, and serves.
+//!
+//! The demo serves one model per provider, with failover between providers of the
+//! same model: `openai/gpt-4o` from OpenAI, then Azure OpenAI (EU data zone);
+//! `anthropic/claude-sonnet-4-5` from Anthropic, then Bedrock on demand;
+//! `google/gemini-2.5-flash` from the Gemini API, then Vertex AI on demand; and
+//! `openai/gpt-4o-mini`, DeepSeek and Qwen. A deployment goes to its real provider
+//! when that provider's credential is set (Azure also needs `AZURE_OPENAI_ENDPOINT`
+//! and a deployment named `gpt-4o`; Vertex uses `GOOGLE_CLOUD_PROJECT` when set),
+//! and to the mock providers otherwise.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -8,13 +17,91 @@ use std::sync::Arc;
 
 use meridian_billing::customers::{self, NewCustomer};
 use meridian_core::Secret;
-use meridian_core::config::{CapacityKind, Config, Deployment, ProviderKind};
-use meridian_mock_providers::{MockConfig, MockServer};
+use meridian_core::config::{Config, Deployment, ProviderKind, credential_from};
+use meridian_mock_providers::{
+    BEDROCK_ACCESS_KEY_ID, BEDROCK_SECRET_ACCESS_KEY, MockConfig, MockServer,
+};
 use sqlx::PgPool;
 
 /// Port the demo's mock providers prefer (any free port when taken).
 const MOCK_PORT: u16 = 9100;
 const DEMO_CUSTOMER: &str = "Demo Customer";
+/// The variable naming Azure's resource endpoint, as the Azure OpenAI SDKs read it.
+const AZURE_ENDPOINT_ENV: &str = "AZURE_OPENAI_ENDPOINT";
+/// The variable naming the Google Cloud project, as Google's SDKs read it.
+const GOOGLE_PROJECT_ENV: &str = "GOOGLE_CLOUD_PROJECT";
+
+/// The demo's pools. Base URLs are the providers' own (Azure's is set from
+/// [`AZURE_ENDPOINT_ENV`]), replaced by the mocks' where no credential is set.
+const DEPLOYMENTS: &str = r#"
+[[deployments]]
+id = "openai-us-east-reserved"
+provider = "openai"
+region = "us-east"
+kind = "reserved"
+models = ["openai/gpt-4o-mini", "openai/gpt-4o", "openai/text-embedding-3-small"]
+
+[[deployments]]
+id = "azure-eu-reserved"
+provider = "azure"
+region = "eu"
+kind = "reserved"
+base_url = "https://your-resource.openai.azure.com"
+models = ["openai/gpt-4o"]
+azure_deployment = "gpt-4o"
+api_version = "2024-10-21"
+
+[[deployments]]
+id = "anthropic-us-east-reserved"
+provider = "anthropic"
+region = "us-east"
+kind = "reserved"
+models = ["anthropic/claude-sonnet-4-5"]
+
+[[deployments]]
+id = "bedrock-us-east-1-on-demand"
+provider = "bedrock"
+region = "us-east-1"
+kind = "on-demand"
+models = ["anthropic/claude-sonnet-4-5"]
+upstream_model = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+
+[[deployments]]
+id = "gemini-global-reserved"
+provider = "gemini"
+region = "global"
+kind = "reserved"
+models = ["google/gemini-2.5-flash"]
+
+[[deployments]]
+id = "vertex-us-central1-on-demand"
+provider = "vertex"
+region = "us-central1"
+kind = "on-demand"
+project = "meridian-demo"
+models = ["google/gemini-2.5-flash"]
+
+[[deployments]]
+id = "deepseek-on-demand"
+provider = "deepseek"
+region = "global"
+kind = "on-demand"
+models = ["deepseek/deepseek-chat"]
+
+[[deployments]]
+id = "qwen-on-demand"
+provider = "qwen"
+region = "ap-southeast-1"
+kind = "on-demand"
+models = ["qwen/qwen-max"]
+"#;
+
+/// Reads a variable (the process environment, or a test's table).
+type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
 
 /// The demo's customer, created on first use.
 pub async fn demo_customer(pool: &PgPool) -> anyhow::Result<customers::Customer> {
@@ -36,87 +123,97 @@ pub async fn demo_customer(pool: &PgPool) -> anyhow::Result<customers::Customer>
     .await?)
 }
 
-fn deployment(id: &str, provider: ProviderKind, base_url: String, models: &[&str]) -> Deployment {
-    Deployment {
-        id: id.into(),
-        provider,
-        region: "us-east".into(),
-        kind: CapacityKind::Reserved,
-        base_url,
-        models: models.iter().map(|m| m.to_string()).collect(),
-        tpm: None,
-        rpm: None,
-        api_key_env: provider.default_key_env().into(),
-        upstream_model: None,
-        azure_deployment: None,
-        api_version: None,
-        project: None,
-        http2: false,
+/// The demo's deployments as they would reach the real providers.
+fn planned(lookup: Lookup<'_>) -> Config {
+    let mut config = Config::parse(DEPLOYMENTS).expect("the demo's deployments are valid");
+    for d in &mut config.deployments {
+        match d.provider {
+            ProviderKind::Azure => {
+                if let Some(endpoint) = lookup(AZURE_ENDPOINT_ENV) {
+                    d.base_url = endpoint.trim_end_matches('/').to_string();
+                }
+            }
+            ProviderKind::Vertex => {
+                if let Some(project) = lookup(GOOGLE_PROJECT_ENV) {
+                    d.project = Some(project);
+                }
+            }
+            _ => {}
+        }
+    }
+    config
+}
+
+/// The credential of a deployment that goes to its real provider: Azure also needs
+/// its resource endpoint.
+fn real_credential(d: &Deployment, lookup: Lookup<'_>) -> Option<Secret> {
+    if d.provider == ProviderKind::Azure && lookup(AZURE_ENDPOINT_ENV).is_none() {
+        return None;
+    }
+    credential_from(d, lookup)
+}
+
+/// What the mock providers accept: any key, and Bedrock's test key pair.
+fn mock_credential(provider: ProviderKind) -> Secret {
+    Secret::new(match provider {
+        ProviderKind::Bedrock => format!("{BEDROCK_ACCESS_KEY_ID}:{BEDROCK_SECRET_ACCESS_KEY}"),
+        _ => "mock-key".into(),
+    })
+}
+
+/// What a deployment's SDK calls its base URL, on the mock providers.
+fn mock_base_url(mock: &MockServer, provider: ProviderKind) -> String {
+    match provider {
+        ProviderKind::OpenAi => mock.openai_base_url(),
+        ProviderKind::Qwen => mock.qwen_base_url(),
+        _ => mock.base_url(),
+    }
+}
+
+/// Points every deployment without a real credential at `mock`.
+fn use_mocks(config: &mut Config, mock: &MockServer, lookup: Lookup<'_>) {
+    for d in &mut config.deployments {
+        if real_credential(d, lookup).is_none() {
+            d.base_url = mock_base_url(mock, d.provider);
+        }
     }
 }
 
 /// The demo's deployments: real providers where their credential is set, the mock
 /// providers for the rest. Returns the mock server when one was started.
 pub async fn demo_config() -> anyhow::Result<(Config, Option<MockServer>)> {
-    let has_key = |p: ProviderKind| std::env::var(p.default_key_env()).is_ok_and(|v| !v.is_empty());
-    let needs_mock = [
-        ProviderKind::OpenAi,
-        ProviderKind::DeepSeek,
-        ProviderKind::Qwen,
-    ]
-    .into_iter()
-    .any(|p| !has_key(p));
-    let mock = if needs_mock {
-        let preferred = SocketAddr::from(([127, 0, 0, 1], MOCK_PORT));
-        Some(
-            match MockServer::start_on(preferred, MockConfig::default()).await {
-                Ok(m) => m,
-                Err(_) => MockServer::start(MockConfig::default()).await?,
-            },
-        )
-    } else {
-        None
+    let mut config = planned(&env);
+    let needs_mock = config
+        .deployments
+        .iter()
+        .any(|d| real_credential(d, &env).is_none());
+    if !needs_mock {
+        return Ok((config, None));
+    }
+    let preferred = SocketAddr::from(([127, 0, 0, 1], MOCK_PORT));
+    let mock = match MockServer::start_on(preferred, MockConfig::default()).await {
+        Ok(m) => m,
+        Err(_) => MockServer::start(MockConfig::default()).await?,
     };
-    let base = |p: ProviderKind, real: &str, mock_path: &str| match (&mock, has_key(p)) {
-        (Some(m), false) => format!("http://{}{mock_path}", m.addr()),
-        _ => real.to_string(),
-    };
-    let config = Config {
-        deployments: vec![
-            deployment(
-                "openai-us-east-reserved",
-                ProviderKind::OpenAi,
-                base(ProviderKind::OpenAi, "https://api.openai.com/v1", "/v1"),
-                &[
-                    "openai/gpt-4o-mini",
-                    "openai/gpt-4o",
-                    "openai/text-embedding-3-small",
-                ],
-            ),
-            deployment(
-                "deepseek-on-demand",
-                ProviderKind::DeepSeek,
-                base(ProviderKind::DeepSeek, "https://api.deepseek.com", ""),
-                &["deepseek/deepseek-chat"],
-            ),
-            deployment(
-                "qwen-on-demand",
-                ProviderKind::Qwen,
-                base(
-                    ProviderKind::Qwen,
-                    "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
-                    "/compatible-mode/v1",
-                ),
-                &["qwen/qwen-max"],
-            ),
-        ],
-    };
-    Ok((config, mock))
+    use_mocks(&mut config, &mock, &env);
+    Ok((config, Some(mock)))
 }
 
-/// Credentials for the demo: the environment, or a placeholder key for the mocks.
+/// A deployment's credential: the real one, or the mocks' where it is not set.
+fn demo_credential(d: &Deployment, lookup: Lookup<'_>) -> Option<Secret> {
+    real_credential(d, lookup).or_else(|| Some(mock_credential(d.provider)))
+}
+
+/// Credentials for the demo: the environment, or the mocks' credentials.
 pub fn demo_credentials(d: &Deployment) -> Option<Secret> {
-    meridian_core::config::credential(d).or_else(|| Some(Secret::new("mock-key")))
+    demo_credential(d, &env)
+}
+
+/// A `curl` line asking `model` for a greeting, with the cost in `usage`.
+fn curl_line(base_url: &str, key: &str, model: &str) -> String {
+    format!(
+        "  curl {base_url}/chat/completions -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\\n    -d '{{\"model\": \"{model}\", \"messages\": [{{\"role\": \"user\", \"content\": \"Hello!\"}}], \"usage\": {{\"include\": true}}}}'"
+    )
 }
 
 pub fn print_welcome(base_url: &str, key: &str, data_dir: &Path, mock: Option<&MockServer>) {
@@ -126,16 +223,19 @@ pub fn print_welcome(base_url: &str, key: &str, data_dir: &Path, mock: Option<&M
     println!("  API key    {key}");
     if let Some(m) = mock {
         println!(
-            "  providers  mock providers at http://{} (set OPENAI_API_KEY etc. to use real ones)",
-            m.addr()
+            "  providers  mock providers at {} for every provider without credentials (set OPENAI_API_KEY, ANTHROPIC_API_KEY, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY etc. to use real ones)",
+            m.base_url()
         );
     }
     println!("  data       {}", data_dir.display());
     println!();
     println!("Try it:");
     println!();
+    println!("{}", curl_line(base_url, key, "openai/gpt-4o-mini"));
+    println!();
     println!(
-        "  curl {base_url}/chat/completions -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\\n    -d '{{\"model\": \"openai/gpt-4o-mini\", \"messages\": [{{\"role\": \"user\", \"content\": \"Hello!\"}}], \"usage\": {{\"include\": true}}}}'"
+        "{}",
+        curl_line(base_url, key, "anthropic/claude-sonnet-4-5")
     );
     println!();
     println!(
@@ -151,4 +251,106 @@ pub fn print_welcome(base_url: &str, key: &str, data_dir: &Path, mock: Option<&M
 /// The demo's credential source, for [`crate::ServeOptions`].
 pub fn credential_source() -> crate::CredentialSource {
     Arc::new(demo_credentials)
+}
+
+#[cfg(test)]
+mod tests {
+    use meridian_core::catalog::PriceCatalog;
+    use meridian_gateway::ModelTable;
+
+    use super::*;
+
+    fn lookup(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    /// Every demo model has a list price on every provider that serves it (serve
+    /// refuses otherwise), each deployment has a credential, and each model fails
+    /// over to its other provider.
+    #[tokio::test]
+    async fn every_deployment_is_priced_and_fails_over_to_the_other_provider() {
+        let none = lookup(&[]);
+        let mock = MockServer::start(MockConfig::default()).await.unwrap();
+        let mut config = planned(&none);
+        use_mocks(&mut config, &mock, &none);
+        assert!(
+            config
+                .deployments
+                .iter()
+                .all(|d| d.base_url.starts_with(&mock.base_url())),
+            "no credentials: every deployment on the mocks"
+        );
+        let catalog: PriceCatalog = crate::BUNDLED_PRICES.parse().unwrap();
+        let table = ModelTable::build(&config, &catalog, &|d| demo_credential(d, &none))
+            .unwrap_or_else(|e| panic!("{e}"));
+        for (model, order) in [
+            (
+                "openai/gpt-4o",
+                ["openai-us-east-reserved", "azure-eu-reserved"],
+            ),
+            (
+                "anthropic/claude-sonnet-4-5",
+                ["anthropic-us-east-reserved", "bedrock-us-east-1-on-demand"],
+            ),
+            (
+                "google/gemini-2.5-flash",
+                ["gemini-global-reserved", "vertex-us-central1-on-demand"],
+            ),
+        ] {
+            let route = table.resolve(model).unwrap();
+            let ids: Vec<&str> = route
+                .targets
+                .iter()
+                .map(|t| t.deployment.id.as_str())
+                .collect();
+            assert_eq!(ids, order, "{model}");
+            assert!(
+                route
+                    .targets
+                    .iter()
+                    .all(|t| t.deployment.credential.is_some())
+            );
+        }
+        let bedrock = config
+            .deployments
+            .iter()
+            .find(|d| d.provider == ProviderKind::Bedrock)
+            .unwrap();
+        assert_eq!(
+            demo_credential(bedrock, &none).unwrap().expose(),
+            format!("{BEDROCK_ACCESS_KEY_ID}:{BEDROCK_SECRET_ACCESS_KEY}")
+        );
+    }
+
+    #[test]
+    fn a_set_credential_goes_to_the_real_provider() {
+        let vars = lookup(&[
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AZURE_OPENAI_API_KEY", "azure-key"),
+            ("GOOGLE_CLOUD_PROJECT", "my-project"),
+        ]);
+        let config = planned(&vars);
+        let find = |p: ProviderKind| config.deployments.iter().find(|d| d.provider == p).unwrap();
+        let bedrock = find(ProviderKind::Bedrock);
+        assert_eq!(
+            real_credential(bedrock, &vars).unwrap().expose(),
+            "AKID:secret"
+        );
+        assert_eq!(
+            bedrock.base_url,
+            "https://bedrock-runtime.us-east-1.amazonaws.com"
+        );
+        assert_eq!(
+            find(ProviderKind::Vertex).project.as_deref(),
+            Some("my-project")
+        );
+        // An Azure key without its resource endpoint has nowhere to go.
+        assert!(real_credential(find(ProviderKind::Azure), &vars).is_none());
+        assert!(real_credential(find(ProviderKind::Anthropic), &vars).is_none());
+    }
 }

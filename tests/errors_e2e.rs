@@ -209,6 +209,17 @@ async fn a_failing_deployment_fails_over_before_the_client_sees_anything() {
 }
 
 #[tokio::test]
+async fn models_need_a_key() {
+    let env = TestEnv::start().await;
+    let r = reqwest::get(format!("{}/models", env.base_url()))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let body: Value = r.json().await.unwrap();
+    assert_openai_error(&body, "missing_api_key");
+}
+
+#[tokio::test]
 async fn metrics_count_requests_by_status_class() {
     let env = TestEnv::start().await;
     post(&env, Some(&env.key), chat_body("openai/gpt-4o-mini")).await;

@@ -24,7 +24,7 @@ use futures::StreamExt;
 use meridian_core::catalog::PriceCatalog;
 use meridian_core::config::{Config, Deployment, ProviderKind};
 use meridian_core::{Secret, TokenUsage};
-use meridian_mock_providers::Fault;
+use meridian_mock_providers::{BEDROCK_ACCESS_KEY_ID, BEDROCK_SECRET_ACCESS_KEY, Fault};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -49,9 +49,9 @@ struct Provider {
     /// Whether the provider sends `retry-after` with a 429 (Bedrock does not: the
     /// client then gets Meridian's default of 1 second).
     retry_after: bool,
-    /// Whether the mock honours the provider's structured-output field. The Bedrock
-    /// mock ignores `outputConfig` so far; its translation is held to a golden test.
-    json_schema_mocked: bool,
+    /// The `model` of an answer: the provider's name for it, or the public id where
+    /// the provider names none (Bedrock).
+    answer_model: &'static str,
 }
 
 const PROVIDERS: &[Provider] = &[
@@ -71,7 +71,7 @@ api_version = "2024-10-21""#,
         ),
         overloaded: (500, 502),
         retry_after: true,
-        json_schema_mocked: true,
+        answer_model: "gpt-4o-mini",
     },
     Provider {
         kind: ProviderKind::Anthropic,
@@ -84,7 +84,7 @@ api_version = "2024-10-21""#,
         refused: (|| json!({"seed": 7}), "unsupported_parameter"),
         overloaded: (529, 503),
         retry_after: true,
-        json_schema_mocked: true,
+        answer_model: "claude-sonnet-4-5",
     },
     Provider {
         kind: ProviderKind::Gemini,
@@ -100,7 +100,7 @@ api_version = "2024-10-21""#,
         ),
         overloaded: (503, 503),
         retry_after: true,
-        json_schema_mocked: true,
+        answer_model: "gemini-2.5-flash",
     },
     Provider {
         kind: ProviderKind::Vertex,
@@ -120,7 +120,7 @@ project = "meridian-test""#,
         ),
         overloaded: (503, 503),
         retry_after: true,
-        json_schema_mocked: true,
+        answer_model: "gemini-2.5-flash",
     },
     Provider {
         kind: ProviderKind::Bedrock,
@@ -133,7 +133,7 @@ project = "meridian-test""#,
         refused: (|| json!({"n": 2}), "unsupported_parameter"),
         overloaded: (503, 503),
         retry_after: false,
-        json_schema_mocked: false,
+        answer_model: "bedrock-anthropic/claude-sonnet-4-5",
     },
 ];
 
@@ -228,8 +228,10 @@ async fn start() -> TestEnv {
         options.config = Config::parse(&toml).unwrap();
         options.credentials = Arc::new(|d: &Deployment| {
             Some(Secret::new(match d.provider {
-                ProviderKind::Bedrock => "AKIAMERIDIANMOCKKEY1:meridian-mock-secret",
-                _ => "test-upstream-key",
+                ProviderKind::Bedrock => {
+                    format!("{BEDROCK_ACCESS_KEY_ID}:{BEDROCK_SECRET_ACCESS_KEY}")
+                }
+                _ => "test-upstream-key".into(),
             }))
         });
     })
@@ -290,6 +292,7 @@ async fn chat_answers_in_openais_shape_at_the_list_price_of_the_provider() {
             .create_byot(ask(p, "hello there gateway"))
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(response.model, p.answer_model, "{name}");
         let choice = &response.choices[0];
         assert_eq!(
             choice.message.content.as_deref(),
@@ -350,6 +353,7 @@ async fn streams_end_with_usage_only_when_asked() {
         let (mut text, mut usage, mut finish) = (String::new(), None, None);
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(chunk.model, p.answer_model, "{name}");
             if let Some(choice) = chunk.choices.first() {
                 text.push_str(choice.delta.content.as_deref().unwrap_or_default());
                 finish = choice.finish_reason.or(finish);
@@ -502,7 +506,7 @@ async fn a_json_schema_answer_fills_the_schema() {
     let schema = json!({"type": "object", "additionalProperties": false,
         "properties": {"city": {"type": "string"}, "population": {"type": "integer"}},
         "required": ["city", "population"]});
-    for p in PROVIDERS.iter().filter(|p| p.json_schema_mocked) {
+    for p in PROVIDERS {
         let name = p.name();
         let body = merge(
             ask(p, "describe Paris"),

@@ -188,6 +188,8 @@ fn default_base_url(d: &RawDeployment) -> Option<String> {
         ProviderKind::OpenAi => "https://api.openai.com/v1".into(),
         ProviderKind::Anthropic => "https://api.anthropic.com".into(),
         ProviderKind::Gemini => "https://generativelanguage.googleapis.com".into(),
+        // The global endpoint has no region in its host name.
+        ProviderKind::Vertex if d.region == "global" => "https://aiplatform.googleapis.com".into(),
         ProviderKind::Vertex => format!("https://{}-aiplatform.googleapis.com", d.region),
         ProviderKind::Bedrock => format!("https://bedrock-runtime.{}.amazonaws.com", d.region),
         ProviderKind::DeepSeek => "https://api.deepseek.com".into(),
@@ -279,12 +281,30 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     }
 }
 
-/// Reads a deployment's credential from the environment.
+/// Reads a deployment's credential from the environment (see [`credential_from`]).
 pub fn credential(d: &Deployment) -> Option<Secret> {
-    std::env::var(&d.api_key_env)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .map(Secret::new)
+    credential_from(d, |name| std::env::var(name).ok())
+}
+
+/// A deployment's credential, reading variables through `lookup`: the value of
+/// `api_key_env`. Bedrock signs with an AWS key pair, so its credential is
+/// `ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN]`, combined as the AWS SDKs read
+/// them: the secret from `api_key_env` (default `AWS_SECRET_ACCESS_KEY`), the key id
+/// from `AWS_ACCESS_KEY_ID` (required) and the token from `AWS_SESSION_TOKEN`. A value
+/// of `api_key_env` with a `:` is already the whole pair (none of the three parts ever
+/// contains one), so each Bedrock deployment can have keys of its own. Empty
+/// variables count as unset.
+pub fn credential_from(d: &Deployment, lookup: impl Fn(&str) -> Option<String>) -> Option<Secret> {
+    let var = |name: &str| lookup(name).filter(|v| !v.is_empty());
+    let value = var(&d.api_key_env)?;
+    if d.provider != ProviderKind::Bedrock || value.contains(':') {
+        return Some(Secret::new(value));
+    }
+    let id = var("AWS_ACCESS_KEY_ID")?;
+    Some(Secret::new(match var("AWS_SESSION_TOKEN") {
+        Some(token) => format!("{id}:{value}:{token}"),
+        None => format!("{id}:{value}"),
+    }))
 }
 
 #[cfg(test)]
@@ -357,6 +377,82 @@ mod tests {
         ] {
             assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
         }
+    }
+
+    fn deployment(provider: &str, region: &str, extra: &str) -> Deployment {
+        let text = format!(
+            "[[deployments]]\nid='d'\nprovider='{provider}'\nregion='{region}'\nkind='reserved'\nmodels=['v/m']\nproject='p'\n{extra}"
+        );
+        Config::parse(&text).unwrap().deployments.remove(0)
+    }
+
+    #[test]
+    fn vertex_global_has_no_region_in_its_host() {
+        assert_eq!(
+            deployment("vertex", "global", "").base_url,
+            "https://aiplatform.googleapis.com"
+        );
+        assert_eq!(
+            deployment("vertex", "europe-west4", "").base_url,
+            "https://europe-west4-aiplatform.googleapis.com"
+        );
+    }
+
+    /// Looks names up in `vars` instead of the process environment.
+    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    fn exposed(secret: Option<Secret>) -> Option<String> {
+        secret.map(|s| s.expose().to_string())
+    }
+
+    #[test]
+    fn a_key_comes_from_its_variable() {
+        let openai = deployment("openai", "us", "");
+        let env = lookup(&[("OPENAI_API_KEY", "sk-1"), ("OTHER", "sk-2")]);
+        assert_eq!(exposed(credential_from(&openai, &env)), Some("sk-1".into()));
+        let named = deployment("openai", "us", "api_key_env='OTHER'");
+        assert_eq!(exposed(credential_from(&named, &env)), Some("sk-2".into()));
+        let empty = lookup(&[("OPENAI_API_KEY", "")]);
+        assert_eq!(exposed(credential_from(&openai, &empty)), None);
+    }
+
+    #[test]
+    fn bedrock_combines_the_aws_variables() {
+        let bedrock = deployment("bedrock", "us-east-1", "");
+        assert_eq!(bedrock.api_key_env, "AWS_SECRET_ACCESS_KEY");
+        let pair = [
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "sec/ret+"),
+        ];
+        assert_eq!(
+            exposed(credential_from(&bedrock, lookup(&pair))),
+            Some("AKID:sec/ret+".into())
+        );
+        let temporary = [pair[0], pair[1], ("AWS_SESSION_TOKEN", "TOKEN")];
+        assert_eq!(
+            exposed(credential_from(&bedrock, lookup(&temporary))),
+            Some("AKID:sec/ret+:TOKEN".into())
+        );
+        // Without the key id there is nothing to sign with.
+        assert_eq!(exposed(credential_from(&bedrock, lookup(&pair[1..]))), None);
+        // `api_key_env` names the secret; or holds the whole pair.
+        let named = deployment("bedrock", "eu-west-1", "api_key_env='TOKYO_SECRET'");
+        let env = [("AWS_ACCESS_KEY_ID", "AKID"), ("TOKYO_SECRET", "other")];
+        assert_eq!(
+            exposed(credential_from(&named, lookup(&env))),
+            Some("AKID:other".into())
+        );
+        let whole = [("TOKYO_SECRET", "AKID2:secret2:TOKEN2")];
+        assert_eq!(
+            exposed(credential_from(&named, lookup(&whole))),
+            Some("AKID2:secret2:TOKEN2".into())
+        );
     }
 
     #[test]

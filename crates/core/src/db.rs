@@ -41,7 +41,8 @@ pub fn configured_url() -> String {
 }
 
 /// Returns a URL of a running server whose database exists, starting one if needed.
-/// `home` holds a private cluster when one has to be started.
+/// `home` holds a private cluster when one has to be started (as root:
+/// `/var/lib/meridian/pg`).
 pub async fn provision(url: &str, home: &Path) -> Result<String, ProvisionError> {
     if server_answers(url).await {
         create_database(url).await?;
@@ -149,17 +150,28 @@ fn run(cmd: &mut Command) -> Result<(), ProvisionError> {
 
 /// Runs a Postgres binary, as the `postgres` user when we are root (initdb refuses root).
 fn pg_command(bin: &Path, as_postgres: bool) -> Command {
-    if as_postgres {
+    let mut c = if as_postgres {
         let mut c = Command::new("runuser");
         c.args(["-u", "postgres", "--"]).arg(bin);
         c
     } else {
         Command::new(bin)
-    }
+    };
+    c.current_dir("/");
+    c
 }
+
+/// Where the private cluster lives when running as root: initdb refuses root, and the
+/// `postgres` user it runs as cannot enter root's home directory.
+const ROOT_CLUSTER_DIR: &str = "/var/lib/meridian/pg";
 
 fn start_private_cluster(dir: &Path) -> Result<(), ProvisionError> {
     let root = is_root();
+    let dir = if root {
+        Path::new(ROOT_CLUSTER_DIR)
+    } else {
+        dir
+    };
     let bin = match pg_bin_dir() {
         Some(b) => b,
         None if root => {

@@ -5,16 +5,23 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use crate::Gateway;
+use crate::error::ApiError;
+use crate::proxy::authenticate;
 
 fn price(p: Option<Decimal>) -> Value {
     p.map_or(Value::Null, |d| Value::String(d.normalize().to_string()))
 }
 
-pub async fn list(State(gw): State<Arc<Gateway>>) -> Json<Value> {
+pub async fn list(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    authenticate(&gw, &headers).map_err(|(error, _)| error)?;
     let mut routes: Vec<_> = gw.models.iter().collect();
     routes.sort_by(|a, b| a.public_id.cmp(&b.public_id));
     let data: Vec<Value> = routes
@@ -44,5 +51,5 @@ pub async fn list(State(gw): State<Arc<Gateway>>) -> Json<Value> {
             })
         })
         .collect();
-    Json(json!({"object": "list", "data": data}))
+    Ok(Json(json!({"object": "list", "data": data})))
 }

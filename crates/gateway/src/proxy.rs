@@ -100,7 +100,7 @@ async fn handle(gw: Arc<Gateway>, request: Request, op: Operation) -> Response {
 
 /// Checks the bearer key. A revoked key's owner is returned with the error so that
 /// the refusal is metered against it.
-fn authenticate(
+pub(crate) fn authenticate(
     gw: &Gateway,
     headers: &HeaderMap,
 ) -> Result<KeyEntry, (ApiError, Option<KeyEntry>)> {
@@ -199,12 +199,16 @@ async fn serve(
             Some(target.clone()),
         )
     })?;
-    let parsed_response = target.deployment.adapter.response(op, body).map_err(|_| {
-        (
-            ApiError::upstream_malformed(target.deployment.provider.as_str()),
-            Some(target.clone()),
-        )
-    })?;
+    let parsed_response = target
+        .deployment
+        .adapter
+        .response(op, &target, body)
+        .map_err(|_| {
+            (
+                ApiError::upstream_malformed(target.deployment.provider.as_str()),
+                Some(target.clone()),
+            )
+        })?;
     let cost = target.price.cost(&parsed_response.usage);
     if !meter.success(parsed_response.usage, cost, None) {
         return Err((ApiError::internal(), Some(target)));

@@ -103,11 +103,11 @@ impl ProxyStream {
         if self.done {
             return Ok(());
         }
-        let out = self
-            .target
-            .deployment
-            .adapter
-            .stream_event(&mut self.state, event)?;
+        let out =
+            self.target
+                .deployment
+                .adapter
+                .stream_event(&self.target, &mut self.state, event)?;
         self.apply(out, raw)
     }
 

@@ -27,6 +27,8 @@ impl std::ops::Deref for LiveDeployment {
 /// One way to serve a model: a deployment, the model's name there, and its price.
 pub struct Target {
     pub deployment: Arc<LiveDeployment>,
+    /// The public model id (`anthropic/claude-sonnet-4-5`).
+    pub model: String,
     pub upstream_model: String,
     pub price: ModelPrice,
 }
@@ -100,6 +102,7 @@ impl ModelTable {
                     .targets
                     .push(Arc::new(Target {
                         deployment: live.clone(),
+                        model: model.clone(),
                         upstream_model,
                         price: price.clone(),
                     }));

@@ -34,9 +34,11 @@
 //! Gemini and Vertex empty `contents` (400 `INVALID_ARGUMENT`), a role other than
 //! `user`/`model`, undecodable `inlineData`, and unknown fields (both lowerCamel and
 //! snake_case spellings are known, as Google's parser accepts); Bedrock an assistant
-//! message first (400 `ValidationException`), turns that do not alternate, and tool
-//! blocks without a `toolConfig`. Azure's content filter refuses a prompt containing
-//! `MERIDIAN_FILTER_ME` (400 `content_filter`, `ResponsibleAIPolicyViolation`).
+//! message first (400 `ValidationException`), turns that do not alternate, tool
+//! blocks without a `toolConfig`, and an `outputConfig.textFormat` other than a
+//! `json_schema` whose schema string holds a JSON object. Azure's content filter
+//! refuses a prompt containing `MERIDIAN_FILTER_ME` (400 `content_filter`,
+//! `ResponsibleAIPolicyViolation`).
 //!
 //! # What the mock answers
 //! The reply echoes the last user message: `"You said: <its words, single-spaced>"`,
@@ -46,8 +48,9 @@
 //! yields a call whose arguments fill the parameter schema's required properties
 //! (finish reason `tool_calls`, `tool_use`, `STOP`, `tool_use`). A JSON schema
 //! (OpenAI `response_format` `json_schema`, Anthropic `output_config.format`, Gemini
-//! `responseSchema` or `responseJsonSchema`) yields a document satisfying the schema's
-//! required properties; OpenAI's `json_object` and Gemini's `application/json` without
+//! `responseSchema` or `responseJsonSchema`, Bedrock `outputConfig.textFormat` with
+//! the schema as a string in `structure.jsonSchema.schema`) yields a document
+//! satisfying the schema's required properties, unless a tool call is forced; OpenAI's `json_object` and Gemini's `application/json` without
 //! a schema yield `{"reply": "You said: …"}`. JSON is written with a space after each
 //! `:` and `,` so that it splits into several tokens. Stop sequences (Anthropic,
 //! Gemini, Bedrock) end the text before the first one it contains. Parameters that only

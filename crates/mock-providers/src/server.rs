@@ -143,7 +143,10 @@ async fn serve_connection(tcp: TcpStream, router: Router, mut stopped: watch::Re
         request.extensions_mut().insert(handle.clone());
         router.clone().call(request)
     });
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // A gateway multiplexes thousands of streams over one h2c connection (the
+    // open-streams benchmark holds 10,000); hyper's default of 200 would queue them.
+    builder.http2().max_concurrent_streams(100_000);
     let serving = builder.serve_connection(TokioIo::new(tcp), service);
     tokio::select! {
         _ = serving => {}

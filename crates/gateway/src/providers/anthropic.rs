@@ -323,7 +323,12 @@ impl Adapter for Anthropic {
         })
     }
 
-    fn response(&self, _op: Operation, body: Bytes) -> Result<ParsedResponse, Malformed> {
+    fn response(
+        &self,
+        _op: Operation,
+        _target: &Target,
+        body: Bytes,
+    ) -> Result<ParsedResponse, Malformed> {
         let message: Message = serde_json::from_slice(&body).map_err(|_| Malformed)?;
         let mut text = String::new();
         let mut tool_calls = Vec::new();
@@ -352,6 +357,7 @@ impl Adapter for Anthropic {
 
     fn stream_event(
         &self,
+        _target: &Target,
         state: &mut StreamState,
         event: UpstreamEvent<'_>,
     ) -> Result<StreamOut, Malformed> {
@@ -545,9 +551,11 @@ mod tests {
     /// The tool-use guide's response, and usage with cache reads and writes.
     #[test]
     fn golden_tool_use_response() {
+        let t = target(ProviderKind::Anthropic, "claude-sonnet-4-5", None);
         let parsed = Anthropic
             .response(
                 Operation::Chat,
+                &t,
                 Bytes::from_static(
                     br#"{"id": "msg_01Aq9w938a90dw8q", "type": "message", "role": "assistant",
                     "model": "claude-sonnet-4-5-20250929", "stop_reason": "tool_use", "stop_sequence": null,
@@ -606,7 +614,8 @@ mod tests {
             r#"{"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": null}, "usage": {"output_tokens": 15}}"#,
             r#"{"type": "message_stop"}"#,
         ];
-        let (chunks, usage, done) = drive(&Anthropic, &events);
+        let t = target(ProviderKind::Anthropic, "claude-sonnet-4-5", None);
+        let (chunks, usage, done) = drive(&t, &events);
         assert!(done);
         let deltas: Vec<Value> = chunks
             .iter()
@@ -667,6 +676,7 @@ mod tests {
         let mut state = StreamState::default();
         let out = Anthropic
             .stream_event(
+                &t,
                 &mut state,
                 UpstreamEvent {
                     event: Some("error"),

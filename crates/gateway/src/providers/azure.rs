@@ -100,12 +100,18 @@ impl Adapter for Azure {
         Ok(request)
     }
 
-    fn response(&self, op: Operation, body: Bytes) -> Result<ParsedResponse, Malformed> {
-        OpenAiCompatible.response(op, body)
+    fn response(
+        &self,
+        op: Operation,
+        target: &Target,
+        body: Bytes,
+    ) -> Result<ParsedResponse, Malformed> {
+        OpenAiCompatible.response(op, target, body)
     }
 
     fn stream_event(
         &self,
+        target: &Target,
         state: &mut StreamState,
         event: UpstreamEvent<'_>,
     ) -> Result<StreamOut, Malformed> {
@@ -115,7 +121,7 @@ impl Adapter for Azure {
                 return Ok(StreamOut::Skip);
             }
         }
-        OpenAiCompatible.stream_event(state, event)
+        OpenAiCompatible.stream_event(target, state, event)
     }
 
     fn error(
@@ -205,8 +211,9 @@ mod tests {
                 "content_filter_results":{"hate":{"filtered":false,"severity":"safe"}}}],
             "usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11,
                 "prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}}"#;
+        let t = target(ProviderKind::Azure, "gpt-4o", None);
         let parsed = Azure
-            .response(Operation::Chat, Bytes::from_static(raw))
+            .response(Operation::Chat, &t, Bytes::from_static(raw))
             .unwrap();
         assert_eq!((parsed.usage.prompt, parsed.usage.cached), (9, Some(0)));
         assert!(matches!(parsed.body, ResponseBody::Unchanged(_)));
@@ -215,7 +222,7 @@ mod tests {
     #[test]
     fn the_prompt_filter_chunk_is_dropped() {
         let (chunks, usage, done) = drive(
-            &Azure,
+            &target(ProviderKind::Azure, "gpt-4o", None),
             &[
                 r#"{"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{}}]}"#,
                 r#"{"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}],"id":"c1","object":"chat.completion.chunk","model":"gpt-4o"}"#,

@@ -4,8 +4,8 @@
 //! event-stream framing is decoded in [`crate::eventstream`]; this file sees its events.
 //!
 //! Credentials: the deployment's secret is `ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN]`,
-//! or the secret access key alone, with `AWS_ACCESS_KEY_ID` and `AWS_SESSION_TOKEN`
-//! read from the environment as the AWS SDKs do.
+//! combined from the AWS variables by [`meridian_core::config::credential`]; without
+//! one the request goes unsigned (and AWS refuses it).
 //!
 //! Request: system and developer messages → `system`; user, assistant and tool
 //! messages → alternating turns of `text`, `image` (base64 `data:` PNG, JPEG, GIF or
@@ -18,7 +18,8 @@
 //! nothing, so it is not sent.
 //!
 //! Response and stream (`messageStart` … `messageStop`, `metadata`): text and `toolUse`
-//! blocks, `stopReason` mapped to `finish_reason`, usage with OpenAI semantics: prompt =
+//! blocks, `stopReason` mapped to `finish_reason`, the public model id as `model`
+//! (Converse names none), usage with OpenAI semantics: prompt =
 //! `inputTokens` + `cacheReadInputTokens` + `cacheWriteInputTokens`. Reasoning content is
 //! not shown. Errors keep the exception's name (`ThrottlingException` is a rate limit),
 //! never its message.
@@ -72,23 +73,15 @@ struct AwsKeys {
 }
 
 impl AwsKeys {
-    /// Reads `ID:SECRET[:TOKEN]`, or a bare secret completed from `env` (none of the
-    /// three ever contains `:`).
-    fn from_secret(secret: &Secret, env: impl Fn(&str) -> Option<String>) -> Option<AwsKeys> {
-        let raw = secret.expose();
-        let mut parts = raw.splitn(3, ':');
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some(id), Some(key), token) => Some(AwsKeys {
-                access_key_id: id.to_string(),
-                secret_access_key: key.to_string(),
-                session_token: token.map(str::to_string),
-            }),
-            _ => Some(AwsKeys {
-                access_key_id: env("AWS_ACCESS_KEY_ID")?,
-                secret_access_key: raw.to_string(),
-                session_token: env("AWS_SESSION_TOKEN"),
-            }),
-        }
+    /// Reads `ID:SECRET[:TOKEN]` (none of the three ever contains `:`).
+    fn from_secret(secret: &Secret) -> Option<AwsKeys> {
+        let mut parts = secret.expose().splitn(3, ':');
+        let (id, key, token) = (parts.next()?, parts.next()?, parts.next());
+        Some(AwsKeys {
+            access_key_id: id.to_string(),
+            secret_access_key: key.to_string(),
+            session_token: token.map(str::to_string),
+        })
     }
 }
 
@@ -458,11 +451,7 @@ impl Adapter for Bedrock {
         );
         let mut headers = common::json_headers(None)?;
         // Without credentials the request goes unsigned and AWS refuses it (a 502 here).
-        if let Some(keys) = d
-            .credential
-            .as_ref()
-            .and_then(|s| AwsKeys::from_secret(s, |name| std::env::var(name).ok()))
-        {
+        if let Some(keys) = d.credential.as_ref().and_then(AwsKeys::from_secret) {
             sign_request(
                 &mut headers,
                 &url,
@@ -480,7 +469,12 @@ impl Adapter for Bedrock {
         })
     }
 
-    fn response(&self, _op: Operation, body: Bytes) -> Result<ParsedResponse, Malformed> {
+    fn response(
+        &self,
+        _op: Operation,
+        target: &Target,
+        body: Bytes,
+    ) -> Result<ParsedResponse, Malformed> {
         let r: ConverseResponse = serde_json::from_slice(&body).map_err(|_| Malformed)?;
         let mut text = String::new();
         let mut tool_calls = Vec::new();
@@ -499,10 +493,10 @@ impl Adapter for Bedrock {
         let finish = finish_reason(r.stop_reason.as_deref());
         let choice = common::choice(0, text, tool_calls, finish);
         Ok(ParsedResponse {
-            // Converse names no model in its answer.
+            // Converse names no model in its answer: the client gets the public id.
             body: ResponseBody::Translated(common::completion(
                 common::completion_id(),
-                "",
+                &target.model,
                 vec![choice],
                 &usage,
             )),
@@ -512,11 +506,13 @@ impl Adapter for Bedrock {
 
     fn stream_event(
         &self,
+        target: &Target,
         state: &mut StreamState,
         event: UpstreamEvent<'_>,
     ) -> Result<StreamOut, Malformed> {
-        // Converse sends no message id: the stream gets one of ours on its first event.
-        common::start(state, None, None);
+        // Converse sends no message id and names no model: the stream gets an id of
+        // ours and the public model id.
+        common::start(state, None, Some(&target.model));
         Ok(match event.event.unwrap_or_default() {
             "messageStart" => {
                 common::chunk(state, 0, json!({"role": "assistant", "content": ""}), None)
@@ -756,13 +752,9 @@ mod tests {
     }
 
     #[test]
-    fn credentials_come_whole_or_from_the_environment() {
-        let env = |name: &str| match name {
-            "AWS_ACCESS_KEY_ID" => Some("AKIDENV".to_string()),
-            _ => None,
-        };
+    fn credentials_are_the_key_pair_and_token() {
         assert_eq!(
-            AwsKeys::from_secret(&Secret::new("AKID:sec/ret+:TOKEN"), env),
+            AwsKeys::from_secret(&Secret::new("AKID:sec/ret+:TOKEN")),
             Some(AwsKeys {
                 access_key_id: "AKID".into(),
                 secret_access_key: "sec/ret+".into(),
@@ -770,12 +762,25 @@ mod tests {
             })
         );
         assert_eq!(
-            AwsKeys::from_secret(&Secret::new("sec/ret+"), env)
+            AwsKeys::from_secret(&Secret::new("AKID:sec/ret+"))
                 .unwrap()
-                .access_key_id,
-            "AKIDENV"
+                .session_token,
+            None
         );
-        assert_eq!(AwsKeys::from_secret(&Secret::new("sec"), |_| None), None);
+        assert_eq!(AwsKeys::from_secret(&Secret::new("sec/ret+")), None);
+        let t = target(ProviderKind::Bedrock, MODEL, Some("sec/ret+"));
+        let req = Bedrock
+            .request(
+                Operation::Chat,
+                &t,
+                body(json!({"model": "m", "messages": [{"role": "user", "content": "x"}]})),
+                false,
+            )
+            .unwrap();
+        assert!(
+            !req.headers.contains_key("authorization"),
+            "no key pair, no signature"
+        );
         let t = target(ProviderKind::Bedrock, MODEL, Some("AKID:SECRET:TOKEN"));
         let req = Bedrock
             .request(
@@ -798,9 +803,11 @@ mod tests {
     /// The Converse API reference's response shape, with prompt caching.
     #[test]
     fn golden_response() {
+        let t = target(ProviderKind::Bedrock, MODEL, None);
         let parsed = Bedrock
             .response(
                 Operation::Chat,
+                &t,
                 Bytes::from_static(
                     br#"{"output": {"message": {"role": "assistant", "content": [
                         {"reasoningContent": {"reasoningText": {"text": "hidden"}}},
@@ -827,6 +834,11 @@ mod tests {
             panic!("translated")
         };
         assert_eq!(
+            object["model"],
+            format!("vendor/{MODEL}"),
+            "the public model id"
+        );
+        assert_eq!(
             object["choices"],
             json!([{"index": 0, "finish_reason": "tool_calls", "logprobs": null, "message": {"role": "assistant",
                 "refusal": null, "content": "Let me look.", "tool_calls": [{"id": "tooluse_kZJMlvQmRJ6eAyJE5GIl7Q",
@@ -842,7 +854,7 @@ mod tests {
     #[test]
     fn golden_stream() {
         let (chunks, usage, done) = drive_named(
-            &Bedrock,
+            &target(ProviderKind::Bedrock, MODEL, None),
             &[
                 ("messageStart", r#"{"role": "assistant", "p": "abc"}"#),
                 (
@@ -892,6 +904,12 @@ mod tests {
         );
         let ids: Vec<&Value> = chunks.iter().map(|c| &c["id"]).collect();
         assert!(ids.iter().all(|id| *id == ids[0]), "one id per stream");
+        assert!(
+            chunks
+                .iter()
+                .all(|c| c["model"] == format!("vendor/{MODEL}")),
+            "the public model id"
+        );
         assert_eq!(
             usage.unwrap().0,
             TokenUsage {
@@ -933,6 +951,7 @@ mod tests {
         let mut state = StreamState::default();
         let out = Bedrock
             .stream_event(
+                &t,
                 &mut state,
                 UpstreamEvent {
                     event: Some("throttlingException"),

@@ -350,7 +350,7 @@ pub(crate) mod testing {
     use meridian_core::config::{Config, ProviderKind};
 
     use super::*;
-    use crate::providers::{Adapter, UpstreamEvent, adapter_for};
+    use crate::providers::{UpstreamEvent, adapter_for};
     use crate::targets::{LiveDeployment, Target};
 
     pub fn body(v: Value) -> Map<String, Value> {
@@ -360,8 +360,9 @@ pub(crate) mod testing {
         }
     }
 
-    /// A deployment of `provider` at `http://upstream.test` with the test values of
-    /// every provider-specific field, and `credential` (default `upstream-key`).
+    /// A deployment of `provider` at `http://upstream.test` serving `vendor/{model}`
+    /// as `model`, with the test values of every provider-specific field, and
+    /// `credential` (default `upstream-key`).
     pub fn target(provider: ProviderKind, model: &str, credential: Option<&str>) -> Target {
         let region = match provider {
             ProviderKind::Bedrock => "us-east-1",
@@ -388,6 +389,7 @@ pub(crate) mod testing {
                 adapter: adapter_for(provider).unwrap(),
                 credential: Some(Secret::new(credential.unwrap_or("upstream-key"))),
             }),
+            model: format!("vendor/{model}"),
             upstream_model: model.into(),
             price: ModelPrice {
                 catalog_key: model.into(),
@@ -412,9 +414,9 @@ pub(crate) mod testing {
         bool,
     );
 
-    /// Feeds `events` (event name, data) to `adapter`, then ends the upstream body.
-    /// A forwarded event counts as the chunk its data is.
-    pub fn drive_named(adapter: &dyn Adapter, events: &[(&str, &str)]) -> Driven {
+    /// Feeds `events` (event name, data) to the adapter of `target`, then ends the
+    /// upstream body. A forwarded event counts as the chunk its data is.
+    pub fn drive_named(target: &Target, events: &[(&str, &str)]) -> Driven {
         fn take(out: StreamOut, data: &str, driven: &mut Driven) {
             match out {
                 StreamOut::Chunk(c) => driven.0.push(c),
@@ -426,6 +428,7 @@ pub(crate) mod testing {
                 StreamOut::Error(e) => panic!("unexpected stream error {e:?}"),
             }
         }
+        let adapter = target.deployment.adapter;
         let mut state = StreamState::default();
         let mut driven = (Vec::new(), None, false);
         for (name, data) in events {
@@ -434,7 +437,7 @@ pub(crate) mod testing {
                 data,
             };
             take(
-                adapter.stream_event(&mut state, event).unwrap(),
+                adapter.stream_event(target, &mut state, event).unwrap(),
                 data,
                 &mut driven,
             );
@@ -448,8 +451,8 @@ pub(crate) mod testing {
     }
 
     /// [`drive_named`] for SSE streams whose events carry no name.
-    pub fn drive(adapter: &dyn Adapter, events: &[&str]) -> Driven {
+    pub fn drive(target: &Target, events: &[&str]) -> Driven {
         let named: Vec<(&str, &str)> = events.iter().map(|d| ("", *d)).collect();
-        drive_named(adapter, &named)
+        drive_named(target, &named)
     }
 }

@@ -367,7 +367,12 @@ impl Adapter for Gemini {
         })
     }
 
-    fn response(&self, _op: Operation, body: Bytes) -> Result<ParsedResponse, Malformed> {
+    fn response(
+        &self,
+        _op: Operation,
+        _target: &Target,
+        body: Bytes,
+    ) -> Result<ParsedResponse, Malformed> {
         let r: Response = serde_json::from_slice(&body).map_err(|_| Malformed)?;
         let usage: TokenUsage = r.usage_metadata.map(Into::into).unwrap_or_default();
         let mut choices: Vec<Value> = r
@@ -401,6 +406,7 @@ impl Adapter for Gemini {
 
     fn stream_event(
         &self,
+        _target: &Target,
         state: &mut StreamState,
         event: UpstreamEvent<'_>,
     ) -> Result<StreamOut, Malformed> {
@@ -612,9 +618,11 @@ mod tests {
     /// The guide's response, with thinking and cached tokens.
     #[test]
     fn golden_response() {
+        let t = target(ProviderKind::Gemini, "gemini-2.5-flash", None);
         let parsed = Gemini::API
             .response(
                 Operation::Chat,
+                &t,
                 Bytes::from_static(
                     br#"{"candidates": [{"content": {"parts": [{"text": "summary", "thought": true},
                         {"text": "AI learns patterns from data to make predictions or decisions.\n"}], "role": "model"},
@@ -654,9 +662,11 @@ mod tests {
     /// A function call comes back with its signature inside the tool call id.
     #[test]
     fn golden_function_call_response() {
+        let t = target(ProviderKind::Gemini, "gemini-2.5-flash", None);
         let parsed = Gemini::API
             .response(
                 Operation::Chat,
+                &t,
                 Bytes::from_static(
                     br#"{"candidates": [{"content": {"role": "model", "parts": [{"functionCall": {"name": "schedule_meeting",
                         "args": {"attendees": ["Bob", "Alice"], "date": "2025-03-27"}}, "thoughtSignature": "c2ln"}]},
@@ -699,7 +709,8 @@ mod tests {
                 "usageMetadata": {"promptTokenCount": 8, "candidatesTokenCount": 5, "thoughtsTokenCount": 3},
                 "modelVersion": "gemini-2.5-flash", "responseId": "r1"}"#,
         ];
-        let (chunks, usage, done) = drive(&Gemini::API, &events);
+        let t = target(ProviderKind::Gemini, "gemini-2.5-flash", None);
+        let (chunks, usage, done) = drive(&t, &events);
         assert!(done, "the end of the body ends a finished stream");
         let deltas: Vec<Value> = chunks
             .iter()

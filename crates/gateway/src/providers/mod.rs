@@ -98,12 +98,19 @@ pub trait Adapter: Send + Sync + 'static {
         stream: bool,
     ) -> Result<UpstreamRequest, ApiError>;
 
-    /// Reads a whole 2xx response.
-    fn response(&self, op: Operation, body: Bytes) -> Result<ParsedResponse, Malformed>;
+    /// Reads a whole 2xx response from `target`.
+    fn response(
+        &self,
+        op: Operation,
+        target: &Target,
+        body: Bytes,
+    ) -> Result<ParsedResponse, Malformed>;
 
-    /// Reads one stream event. `state` is per stream, owned by the adapter.
+    /// Reads one stream event from `target`. `state` is per stream, owned by the
+    /// adapter.
     fn stream_event(
         &self,
+        target: &Target,
         state: &mut StreamState,
         event: UpstreamEvent<'_>,
     ) -> Result<StreamOut, Malformed>;

@@ -141,7 +141,12 @@ impl Adapter for OpenAiCompatible {
         })
     }
 
-    fn response(&self, _op: Operation, body: Bytes) -> Result<ParsedResponse, Malformed> {
+    fn response(
+        &self,
+        _op: Operation,
+        _target: &Target,
+        body: Bytes,
+    ) -> Result<ParsedResponse, Malformed> {
         let parsed: WithUsage = serde_json::from_slice(&body).map_err(|_| Malformed)?;
         Ok(ParsedResponse {
             usage: parsed.usage.map(Into::into).unwrap_or_default(),
@@ -151,6 +156,7 @@ impl Adapter for OpenAiCompatible {
 
     fn stream_event(
         &self,
+        _target: &Target,
         _state: &mut StreamState,
         event: UpstreamEvent<'_>,
     ) -> Result<StreamOut, Malformed> {

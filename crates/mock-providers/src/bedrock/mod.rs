@@ -66,7 +66,8 @@ pub(crate) async fn converse_stream(
 
 fn answer(model: &str, admitted: &Admitted<Bedrock>, streamed: bool) -> Result<Response, Error> {
     let object = request::parse_object(&admitted.body)?;
-    let request = request::read(&object, model)?;
+    let schema = request::output_schema(&object)?;
+    let request = request::read(&object, model, schema.as_ref())?;
     let generation = reply::generate(&request.prompt);
     let cache = admitted.shared.prompt_cache.lookup(request.prefix);
     let latency = u64::try_from(admitted.received.elapsed().as_millis()).unwrap_or(u64::MAX);

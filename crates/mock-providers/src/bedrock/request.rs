@@ -1,6 +1,7 @@
 //! A Converse request checked as Bedrock checks it, read into what the generator
 //! needs. The model id comes from the path; the body has `messages`, `system`,
-//! `inferenceConfig`, `toolConfig` (and other fields, accepted and ignored).
+//! `inferenceConfig`, `toolConfig`, `outputConfig` (and other fields, accepted and
+//! ignored).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -43,7 +44,78 @@ fn constraint(at: &str, value: &str, constraint: &str) -> Error {
     ))
 }
 
-pub(crate) fn read<'a>(object: &'a Object, model: &str) -> Result<Request<'a>, Error> {
+/// The JSON schema of structured output, `outputConfig.textFormat`: `type`
+/// `json_schema` and `structure.jsonSchema.schema`, the schema as a string of JSON
+/// (with optional `name` and `description`). Bedrock parses the string and refuses a
+/// schema that is not a JSON object.
+pub(crate) fn output_schema(object: &Object) -> Result<Option<Value>, Error> {
+    const AT: &str = "outputConfig.textFormat";
+    let Some(format) = object
+        .get("outputConfig")
+        .and_then(|c| c.get("textFormat"))
+        .filter(|f| !f.is_null())
+    else {
+        return Ok(None);
+    };
+    match format.get("type") {
+        Some(Value::String(t)) if t == "json_schema" => {}
+        None | Some(Value::Null) => {
+            return Err(constraint(
+                &format!("{AT}.type"),
+                "null",
+                "Member must not be null",
+            ));
+        }
+        Some(other) => {
+            return Err(constraint(
+                &format!("{AT}.type"),
+                &format!("'{}'", other.as_str().unwrap_or_default()),
+                "Member must satisfy enum value set: [json_schema]",
+            ));
+        }
+    }
+    let Some(definition) = format
+        .get("structure")
+        .and_then(|s| s.get("jsonSchema"))
+        .filter(|d| !d.is_null())
+    else {
+        return Err(constraint(
+            &format!("{AT}.structure.jsonSchema"),
+            "null",
+            "Member must not be null",
+        ));
+    };
+    let text = match definition.get("schema") {
+        Some(Value::String(text)) => text,
+        None | Some(Value::Null) => {
+            return Err(constraint(
+                &format!("{AT}.structure.jsonSchema.schema"),
+                "null",
+                "Member must not be null",
+            ));
+        }
+        Some(_) => {
+            return Err(Error::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "SerializationException",
+                format!("Expected a string for {AT}.structure.jsonSchema.schema."),
+            ));
+        }
+    };
+    match serde_json::from_str(text) {
+        Ok(schema @ Value::Object(_)) => Ok(Some(schema)),
+        _ => Err(Error::validation(
+            "The JSON schema in outputConfig.textFormat is invalid: it must be a JSON object.",
+        )),
+    }
+}
+
+/// Reads a checked request; `schema` is its [`output_schema`].
+pub(crate) fn read<'a>(
+    object: &'a Object,
+    model: &str,
+    schema: Option<&'a Value>,
+) -> Result<Request<'a>, Error> {
     let messages = match object.get("messages") {
         Some(Value::Array(messages)) => messages,
         _ => return Err(constraint("messages", "null", "Member must not be null")),
@@ -65,7 +137,10 @@ pub(crate) fn read<'a>(object: &'a Object, model: &str) -> Result<Request<'a>, E
     conversation::check(&turns).map_err(refusal)?;
     let system = system(object.get("system"))?;
     let (tools, tools_breakpoint) = tools(tool_config)?;
-    let output = forced_call(tool_config, &tools)?;
+    let output = match forced_call(tool_config, &tools)? {
+        Output::Text => schema.map_or(Output::Text, |s| Output::JsonSchema(Some(s))),
+        call => call,
+    };
     let inference = object.get("inferenceConfig").and_then(Value::as_object);
     let max_tokens = budget(inference)?;
     let stop = inference

@@ -156,3 +156,70 @@ async fn a_cache_point_writes_the_prefix_once_then_reads_it() {
     assert_eq!(second["usage"]["cacheReadInputTokens"], 11);
     assert_eq!(second["usage"]["totalTokens"], 11 + 8 + 3);
 }
+
+/// `outputConfig.textFormat` as the structured-output guide writes it: the schema is
+/// a string of JSON.
+fn text_format(schema: &Value) -> Value {
+    json!({"textFormat": {"type": "json_schema", "structure": {"jsonSchema": {
+        "schema": schema.to_string(), "name": "contact", "description": "A contact"}}}})
+}
+
+#[tokio::test]
+async fn structured_output_fills_the_schema_unless_a_tool_is_forced() {
+    let server = server().await;
+    let schema = json!({"type": "object", "additionalProperties": false,
+        "properties": {"name": {"type": "string"}, "priority": {"type": "string", "enum": ["low", "high"]}},
+        "required": ["name", "priority"]});
+    let mut body = ask("John needs urgent help");
+    body["outputConfig"] = text_format(&schema);
+    let answer = converse(&server, &body).await;
+    assert_eq!(answer["stopReason"], "end_turn");
+    let text = answer["output"]["message"]["content"][0]["text"]
+        .as_str()
+        .unwrap();
+    assert_eq!(text, r#"{"name": "example", "priority": "low"}"#);
+    // The document's words are the completion tokens.
+    assert_eq!(answer["usage"]["outputTokens"], 4);
+
+    body["toolConfig"] = tool_config(json!({"tool": {"name": "get_weather"}}));
+    let answer = converse(&server, &body).await;
+    assert_eq!(answer["stopReason"], "tool_use");
+}
+
+#[tokio::test]
+async fn a_malformed_text_format_is_refused() {
+    let server = server().await;
+    let refused = |output_config: Value, exception: &'static str| {
+        let server = &server;
+        async move {
+            let mut body = ask("hi");
+            body["outputConfig"] = output_config;
+            let response = send(server, MODEL, "converse", &body, Some(Signer::default())).await;
+            error_of(response, 400, exception).await
+        }
+    };
+    let schema = json!({"type": "object"});
+    let mut wrong_type = text_format(&schema);
+    wrong_type["textFormat"]["type"] = json!("json_object");
+    assert!(
+        refused(wrong_type, "ValidationException")
+            .await
+            .contains("[json_schema]")
+    );
+    let no_structure = json!({"textFormat": {"type": "json_schema"}});
+    assert!(
+        refused(no_structure, "ValidationException")
+            .await
+            .contains("outputConfig.textFormat.structure.jsonSchema")
+    );
+    let mut as_object = text_format(&schema);
+    as_object["textFormat"]["structure"]["jsonSchema"]["schema"] = schema.clone();
+    refused(as_object, "SerializationException").await;
+    let mut not_json = text_format(&schema);
+    not_json["textFormat"]["structure"]["jsonSchema"]["schema"] = json!("{not json");
+    assert!(
+        refused(not_json, "ValidationException")
+            .await
+            .contains("JSON schema")
+    );
+}

@@ -97,3 +97,22 @@ async fn a_forced_tool_streams_a_block_start_then_input_fragments() {
     let stop = payload(&messages[messages.len() - 2]);
     assert_eq!(stop["stopReason"], "tool_use");
 }
+
+#[tokio::test]
+async fn structured_output_streams_as_text_deltas() {
+    let mut body = ask("describe Paris");
+    let schema =
+        json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]});
+    body["outputConfig"] = json!({"textFormat": {"type": "json_schema",
+        "structure": {"jsonSchema": {"schema": schema.to_string()}}}});
+    let messages = stream(&body).await;
+    let text: String = messages
+        .iter()
+        .filter(|m| header(m, ":event-type") == "contentBlockDelta")
+        .map(|m| payload(m)["delta"]["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap(),
+        json!({"city": "example"})
+    );
+}
