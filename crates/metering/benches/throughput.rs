@@ -81,7 +81,7 @@ async fn main() {
                 for i in 0..EVENTS_PER_THREAD {
                     let e = event(&customers, t * EVENTS_PER_THREAD + i);
                     let t0 = Instant::now();
-                    journal.append(&e).unwrap();
+                    journal.append(e).unwrap();
                     latencies.push(t0.elapsed());
                 }
                 latencies

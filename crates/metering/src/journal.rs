@@ -7,6 +7,10 @@
 //! is lost only if the machine itself fails before the background `fdatasync`
 //! ([`Journal::sync`]). The worker reads the same files; segments it has committed are
 //! deleted.
+//!
+//! Each appended event is also offered to the worker in memory ([`Journal::subscribe`]),
+//! so that in the steady state the worker does not read the file back; whatever the
+//! bounded channel drops, the worker notices as a gap and reads from the file.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -14,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use meridian_core::{UsageEvent, UsageSink, usage::UsageSinkError};
 use parking_lot::Mutex;
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 /// Segments roll over past this size.
@@ -26,10 +31,20 @@ pub struct JournalPosition {
     pub offset: u64,
 }
 
+/// An appended event as the worker receives it in memory, with where it sits in the
+/// journal.
+#[derive(Debug)]
+pub struct Appended {
+    pub event: UsageEvent,
+    pub start: JournalPosition,
+    pub end: JournalPosition,
+}
+
 pub struct Journal {
     dir: PathBuf,
     id: Uuid,
     writer: Mutex<SegmentWriter>,
+    tail: std::sync::OnceLock<mpsc::Sender<Appended>>,
     /// Held for the journal's lifetime so that two processes never share a directory.
     _lock: File,
 }
@@ -108,6 +123,7 @@ impl Journal {
                 segment,
                 offset,
             }),
+            tail: std::sync::OnceLock::new(),
             _lock: lock,
         })
     }
@@ -121,9 +137,16 @@ impl Journal {
         &self.dir
     }
 
+    /// Offers every event appended from now on to the returned receiver (at most
+    /// `capacity` waiting; more are dropped there and stay in the file). Once per journal.
+    pub fn subscribe(&self, capacity: usize) -> Option<mpsc::Receiver<Appended>> {
+        let (tx, rx) = mpsc::channel(capacity);
+        self.tail.set(tx).ok().map(|()| rx)
+    }
+
     /// Appends one event; returns the position just past it.
-    pub fn append(&self, event: &UsageEvent) -> io::Result<JournalPosition> {
-        let mut line = serde_json::to_vec(event).map_err(io::Error::other)?;
+    pub fn append(&self, event: UsageEvent) -> io::Result<JournalPosition> {
+        let mut line = serde_json::to_vec(&event).map_err(io::Error::other)?;
         line.push(b'\n');
         let mut w = self.writer.lock();
         if w.offset >= SEGMENT_BYTES {
@@ -140,11 +163,29 @@ impl Journal {
             };
         }
         w.file.write_all(&line)?;
-        w.offset += line.len() as u64;
-        Ok(JournalPosition {
+        let start = JournalPosition {
             segment: w.segment,
             offset: w.offset,
-        })
+        };
+        w.offset += line.len() as u64;
+        let end = JournalPosition {
+            segment: w.segment,
+            offset: w.offset,
+        };
+        // Still under the lock, so the channel's order is the file's order.
+        if let Some(tail) = self.tail.get() {
+            let _ = tail.try_send(Appended { event, start, end });
+        }
+        Ok(end)
+    }
+
+    /// The position just past the last complete record.
+    pub fn end(&self) -> JournalPosition {
+        let w = self.writer.lock();
+        JournalPosition {
+            segment: w.segment,
+            offset: w.offset,
+        }
     }
 
     /// Flushes written records to the disk (not needed for crash safety of the
@@ -235,7 +276,7 @@ fn complete_length(file: &mut File) -> io::Result<u64> {
 
 impl UsageSink for Journal {
     fn record(&self, event: UsageEvent) -> Result<(), UsageSinkError> {
-        self.append(&event)
+        self.append(event)
             .map(|_| ())
             .map_err(UsageSinkError::Journal)
     }
@@ -281,7 +322,7 @@ mod tests {
         let j = Journal::open(&dir).unwrap();
         let mut last = JournalPosition::default();
         for n in 0..10 {
-            last = j.append(&event(n)).unwrap();
+            last = j.append(event(n)).unwrap();
         }
         let (events, pos) = j
             .read_from(
@@ -314,7 +355,7 @@ mod tests {
         let dir = tempdir("torn");
         let id = {
             let j = Journal::open(&dir).unwrap();
-            j.append(&event(1)).unwrap();
+            j.append(event(1)).unwrap();
             j.id()
         };
         let mut f = OpenOptions::new()
@@ -324,7 +365,7 @@ mod tests {
         f.write_all(b"{\"request_id\":\"01").unwrap();
         let j = Journal::open(&dir).unwrap();
         assert_eq!(j.id(), id, "the journal keeps its identity across restarts");
-        j.append(&event(2)).unwrap();
+        j.append(event(2)).unwrap();
         let (events, _) = j
             .read_from(
                 JournalPosition {
@@ -355,9 +396,9 @@ mod tests {
     fn reading_crosses_segments() {
         let dir = tempdir("segments");
         let j = Journal::open(&dir).unwrap();
-        j.append(&event(1)).unwrap();
+        j.append(event(1)).unwrap();
         j.writer.lock().offset = SEGMENT_BYTES; // force a roll-over
-        let end = j.append(&event(2)).unwrap();
+        let end = j.append(event(2)).unwrap();
         assert_eq!(end.segment, 2);
         let (events, pos) = j
             .read_from(

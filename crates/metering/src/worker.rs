@@ -1,9 +1,12 @@
-//! The metering worker: reads the journal, aggregates, commits, repeats.
+//! The metering worker: takes journal records, aggregates, commits, repeats.
 //!
-//! Memory only caches what the journal holds. After any failed commit (Postgres
-//! unreachable, or a commit whose outcome is unknown) the worker forgets its deltas and
-//! re-reads the journal from the cursor stored in Postgres, so nothing is counted twice
-//! and nothing is lost; meanwhile the journal keeps growing on disk.
+//! In the steady state the records arrive in memory from the journal's tail channel,
+//! each with its journal position; the worker only accepts a record that starts where
+//! the previous one ended. Any gap (the channel was full), any failed commit (Postgres
+//! unreachable, or a commit whose outcome is unknown) and a restart switch it to
+//! reading the journal file from the cursor stored in Postgres, until it has caught up.
+//! So nothing is counted twice and nothing is lost; meanwhile the journal keeps growing
+//! on disk.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +14,9 @@ use std::time::Duration;
 use sqlx::PgPool;
 use tokio::sync::watch;
 
-use crate::journal::{Journal, JournalPosition};
+use tokio::sync::mpsc;
+
+use crate::journal::{Appended, Journal, JournalPosition};
 use crate::rollup::Rollups;
 use crate::store;
 
@@ -23,6 +28,9 @@ pub struct WorkerConfig {
     pub batch_events: usize,
     /// Longest wait between retries while Postgres is unreachable.
     pub max_backoff: Duration,
+    /// Records held in memory at most (about 300 bytes each); past that the worker
+    /// reads them back from the journal file.
+    pub tail_capacity: usize,
 }
 
 impl Default for WorkerConfig {
@@ -31,6 +39,7 @@ impl Default for WorkerConfig {
             flush_interval: Duration::from_millis(500),
             batch_events: 200_000,
             max_backoff: Duration::from_secs(5),
+            tail_capacity: 100_000,
         }
     }
 }
@@ -41,15 +50,22 @@ pub struct MeteringWorker {
     config: WorkerConfig,
     /// The cursor as last read from or written to Postgres; `None` until known.
     committed: Option<JournalPosition>,
+    /// Records offered in memory; `None` when the journal already had a subscriber.
+    tail: Option<mpsc::Receiver<Appended>>,
+    /// Whether the file holds records past the cursor that memory has not seen.
+    behind: bool,
 }
 
 impl MeteringWorker {
     pub fn new(journal: Arc<Journal>, pool: PgPool, config: WorkerConfig) -> Self {
+        let tail = journal.subscribe(config.tail_capacity);
         Self {
             journal,
             pool,
             config,
             committed: None,
+            tail,
+            behind: true,
         }
     }
 
@@ -79,40 +95,101 @@ impl MeteringWorker {
 
     /// Commits everything the journal holds past the cursor, batch by batch.
     pub async fn drain(&mut self) -> Result<(), store::CommitError> {
-        let mut from = match self.committed {
-            Some(p) => p,
-            None => {
-                let p = store::committed_position(&self.pool, self.journal.id()).await?;
-                self.committed = Some(p);
-                p
-            }
-        };
+        if self.committed.is_none() {
+            self.committed = Some(store::committed_position(&self.pool, self.journal.id()).await?);
+            self.behind = true;
+        }
+        let result = self.drain_known().await;
+        if result.is_err() {
+            self.committed = None;
+        }
+        result
+    }
+
+    async fn drain_known(&mut self) -> Result<(), store::CommitError> {
         loop {
-            let journal = self.journal.clone();
-            let limit = self.config.batch_events;
-            let (events, to) = tokio::task::spawn_blocking(move || journal.read_from(from, limit))
-                .await
-                .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?
-                .map_err(sqlx::Error::Io)?;
-            if events.is_empty() && to == from {
-                return Ok(());
+            let from = self.committed.unwrap_or_default();
+            if !self.behind {
+                let (rollups, to) = self.take_from_memory(from);
+                if to != from {
+                    self.commit(from, to, &rollups).await?;
+                    continue;
+                }
+                if self.journal.end() == from {
+                    return Ok(());
+                }
+                // A record the channel dropped, with nothing after it yet.
+                self.behind = true;
             }
-            let mut rollups = Rollups::default();
-            events.iter().for_each(|e| rollups.add(e));
-            store::commit(&self.pool, self.journal.id(), from, to, &rollups).await?;
-            tracing::debug!(
-                events = rollups.events(),
-                rows = rollups.len(),
-                "usage rollups committed"
-            );
-            self.committed = Some(to);
-            if let Err(e) = self.journal.remove_before(to) {
-                tracing::warn!(error = %e, "could not delete committed journal segments");
+            let (rollups, to, complete) = self.read_from_file(from).await?;
+            if to != from {
+                self.commit(from, to, &rollups).await?;
             }
-            from = to;
-            if events.len() < limit {
+            if complete {
+                self.behind = false;
                 return Ok(());
             }
         }
+    }
+
+    /// Aggregates the in-memory records that continue from `from` (at most one batch).
+    /// Records already read from the file are skipped; a gap marks the worker behind.
+    fn take_from_memory(&mut self, from: JournalPosition) -> (Rollups, JournalPosition) {
+        let mut rollups = Rollups::default();
+        let mut next = from;
+        let Some(tail) = &mut self.tail else {
+            self.behind = true;
+            return (rollups, next);
+        };
+        while rollups.events() < self.config.batch_events as u64 {
+            let Ok(appended) = tail.try_recv() else { break };
+            if appended.end <= next {
+                continue;
+            }
+            if appended.start != next {
+                self.behind = true;
+                break;
+            }
+            rollups.add(&appended.event);
+            next = appended.end;
+        }
+        (rollups, next)
+    }
+
+    /// Aggregates up to one batch from the journal file. `complete`: it reached the end.
+    async fn read_from_file(
+        &self,
+        from: JournalPosition,
+    ) -> Result<(Rollups, JournalPosition, bool), store::CommitError> {
+        let journal = self.journal.clone();
+        let limit = self.config.batch_events;
+        let (events, to) = tokio::task::spawn_blocking(move || journal.read_from(from, limit))
+            .await
+            .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?
+            .map_err(sqlx::Error::Io)?;
+        let mut rollups = Rollups::default();
+        events.iter().for_each(|e| rollups.add(e));
+        Ok((rollups, to, events.len() < limit))
+    }
+
+    async fn commit(
+        &mut self,
+        from: JournalPosition,
+        to: JournalPosition,
+        rollups: &Rollups,
+    ) -> Result<(), store::CommitError> {
+        store::commit(&self.pool, self.journal.id(), from, to, rollups).await?;
+        tracing::debug!(
+            events = rollups.events(),
+            rows = rollups.len(),
+            "usage rollups committed"
+        );
+        self.committed = Some(to);
+        if to.segment > from.segment
+            && let Err(e) = self.journal.remove_before(to)
+        {
+            tracing::warn!(error = %e, "could not delete committed journal segments");
+        }
+        Ok(())
     }
 }
