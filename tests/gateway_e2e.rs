@@ -90,34 +90,15 @@ async fn chat_completion_through_the_gateway_costs_the_list_price() {
 #[tokio::test]
 async fn bare_model_names_resolve_when_unambiguous() {
     let env = TestEnv::start().await;
-    let response = env
-        .openai()
-        .chat()
-        .create(chat("gpt-4o-mini", "bare"))
-        .await
-        .unwrap();
-    assert!(
-        response.choices[0]
+    for (model, text) in [("gpt-4o-mini", "bare"), ("deepseek-chat", "bare deepseek")] {
+        let response = env.openai().chat().create(chat(model, text)).await.unwrap();
+        let content = response.choices[0]
             .message
             .content
-            .as_deref()
-            .unwrap()
-            .contains("bare")
-    );
-    let response = env
-        .openai()
-        .chat()
-        .create(chat("deepseek-chat", "bare deepseek"))
-        .await
-        .unwrap();
-    assert!(
-        response.choices[0]
-            .message
-            .content
-            .as_deref()
-            .unwrap()
-            .contains("bare deepseek")
-    );
+            .clone()
+            .unwrap_or_default();
+        assert!(content.contains(text), "{model}: {content}");
+    }
 }
 
 #[tokio::test]

@@ -300,11 +300,7 @@ impl Adapter for Anthropic {
         body: Map<String, Value>,
         stream: bool,
     ) -> Result<UpstreamRequest, ApiError> {
-        if op == Operation::Embeddings {
-            return Err(ApiError::unsupported(
-                "Embeddings are not supported by anthropic.",
-            ));
-        }
+        common::chat_only(op, PROVIDER)?;
         let chat = Chat::parse(body, &CAPS)?;
         let default_max = target
             .price

@@ -432,11 +432,7 @@ impl Adapter for Bedrock {
         body: Map<String, Value>,
         stream: bool,
     ) -> Result<UpstreamRequest, ApiError> {
-        if op == Operation::Embeddings {
-            return Err(ApiError::unsupported(
-                "Embeddings are not supported by bedrock.",
-            ));
-        }
+        common::chat_only(op, PROVIDER)?;
         let body = common::json_body(&native(Chat::parse(body, &CAPS)?)?)?;
         let d = &target.deployment;
         let action = if stream {

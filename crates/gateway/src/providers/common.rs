@@ -37,6 +37,16 @@ pub fn arguments_text(args: &Value) -> String {
 }
 
 /// The body of a native request.
+/// Refuses embeddings for a provider that only has a chat API.
+pub fn chat_only(op: super::Operation, provider: &str) -> Result<(), ApiError> {
+    if op == super::Operation::Embeddings {
+        return Err(ApiError::unsupported(format!(
+            "Embeddings are not supported by {provider}."
+        )));
+    }
+    Ok(())
+}
+
 pub fn json_body(native: &Value) -> Result<Bytes, ApiError> {
     serde_json::to_vec(native)
         .map(Bytes::from)

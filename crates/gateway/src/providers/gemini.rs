@@ -344,12 +344,7 @@ impl Adapter for Gemini {
         body: Map<String, Value>,
         stream: bool,
     ) -> Result<UpstreamRequest, ApiError> {
-        if op == Operation::Embeddings {
-            return Err(ApiError::unsupported(format!(
-                "Embeddings are not supported by {}.",
-                self.provider()
-            )));
-        }
+        common::chat_only(op, self.provider())?;
         let native = native(Chat::parse(body, &self.caps)?);
         let key = target.deployment.credential.as_ref().map(|k| k.expose());
         let headers = common::json_headers(key.map(|k| {
