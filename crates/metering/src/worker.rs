@@ -56,6 +56,9 @@ pub struct MeteringWorker {
     behind: bool,
 }
 
+/// Events aggregated between two yields to the runtime.
+const YIELD_EVERY: u64 = 512;
+
 impl MeteringWorker {
     pub fn new(journal: Arc<Journal>, pool: PgPool, config: WorkerConfig) -> Self {
         let tail = journal.subscribe(config.tail_capacity);
@@ -110,7 +113,7 @@ impl MeteringWorker {
         loop {
             let from = self.committed.unwrap_or_default();
             if !self.behind {
-                let (rollups, to) = self.take_from_memory(from);
+                let (rollups, to) = self.take_from_memory(from).await;
                 if to != from {
                     self.commit(from, to, &rollups).await?;
                     continue;
@@ -134,7 +137,7 @@ impl MeteringWorker {
 
     /// Aggregates the in-memory records that continue from `from` (at most one batch).
     /// Records already read from the file are skipped; a gap marks the worker behind.
-    fn take_from_memory(&mut self, from: JournalPosition) -> (Rollups, JournalPosition) {
+    async fn take_from_memory(&mut self, from: JournalPosition) -> (Rollups, JournalPosition) {
         let mut rollups = Rollups::default();
         let mut next = from;
         let Some(tail) = &mut self.tail else {
@@ -152,6 +155,10 @@ impl MeteringWorker {
             }
             rollups.add(&appended.event);
             next = appended.end;
+            // The worker shares the runtime (often one core) with requests: let them in.
+            if rollups.events() % YIELD_EVERY == 0 {
+                tokio::task::yield_now().await;
+            }
         }
         (rollups, next)
     }
