@@ -1,6 +1,7 @@
-//! The billing subcommands: `invoices run|list|verify|credit`, `fx import`,
-//! `usage import` and `entities update`. Argument parsing and printing only; the work
-//! is in `meridian_billing` and `meridian_metering::import`.
+//! The billing subcommands: `invoices run|list|verify|credit|pdf|send|outbox`,
+//! `fx import`, `usage import` and `entities update`. Argument parsing and printing
+//! only; the work is in `meridian_billing`, `meridian_metering::import` and (documents
+//! and e-mail) `crate::documents_cli`.
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -15,6 +16,8 @@ use meridian_core::CustomerId;
 use meridian_core::config::Config;
 use serde_json::json;
 use sqlx::PgPool;
+
+use crate::documents_cli;
 
 #[derive(Subcommand)]
 pub enum InvoicesCommand {
@@ -46,6 +49,29 @@ pub enum InvoicesCommand {
         /// Line numbers to credit, comma-separated; default every line not yet credited.
         #[arg(long, value_delimiter = ',')]
         lines: Option<Vec<i32>>,
+    },
+    /// Write an issued invoice's or credit note's PDF (the same bytes every time).
+    Pdf {
+        number: String,
+        /// The file to write.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+    /// E-mail issued documents from the outbox over SMTP_URL: until stopped, or with
+    /// --once what is due now (exit 1 if any of it was not sent).
+    Send {
+        #[arg(long)]
+        once: bool,
+    },
+    /// Where each issued document's e-mail stands.
+    Outbox {
+        /// pending, sending, sent or failed.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        entity: Option<String>,
+        #[arg(long)]
+        period: Option<String>,
     },
 }
 
@@ -87,9 +113,20 @@ pub struct UpdateEntity {
     /// The representative's name (Korea's 대표자).
     #[arg(long)]
     representative: Option<String>,
+    /// The bank invoices are paid into.
+    #[arg(long)]
+    bank: Option<String>,
+    /// The account at that bank (an IBAN where there is one).
+    #[arg(long)]
+    account: Option<String>,
+    #[arg(long)]
+    bic: Option<String>,
+    /// Days from the issue date to the due date.
+    #[arg(long)]
+    payment_terms: Option<i32>,
 }
 
-fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+pub(crate) fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
@@ -178,6 +215,15 @@ pub async fn invoices(pool: &PgPool, command: InvoicesCommand, json: bool) -> an
             println!("{}", note.number);
             Ok(())
         }
+        InvoicesCommand::Pdf { number, output } => {
+            documents_cli::pdf(pool, &number, &output, json).await
+        }
+        InvoicesCommand::Send { once } => documents_cli::send(pool, once, json).await,
+        InvoicesCommand::Outbox {
+            status,
+            entity,
+            period,
+        } => documents_cli::outbox(pool, status, entity, period, json).await,
     }
 }
 
@@ -237,6 +283,10 @@ pub async fn update_entity(pool: &PgPool, u: UpdateEntity, json: bool) -> anyhow
             state: u.state,
             phone: u.phone,
             representative: u.representative,
+            bank_name: u.bank,
+            bank_account: u.account,
+            bank_bic: u.bic,
+            payment_terms_days: u.payment_terms,
         },
     )
     .await?;

@@ -1,6 +1,7 @@
-//! Wiring of the `meridian` binary: builds the gateway, the metering worker and the
-//! REST API from configuration and runs them on one listener. Business logic lives in
-//! the crates under `crates/`.
+//! Wiring of the `meridian` binary: builds the gateway, the metering worker, the REST
+//! API and (with `SMTP_URL`) the documents' e-mail sender from configuration and runs
+//! them, the HTTP parts on one listener. Business logic lives in the crates under
+//! `crates/`.
 
 pub mod demo;
 
@@ -14,6 +15,7 @@ use axum::serve::ListenerExt;
 use meridian_core::Secret;
 use meridian_core::catalog::{self, PriceCatalog};
 use meridian_core::config::{Config, Deployment};
+use meridian_documents::{IssuedDocuments, Mailer, Outbox, RetryPolicy};
 use meridian_gateway::{Gateway, GatewayOptions, KeyStore, ModelTable, UpstreamClient};
 use meridian_metering::{Journal, MeteringWorker, WorkerConfig};
 use sqlx::PgPool;
@@ -37,6 +39,11 @@ pub struct ServeOptions {
     pub credentials: CredentialSource,
     /// Bearer token of `/admin/v1/*` (`MERIDIAN_ADMIN_TOKEN`); `None` disables them.
     pub admin_token: Option<String>,
+    /// Where issued documents are e-mailed (`SMTP_URL`); `None` leaves the outbox to
+    /// `meridian invoices send`.
+    pub smtp_url: Option<String>,
+    /// Backoff, lease and poll interval of the e-mail sender.
+    pub outbox: RetryPolicy,
 }
 
 impl ServeOptions {
@@ -52,11 +59,14 @@ impl ServeOptions {
             admin_token: std::env::var("MERIDIAN_ADMIN_TOKEN")
                 .ok()
                 .filter(|t| !t.is_empty()),
+            smtp_url: std::env::var("SMTP_URL").ok().filter(|u| !u.is_empty()),
+            outbox: RetryPolicy::default(),
         }
     }
 }
 
-/// A running Meridian: the listener, the key refresher and the metering worker.
+/// A running Meridian: the listener, the key refresher, the metering worker and the
+/// e-mail sender.
 pub struct Server {
     pub addr: SocketAddr,
     stop_http: watch::Sender<bool>,
@@ -64,6 +74,7 @@ pub struct Server {
     http: JoinHandle<()>,
     worker: JoinHandle<()>,
     refresher: JoinHandle<()>,
+    sender: Option<JoinHandle<()>>,
 }
 
 /// Imports the bundled catalog when the database has none.
@@ -97,6 +108,25 @@ impl Server {
         let worker = tokio::spawn(
             MeteringWorker::new(journal.clone(), pool.clone(), options.metering).run(worker_rx),
         );
+        let sender = match &options.smtp_url {
+            Some(url) => {
+                let outbox = Outbox::new(
+                    pool.clone(),
+                    IssuedDocuments::new(pool.clone()),
+                    Mailer::from_url(url)?,
+                    options.outbox,
+                );
+                let mut stop = stop_worker.subscribe();
+                Some(tokio::spawn(async move {
+                    outbox
+                        .run(async move {
+                            let _ = stop.wait_for(|s| *s).await;
+                        })
+                        .await
+                }))
+            }
+            None => None,
+        };
 
         let gateway = Arc::new(Gateway {
             models,
@@ -140,15 +170,20 @@ impl Server {
             http,
             worker,
             refresher,
+            sender,
         })
     }
 
-    /// Stops taking requests, lets those in flight finish, commits pending usage.
+    /// Stops taking requests, lets those in flight finish, commits pending usage, lets
+    /// the e-mail being sent finish.
     pub async fn shutdown(self) {
         let _ = self.stop_http.send(true);
         let _ = self.http.await;
         let _ = self.stop_worker.send(true);
         let _ = self.worker.await;
+        if let Some(sender) = self.sender {
+            let _ = sender.await;
+        }
         self.refresher.abort();
     }
 

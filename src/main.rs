@@ -2,6 +2,7 @@
 //! crates; output is text, or JSON with `--json`; errors are one line and exit 1.
 
 mod billing_cli;
+mod documents_cli;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -42,7 +43,8 @@ enum Command {
         #[arg(long, default_value = ".meridian")]
         data_dir: PathBuf,
     },
-    /// Serve /v1/*, /api/v1/*, /healthz on one listener.
+    /// Serve /v1/*, /api/v1/*, /admin/v1/*, /healthz on one listener; with SMTP_URL set,
+    /// also e-mail issued documents from the outbox.
     Serve {
         #[arg(long, default_value = "meridian.toml")]
         config: PathBuf,
@@ -85,7 +87,7 @@ enum Command {
         #[command(subcommand)]
         command: EntitiesCommand,
     },
-    /// Run, list, verify and credit invoices.
+    /// Run, list, verify and credit invoices; their PDFs and e-mails.
     Invoices {
         #[command(subcommand)]
         command: billing_cli::InvoicesCommand,
@@ -158,8 +160,8 @@ enum PricesCommand {
 enum EntitiesCommand {
     /// List the billing entities.
     List,
-    /// Set an entity's legal details.
-    Update(billing_cli::UpdateEntity),
+    /// Set an entity's legal and payment details.
+    Update(Box<billing_cli::UpdateEntity>),
 }
 
 #[tokio::main]
@@ -322,7 +324,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Usage { command } => billing_cli::usage(&database().await?, command, json).await,
         Command::Entities {
             command: EntitiesCommand::Update(update),
-        } => billing_cli::update_entity(&database().await?, update, json).await,
+        } => billing_cli::update_entity(&database().await?, *update, json).await,
         Command::Entities {
             command: EntitiesCommand::List,
         } => {

@@ -5,66 +5,11 @@
 
 mod common;
 
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
-
+use common::cli::{RandomDelays, command, error_line, ok_json, run_or_kill};
 use serde_json::Value;
 use sqlx::PgPool;
 
-fn meridian(url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_meridian"))
-        .args(args)
-        .env("DATABASE_URL", url)
-        .env("MERIDIAN_LOG", "warn")
-        .output()
-        .expect("run meridian")
-}
-
-fn ok_json(url: &str, args: &[&str]) -> Value {
-    let out = meridian(url, args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
-}
-
-/// The one-line error of a command that must fail.
-fn error_line(url: &str, args: &[&str]) -> String {
-    let out = meridian(url, args);
-    assert_eq!(out.status.code(), Some(1), "{args:?} should fail");
-    let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
-    assert_eq!(err.lines().count(), 1, "{err}");
-    err
-}
-
 const ECB_CSV: &str = "Date, USD, JPY, GBP, \n30 October 2026, 1.1600, 175.20, 0.8720, \n";
-
-async fn seed_customers(pool: &PgPool, n: i32) {
-    sqlx::query(
-        "INSERT INTO customers (id, name, entity_code, currency, locale, email, country)
-         SELECT gen_random_uuid(), 'Customer ' || i, CASE WHEN i % 4 = 0 THEN 'EU' ELSE 'US' END,
-                CASE WHEN i % 4 = 0 THEN 'EUR' ELSE 'USD' END, 'en-US', 'c' || i || '@example.com',
-                CASE WHEN i % 4 = 0 THEN 'DE' ELSE 'US' END
-         FROM generate_series(1, $1) i",
-    )
-    .bind(n)
-    .execute(pool)
-    .await
-    .unwrap();
-    sqlx::query(
-        "INSERT INTO usage_rollups (customer_id, key_id, model, provider, deployment, region, catalog_key,
-             hour, requests, errors, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens,
-             reasoning_tokens, cost, latency_us_sum, ttft_us_sum, ttft_count, latency_hist)
-         SELECT c.id, NULL, 'openai/gpt-4o-mini', 'openai', 'openai-us', 'us-east', 'gpt-4o-mini',
-                timestamptz '2026-10-10 00:00Z' + d * interval '1 day', 1, 0, 1000 + d, 500, 0, 0, 0, 0, 0, 0, 0, '{}'
-         FROM customers c, generate_series(0, 2) d",
-    )
-    .execute(pool)
-    .await
-    .unwrap();
-}
 
 /// Every series is 1..n, every customer has at most one invoice for the period, and
 /// within an entity the numbers follow the customer ids (the order a clean run uses).
@@ -92,40 +37,22 @@ async fn assert_gap_free(pool: &PgPool) -> i64 {
 #[tokio::test]
 async fn a_run_killed_at_random_points_ends_with_the_same_invoices() {
     let (pool, url) = common::fresh_database().await;
-    seed_customers(&pool, 1_000).await;
+    // One customer in four is the EU entity's.
+    let us = ("US", "USD", "en-US", "US");
+    common::seed_customers(&pool, 1_000, &[("EU", "EUR", "en-US", "DE"), us, us, us]).await;
     let fx = common::temp_dir("fx").join("eurofxref.csv");
     std::fs::write(&fx, ECB_CSV).unwrap();
     ok_json(&url, &["fx", "import", fx.to_str().unwrap(), "--json"]);
 
-    let mut seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64;
     let mut kills = Vec::new();
+    let mut delays = RandomDelays::new(50, 1_500);
     let finished = loop {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let delay = Duration::from_millis(50 + (seed >> 33) % 1_500);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_meridian"))
-            .args(["invoices", "run", "--period", "2026-10", "--json"])
-            .env("DATABASE_URL", &url)
-            .env("MERIDIAN_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let started = Instant::now();
-        while started.elapsed() < delay && child.try_wait().unwrap().is_none() {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            let out = child.wait_with_output().unwrap();
-            assert!(status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let delay = delays.next().unwrap();
+        let mut run = command(&url);
+        run.args(["invoices", "run", "--period", "2026-10", "--json"]);
+        if let Some(out) = run_or_kill(run, delay) {
             break out;
         }
-        child.kill().unwrap();
-        child.wait().unwrap();
         kills.push((delay.as_millis(), assert_gap_free(&pool).await));
         assert!(kills.len() < 40, "the run never finished: {kills:?}");
     };

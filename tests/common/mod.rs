@@ -2,6 +2,8 @@
 //! and a running Meridian (in-process, or as a child process for crash tests).
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod cli;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -143,6 +145,41 @@ pub async fn customer_and_key(pool: &PgPool) -> (CustomerId, String) {
     (customer.id, key.secret)
 }
 
+/// `n` customers with usage on three days of October 2026, the i-th of entity,
+/// currency, locale and country `mix[i % mix.len()]`, inserted as the metering worker
+/// writes rollups.
+pub async fn seed_customers(pool: &PgPool, n: i32, mix: &[(&str, &str, &str, &str)]) {
+    let column = |pick: usize| -> Vec<String> {
+        mix.iter()
+            .map(|m| [m.0, m.1, m.2, m.3][pick].to_string())
+            .collect()
+    };
+    sqlx::query(
+        "INSERT INTO customers (id, name, entity_code, currency, locale, email, country)
+         SELECT gen_random_uuid(), 'Customer ' || i, $2[k], $3[k], $4[k], 'c' || i || '@example.com', $5[k]
+         FROM generate_series(1, $1) i, LATERAL (SELECT i % cardinality($2::text[]) + 1 AS k) m",
+    )
+    .bind(n)
+    .bind(column(0))
+    .bind(column(1))
+    .bind(column(2))
+    .bind(column(3))
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO usage_rollups (customer_id, key_id, model, provider, deployment, region, catalog_key,
+             hour, requests, errors, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens,
+             reasoning_tokens, cost, latency_us_sum, ttft_us_sum, ttft_count, latency_hist)
+         SELECT c.id, NULL, 'openai/gpt-4o-mini', 'openai', 'openai-us', 'us-east', 'gpt-4o-mini',
+                timestamptz '2026-10-10 00:00Z' + d * interval '1 day', 1, 0, 1000 + d, 500, 0, 0, 0, 0, 0, 0, 0, '{}'
+         FROM customers c, generate_series(0, 2) d",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
 /// Sums of the customer's rollups: (requests, errors, prompt, completion, cost).
 pub async fn rollup_totals(
     pool: &PgPool,
@@ -191,6 +228,18 @@ impl ChildServer {
         addr: SocketAddr,
         log_level: &str,
     ) -> ChildServer {
+        Self::start_with_env(database_url, config, data_dir, addr, log_level, &[]).await
+    }
+
+    /// [`ChildServer::start`] with more environment variables (`SMTP_URL`, ...).
+    pub async fn start_with_env(
+        database_url: &str,
+        config: &std::path::Path,
+        data_dir: &std::path::Path,
+        addr: SocketAddr,
+        log_level: &str,
+        env: &[(&str, &str)],
+    ) -> ChildServer {
         let log = data_dir.join(format!("server-{}.log", uuid::Uuid::now_v7().simple()));
         let out = std::fs::File::create(&log).unwrap();
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_meridian"))
@@ -205,6 +254,7 @@ impl ChildServer {
             .env("OPENAI_API_KEY", "test-upstream-key")
             .env("DEEPSEEK_API_KEY", "test-upstream-key")
             .env("DASHSCOPE_API_KEY", "test-upstream-key")
+            .envs(env.iter().copied())
             .stdout(out.try_clone().unwrap())
             .stderr(out)
             .spawn()

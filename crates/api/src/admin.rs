@@ -19,18 +19,14 @@ impl From<BillingError> for Problem {
     fn from(e: BillingError) -> Self {
         match e {
             BillingError::Db(e) => e.into(),
-            BillingError::UnknownInvoice(_) => Problem {
-                status: StatusCode::NOT_FOUND,
-                title: "Not found",
-                detail: e.to_string(),
-            },
+            BillingError::UnknownInvoice(_) => Problem::not_found(e.to_string()),
             other => Problem::bad_request(other.to_string()),
         }
     }
 }
 
 /// Refuses the request unless it carries the admin token.
-fn authorize(state: &ApiState, headers: &HeaderMap) -> Result<(), Problem> {
+pub(crate) fn authorize(state: &ApiState, headers: &HeaderMap) -> Result<(), Problem> {
     let Some(expected) = state.admin_token.as_deref() else {
         return Err(Problem::unauthorized(
             "The finance API is disabled: start Meridian with MERIDIAN_ADMIN_TOKEN set.",
@@ -58,35 +54,47 @@ fn authorize(state: &ApiState, headers: &HeaderMap) -> Result<(), Problem> {
     }
 }
 
-/// `entity`, `period` and `customer` from the query string.
-fn filter(raw: Option<&str>) -> Result<ListFilter, Problem> {
-    let mut f = ListFilter::default();
+/// A finance route's query string: the list filter, and `status` where the route
+/// takes it.
+#[derive(Default)]
+pub(crate) struct FinanceQuery {
+    pub filter: ListFilter,
+    pub status: Option<String>,
+}
+
+/// `entity`, `period`, `customer` and `status`, those of `keys` only.
+pub(crate) fn finance_query(raw: Option<&str>, keys: &[&str]) -> Result<FinanceQuery, Problem> {
+    let mut q = FinanceQuery::default();
     for pair in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if !keys.contains(&key) {
+            return Err(Problem::bad_request(format!(
+                "Unknown query parameter `{key}`."
+            )));
+        }
         match key {
-            "entity" => f.entity = Some(value.to_string()),
+            "entity" => q.filter.entity = Some(value.to_string()),
             "period" => {
-                f.period =
+                q.filter.period =
                     Some(Period::parse(value).map_err(|_| {
                         Problem::bad_request("`period` must be a month like 2026-10.")
                     })?)
             }
             "customer" => {
-                f.customer = Some(
+                q.filter.customer = Some(
                     value
                         .parse()
                         .map_err(|_| Problem::bad_request("`customer` must be a customer id."))?,
                 )
             }
-            other => {
-                return Err(Problem::bad_request(format!(
-                    "Unknown query parameter `{other}`."
-                )));
-            }
+            _ => q.status = Some(value.to_string()),
         }
     }
-    Ok(f)
+    Ok(q)
 }
+
+/// The keys of the invoice and run lists.
+const LIST_KEYS: &[&str] = &["entity", "period", "customer"];
 
 /// `GET /admin/v1/invoice-runs?entity=&period=`
 pub async fn list_runs(
@@ -95,7 +103,7 @@ pub async fn list_runs(
     RawQuery(raw): RawQuery,
 ) -> Result<impl IntoResponse, Problem> {
     authorize(&state, &headers)?;
-    let f = filter(raw.as_deref())?;
+    let f = finance_query(raw.as_deref(), LIST_KEYS)?.filter;
     Ok(Json(
         query::runs(&state.pool, f.entity.as_deref(), f.period).await?,
     ))
@@ -108,9 +116,8 @@ pub async fn list_invoices(
     RawQuery(raw): RawQuery,
 ) -> Result<impl IntoResponse, Problem> {
     authorize(&state, &headers)?;
-    Ok(Json(
-        query::list(&state.pool, &filter(raw.as_deref())?).await?,
-    ))
+    let f = finance_query(raw.as_deref(), LIST_KEYS)?.filter;
+    Ok(Json(query::list(&state.pool, &f).await?))
 }
 
 /// `GET /admin/v1/invoices/{number}`: the document with its lines and taxes.

@@ -1,8 +1,10 @@
-//! The dashboard (`/api/v1/*`, the customer's own key) and operational routes
-//! (`/healthz`). Errors are RFC 9457 problem+json. Reads rollups; never sees request
-//! content.
+//! The dashboard (`/api/v1/*`, the customer's own key), the finance routes
+//! (`/admin/v1/*`, the admin token) and `/healthz`. Errors are RFC 9457 problem+json.
+//! Reads rollups, billing's issued documents and documents' renderings of them; never
+//! sees request content.
 
 pub mod admin;
+pub mod documents;
 pub mod problem;
 pub mod usage;
 
@@ -44,9 +46,12 @@ impl ApiState {
     }
 }
 
+/// Every route of the dashboard and finance APIs.
 pub fn router(state: Arc<ApiState>) -> Router {
     Router::new()
         .route("/api/v1/usage", get(usage::get_usage))
+        .route("/api/v1/invoices", get(documents::customer_invoices))
+        .route("/api/v1/invoices/{id}/pdf", get(documents::customer_pdf))
         .route("/admin/v1/invoice-runs", get(admin::list_runs))
         .route("/admin/v1/invoices", get(admin::list_invoices))
         .route("/admin/v1/invoices/{number}", get(admin::get_invoice))
@@ -54,6 +59,16 @@ pub fn router(state: Arc<ApiState>) -> Router {
             "/admin/v1/invoices/{number}/credit-notes",
             post(admin::create_credit_note),
         )
+        .route(
+            "/admin/v1/invoices/{number}/pdf",
+            get(documents::finance_pdf),
+        )
+        .route(
+            "/admin/v1/invoices/{number}/xml",
+            get(documents::finance_xml),
+        )
+        .route("/admin/v1/outbox", get(documents::outbox))
+        .route("/admin/v1/outbox/{number}/retry", post(documents::retry))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(state)
 }

@@ -1,7 +1,7 @@
 //! Customers: who is billed, by which entity, in which currency and language.
 
 use meridian_core::CustomerId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
 use crate::entities::Entity;
@@ -23,7 +23,7 @@ pub struct NewCustomer {
     pub residency: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Customer {
     pub id: CustomerId,
     pub name: String,

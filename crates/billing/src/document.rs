@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use meridian_core::CustomerId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -133,27 +133,68 @@ impl Draft {
     }
 }
 
+/// The seller as an issued document prints it: the entity's details at issue and, for
+/// India, its State's name and GST code and the SAC of the supply. Written by
+/// [`seller_snapshot`], read back by [`SellerSnapshot::parse`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SellerSnapshot {
+    #[serde(flatten)]
+    pub entity: Entity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_gst_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sac: Option<String>,
+}
+
+/// The buyer as an issued document prints it: the customer's details at issue and, for
+/// India, the State of the place of supply. Written by [`buyer_snapshot`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BuyerSnapshot {
+    #[serde(flatten)]
+    pub customer: Customer,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_gst_code: Option<String>,
+}
+
+impl SellerSnapshot {
+    pub fn parse(stored: &Value) -> Result<SellerSnapshot, BillingError> {
+        serde_json::from_value(stored.clone())
+            .map_err(|e| BillingError::Invalid(format!("stored seller snapshot: {e}")))
+    }
+}
+
+impl BuyerSnapshot {
+    pub fn parse(stored: &Value) -> Result<BuyerSnapshot, BillingError> {
+        serde_json::from_value(stored.clone())
+            .map_err(|e| BillingError::Invalid(format!("stored buyer snapshot: {e}")))
+    }
+}
+
 /// The seller's details as the invoice prints them.
 pub fn seller_snapshot(entity: &Entity) -> Value {
-    let mut v = json!(entity);
-    if entity.country == "IN"
-        && let Some(state) = entity.state.as_deref().and_then(india::state_by_iso)
-    {
-        v["state_name"] = json!(state.name);
-        v["state_gst_code"] = json!(state.gst_code);
-        v["sac"] = json!(INDIA_SAC);
-    }
-    v
+    let state = (entity.country == "IN")
+        .then(|| entity.state.as_deref().and_then(india::state_by_iso))
+        .flatten();
+    json!(SellerSnapshot {
+        entity: entity.clone(),
+        state_name: state.as_ref().map(|s| s.name.to_string()),
+        state_gst_code: state.as_ref().map(|s| s.gst_code.to_string()),
+        sac: state.map(|_| INDIA_SAC.to_string()),
+    })
 }
 
 /// The buyer's details as the invoice prints them.
 pub fn buyer_snapshot(customer: &Customer, entity: &Entity) -> Value {
-    let mut v = json!(customer);
-    if entity.country == "IN"
-        && let Some(state) = customer_state(customer)
-    {
-        v["state_name"] = json!(state.name);
-        v["state_gst_code"] = json!(state.gst_code);
-    }
-    v
+    let state = (entity.country == "IN")
+        .then(|| customer_state(customer))
+        .flatten();
+    json!(BuyerSnapshot {
+        customer: customer.clone(),
+        state_name: state.as_ref().map(|s| s.name.to_string()),
+        state_gst_code: state.map(|s| s.gst_code.to_string()),
+    })
 }

@@ -1,14 +1,16 @@
 //! Billing entities: one per region, each with its legal details, currency, locale,
-//! time zone and invoice-number prefix. Seeded by the migrations; operators set the
-//! legal details with `meridian entities update`.
+//! time zone, invoice-number prefix and payment details. Seeded by the migrations;
+//! operators set the legal and payment details with `meridian entities update`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
 use crate::tax_ids::{self, TaxIdScheme};
 use crate::{BillingError, india};
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// An entity as stored, and as snapshotted onto the invoices it issues (so the fields
+/// added later default when an older snapshot is read).
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Entity {
     pub code: String,
     pub legal_name: String,
@@ -23,6 +25,17 @@ pub struct Entity {
     pub state: Option<String>,
     pub phone: Option<String>,
     pub representative: Option<String>,
+    /// The bank paid into, the account (an IBAN where there is one) and its BIC.
+    pub bank_name: Option<String>,
+    pub bank_account: Option<String>,
+    pub bank_bic: Option<String>,
+    /// Days from the issue date to the due date.
+    #[serde(default = "default_payment_terms")]
+    pub payment_terms_days: i32,
+}
+
+fn default_payment_terms() -> i32 {
+    30
 }
 
 pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<Entity>> {
@@ -55,6 +68,10 @@ pub struct EntityUpdate {
     pub state: Option<String>,
     pub phone: Option<String>,
     pub representative: Option<String>,
+    pub bank_name: Option<String>,
+    pub bank_account: Option<String>,
+    pub bank_bic: Option<String>,
+    pub payment_terms_days: Option<i32>,
 }
 
 /// Validates and stores `update`; every problem is reported at once and nothing is
@@ -93,6 +110,22 @@ pub async fn update(
     }
     if let Some(v) = text("representative", update.representative, &mut problems) {
         e.representative = Some(v);
+    }
+    if let Some(v) = text("bank", update.bank_name, &mut problems) {
+        e.bank_name = Some(v);
+    }
+    if let Some(v) = text("account", update.bank_account, &mut problems) {
+        e.bank_account = Some(v);
+    }
+    if let Some(v) = text("bic", update.bank_bic, &mut problems) {
+        e.bank_bic = Some(v.to_ascii_uppercase());
+    }
+    match update.payment_terms_days {
+        Some(days) if !(0..=365).contains(&days) => {
+            problems.push(format!("--payment-terms {days} must be 0 to 365 days"))
+        }
+        Some(days) => e.payment_terms_days = days,
+        None => {}
     }
     if let Some(v) = text("state", update.state, &mut problems) {
         e.state = Some(v.to_ascii_uppercase());
@@ -135,7 +168,8 @@ pub async fn update(
     }
     Ok(sqlx::query_as(
         "UPDATE billing_entities SET legal_name = $2, address = $3, tax_id = $4, email = $5, state = $6,
-             phone = $7, representative = $8
+             phone = $7, representative = $8, bank_name = $9, bank_account = $10, bank_bic = $11,
+             payment_terms_days = $12
          WHERE code = $1 RETURNING *",
     )
     .bind(&e.code)
@@ -146,6 +180,10 @@ pub async fn update(
     .bind(&e.state)
     .bind(&e.phone)
     .bind(&e.representative)
+    .bind(&e.bank_name)
+    .bind(&e.bank_account)
+    .bind(&e.bank_bic)
+    .bind(e.payment_terms_days)
     .fetch_one(pool)
     .await?)
 }

@@ -176,8 +176,25 @@ pub async fn get(pool: &PgPool, number: &str) -> Result<InvoiceDetail, BillingEr
         .bind(number.trim())
         .fetch_optional(pool)
         .await?
-        .ok_or_else(|| BillingError::UnknownInvoice(number.to_string()))?
-        .tidy();
+        .ok_or_else(|| BillingError::UnknownInvoice(number.to_string()))?;
+    detail(pool, row.tidy()).await
+}
+
+/// The document with id `id`, if there is one.
+pub async fn get_by_id(pool: &PgPool, id: Uuid) -> Result<Option<InvoiceDetail>, BillingError> {
+    let sql = format!("{ROW_SELECT} WHERE i.id = $1");
+    let row: Option<InvoiceRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    match row {
+        Some(row) => Ok(Some(detail(pool, row.tidy()).await?)),
+        None => Ok(None),
+    }
+}
+
+/// `row` with everything else the document prints.
+async fn detail(pool: &PgPool, row: InvoiceRow) -> Result<InvoiceDetail, BillingError> {
     let d: DetailRow = sqlx::query_as(
         "SELECT i.period_start, i.period_end, i.locale, i.tax_treatment, i.tax_note, i.place_of_supply,
                 i.subtotal_usd, i.reason, o.issue_date AS credited_issue_date,

@@ -3,15 +3,17 @@
 //! shaped text in embedded Noto fonts), EN 16931 XML for the EU entity, and an e-mail
 //! sent from a transactional outbox.
 //!
-//! It owns presentation only. It never computes a price, a tax or a rounding of
+//! It owns presentation only. It reads billing's issued documents ([`issued`]; billing
+//! never depends on this crate), never computes a price, a tax or a rounding of
 //! billing's (the one rounding here is the e-invoice's per-line conversion, see
-//! [`xml`]), never reaches back into billing, and never stores a rendered file: an
-//! issued document re-renders to the same bytes.
+//! [`xml`]), and never stores a rendered file: an issued document re-renders to the
+//! same bytes.
 
 mod currency;
 mod error;
 mod fonts;
 mod format;
+mod issued;
 mod l10n;
 mod layout;
 mod mail;
@@ -25,12 +27,13 @@ pub use currency::round;
 pub use error::DocumentsError;
 pub use fonts::{FONTS, FaceId};
 pub use format::Formats;
+pub use issued::{IssuedDocuments, document};
 pub use l10n::{SOURCES as LOCALE_SOURCES, Strings, negotiate};
 pub use mail::{Mailer, compose};
 pub use model::*;
 pub use outbox::{
-    DocumentSource, Outbox, OutboxRow, OutboxStatus, RetryPolicy, retry_failed,
-    status as outbox_status,
+    DocumentSource, Drained, Outbox, OutboxFilter, OutboxRow, OutboxStatus, RetryPolicy,
+    list as outbox_list, retry_failed, status as outbox_status,
 };
 
 /// Renders `doc` as a PDF: deterministic bytes, fonts embedded and subsetted, text
@@ -54,7 +57,8 @@ pub fn render_pdf(doc: &InvoiceDocument) -> Result<Vec<u8>, DocumentsError> {
     pdf::paint(&pages, info)
 }
 
-/// The EN 16931 (Factur-X) XML of `doc` when its seller is the EU entity.
+/// The EN 16931 (Factur-X) XML of `doc` when its seller is the EU entity (and the
+/// supply is within the EU VAT system).
 pub fn render_xml(doc: &InvoiceDocument) -> Result<Option<String>, DocumentsError> {
     if xml::wants_einvoice(doc) {
         doc.validate()?;

@@ -1,7 +1,7 @@
 //! The document model: everything an invoice or credit note page and its e-invoice XML
-//! print, as billing snapshotted it at issue. Billing fills it from its issued rows;
-//! this crate never computes prices or taxes, it only checks that what it is given adds
-//! up before printing it. Money is `rust_decimal` throughout, never a float.
+//! print, as billing snapshotted it at issue (`issued` fills it from billing's issued
+//! rows). This crate never computes prices or taxes; it only checks that what it is
+//! given adds up before printing it. Money is `rust_decimal` throughout, never a float.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -239,8 +239,8 @@ impl InvoiceDocument {
     }
 
     /// Checks what the page and the XML rely on: a known currency, totals rounded to its
-    /// minor unit and adding up, line amounts equal to quantity × unit price, exactly
-    /// one platform fee line of 0. Returns every problem at once.
+    /// minor unit and adding up, line amounts equal to quantity × unit price, one
+    /// platform fee line of 0 (credit notes: at most one). Returns every problem at once.
     pub fn validate(&self) -> Result<(), DocumentsError> {
         let mut problems = Vec::new();
         let code = &self.currency;
@@ -296,8 +296,17 @@ impl InvoiceDocument {
             .iter()
             .filter(|l| l.kind == LineKind::PlatformFee)
             .collect();
-        if fees.len() != 1 || !fees[0].amount.is_zero() {
-            problems.push("there must be exactly one platform fee line, of 0".to_string());
+        // A partial credit note credits chosen lines, which may leave the fee out.
+        let fee_ok = match fees.as_slice() {
+            [fee] => fee.amount.is_zero(),
+            [] => self.is_credit_note(),
+            _ => false,
+        };
+        if !fee_ok {
+            problems.push(
+                "an invoice has exactly one platform fee line, of 0 (a credit note at most one)"
+                    .to_string(),
+            );
         }
         if self.fx.rate <= Decimal::ZERO {
             problems.push("the FX rate must be positive".to_string());

@@ -18,6 +18,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use lettre::message::Mailbox;
+use meridian_billing::Period;
+use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -25,7 +27,8 @@ use crate::mail::{Mailer, SendError, compose};
 use crate::model::InvoiceDocument;
 use crate::{DocumentsError, render_pdf};
 
-/// Where the sender gets an issued document from (billing's invoice → document mapping).
+/// Where the sender gets an issued document from: [`crate::IssuedDocuments`] reads
+/// billing's issued rows; tests give documents of their own.
 pub trait DocumentSource: Send + Sync {
     fn load(
         &self,
@@ -65,7 +68,8 @@ impl RetryPolicy {
 }
 
 /// Where a row stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type)]
+#[serde(rename_all = "lowercase")]
 #[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum OutboxStatus {
     Pending,
@@ -74,11 +78,33 @@ pub enum OutboxStatus {
     Failed,
 }
 
-/// One outbox row as finance sees it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+impl OutboxStatus {
+    const ALL: [OutboxStatus; 4] = [Self::Pending, Self::Sending, Self::Sent, Self::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OutboxStatus> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+/// One outbox row as finance sees it: where the e-mail of a document stands. Holds ids,
+/// counts and the last SMTP or rendering error, never message content.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct OutboxRow {
     pub id: i64,
     pub invoice_id: Uuid,
+    /// The document's number.
+    pub number: String,
     pub topic: String,
     pub status: OutboxStatus,
     pub attempts: i32,
@@ -89,13 +115,22 @@ pub struct OutboxRow {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
-/// The sender.
+/// What one pass over the due rows did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Drained {
+    pub sent: usize,
+    /// Transient failures, back in the queue with a backoff.
+    pub retrying: usize,
+    /// Permanent failures, waiting for finance.
+    pub failed: usize,
+}
+
+/// The sender. Messages go out from the seller's snapshotted e-mail address, under its
+/// legal name.
 pub struct Outbox<S> {
     pool: PgPool,
     source: S,
     mailer: Mailer,
-    /// Sender address when the seller has none; the display name is the seller's.
-    from: String,
     policy: RetryPolicy,
 }
 
@@ -106,42 +141,75 @@ struct Claimed {
     attempts: i32,
 }
 
-const COLUMNS: &str = "id, invoice_id, topic, status, attempts, last_error, message_id, recipient, next_attempt_at, sent_at";
+/// The rows with their document's number.
+const SELECT: &str =
+    "SELECT o.id, o.invoice_id, i.number, o.topic, o.status, o.attempts, o.last_error,
+        o.message_id, o.recipient, o.next_attempt_at, o.sent_at
+   FROM document_outbox o JOIN invoices i ON i.id = o.invoice_id";
+
+/// How a claimed row ended.
+enum Outcome {
+    Sent,
+    Retrying,
+    Failed,
+}
 
 impl<S: DocumentSource> Outbox<S> {
-    pub fn new(pool: PgPool, source: S, mailer: Mailer, from: String, policy: RetryPolicy) -> Self {
+    pub fn new(pool: PgPool, source: S, mailer: Mailer, policy: RetryPolicy) -> Self {
         Outbox {
             pool,
             source,
             mailer,
-            from,
             policy,
         }
     }
 
-    /// Sends every row that is due now; returns how many were sent.
-    pub async fn run_once(&self) -> Result<usize, DocumentsError> {
-        let mut sent = 0;
-        while let Some(row) = self.claim().await? {
-            if self.deliver(row).await? {
-                sent += 1;
+    /// Sends every row that is due now; says how each went.
+    pub async fn run_once(&self) -> Result<Drained, DocumentsError> {
+        let mut drained = Drained::default();
+        while let Some(outcome) = self.next().await? {
+            match outcome {
+                Outcome::Sent => drained.sent += 1,
+                Outcome::Retrying => drained.retrying += 1,
+                Outcome::Failed => drained.failed += 1,
             }
         }
-        Ok(sent)
+        Ok(drained)
     }
 
-    /// Runs until `shutdown` resolves, polling for due rows. A database error is logged
-    /// and retried at the next poll; rows are never lost, only delayed.
+    /// Runs until `shutdown` resolves, polling for due rows. It stops between rows,
+    /// never in the middle of one, so shutting down adds no duplicate. A database error
+    /// is logged and retried at the next poll; rows are never lost, only delayed.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
-            if let Err(e) = self.run_once().await {
-                tracing::warn!(error = %e, "documents outbox: will retry");
+            match self.next().await {
+                Ok(Some(_)) => {
+                    let stop = tokio::select! {
+                        biased;
+                        _ = &mut shutdown => true,
+                        _ = std::future::ready(()) => false,
+                    };
+                    if stop {
+                        return;
+                    }
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "documents outbox: will retry"),
             }
             tokio::select! {
                 _ = &mut shutdown => return,
                 _ = tokio::time::sleep(self.policy.poll) => {}
             }
+        }
+    }
+
+    /// Claims, sends and records the next due row; `None` when no row is due.
+    async fn next(&self) -> Result<Option<Outcome>, DocumentsError> {
+        match self.claim().await? {
+            Some(row) => Ok(Some(self.deliver(row).await?)),
+            None => Ok(None),
         }
     }
 
@@ -170,7 +238,7 @@ impl<S: DocumentSource> Outbox<S> {
     }
 
     /// Renders and sends one claimed row, then records the outcome.
-    async fn deliver(&self, row: Claimed) -> Result<bool, DocumentsError> {
+    async fn deliver(&self, row: Claimed) -> Result<Outcome, DocumentsError> {
         let outcome = match self.message(&row).await {
             Ok((message, recipient)) => match self.mailer.send(message).await {
                 Ok(()) => Ok(recipient),
@@ -191,7 +259,7 @@ impl<S: DocumentSource> Outbox<S> {
                 .execute(&self.pool)
                 .await?;
                 tracing::info!(outbox_id = row.id, invoice_id = %row.invoice_id, "document e-mailed");
-                Ok(true)
+                Ok(Outcome::Sent)
             }
             Err(SendError::Transient(error)) => {
                 let delay = self.policy.backoff(row.attempts).as_millis() as i64;
@@ -206,7 +274,7 @@ impl<S: DocumentSource> Outbox<S> {
                 .execute(&self.pool)
                 .await?;
                 tracing::warn!(outbox_id = row.id, %error, attempts = row.attempts, "document e-mail will be retried");
-                Ok(false)
+                Ok(Outcome::Retrying)
             }
             Err(SendError::Permanent(error)) => {
                 sqlx::query(
@@ -217,37 +285,72 @@ impl<S: DocumentSource> Outbox<S> {
                 .bind(&error)
                 .execute(&self.pool)
                 .await?;
-                tracing::error!(outbox_id = row.id, %error, "document e-mail refused; see document_outbox");
-                Ok(false)
+                // The reason may quote the document; it stays in the row, for finance.
+                tracing::error!(outbox_id = row.id, invoice_id = %row.invoice_id, "document e-mail failed for good; see its last_error in the outbox");
+                Ok(Outcome::Failed)
             }
         }
     }
 
+    /// The message of a claimed row and its recipient. Rendering is CPU work, so it runs
+    /// off the async threads that serve requests.
     async fn message(&self, row: &Claimed) -> Result<(lettre::Message, String), DocumentsError> {
         let doc = self.source.load(row.invoice_id).await?;
-        let pdf = render_pdf(&doc)?;
-        let address = doc
-            .seller
-            .email
-            .clone()
-            .unwrap_or_else(|| self.from.clone());
+        let (doc, pdf) = tokio::task::spawn_blocking(move || {
+            let pdf = render_pdf(&doc);
+            (doc, pdf)
+        })
+        .await
+        .map_err(|e| DocumentsError::Pdf(format!("rendering stopped: {e}")))?;
+        let address = doc.seller.email.as_deref().ok_or_else(|| {
+            DocumentsError::Invalid("the seller has no e-mail address to send from".into())
+        })?;
         let from = Mailbox::new(
             Some(doc.seller.legal_name.clone()),
             address
                 .parse()
                 .map_err(|e| DocumentsError::Invalid(format!("sender address: {e}")))?,
         );
-        let message = compose(&doc, from, pdf, &row.message_id)?;
+        let message = compose(&doc, from, pdf?, &row.message_id)?;
         Ok((message, doc.buyer.email))
     }
 }
 
 /// Finance's view of one document's e-mail.
 pub async fn status(pool: &PgPool, invoice_id: Uuid) -> Result<Option<OutboxRow>, DocumentsError> {
-    let sql = format!("SELECT {COLUMNS} FROM document_outbox WHERE invoice_id = $1");
+    let sql = format!("{SELECT} WHERE o.invoice_id = $1");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(invoice_id)
         .fetch_optional(pool)
+        .await?)
+}
+
+/// Which rows to list; `None` matches everything.
+#[derive(Debug, Clone, Default)]
+pub struct OutboxFilter {
+    pub status: Option<OutboxStatus>,
+    pub entity: Option<String>,
+    pub period: Option<Period>,
+}
+
+/// Finance's view of the outbox, oldest row first.
+pub async fn list(pool: &PgPool, filter: &OutboxFilter) -> Result<Vec<OutboxRow>, DocumentsError> {
+    let sql = format!(
+        "{SELECT}
+          WHERE ($1::text IS NULL OR o.status = $1) AND ($2::text IS NULL OR i.entity_code = $2)
+            AND ($3::date IS NULL OR i.period = $3)
+          ORDER BY o.id"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(filter.status)
+        .bind(
+            filter
+                .entity
+                .as_ref()
+                .map(|e| e.trim().to_ascii_uppercase()),
+        )
+        .bind(filter.period.map(Period::first_day))
+        .fetch_all(pool)
         .await?)
 }
 

@@ -20,9 +20,15 @@ const EU: [&str; 27] = [
     "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
 ];
 
-/// Whether the document is issued by an entity in the EU, and so carries EN 16931 XML.
+/// Whether the document carries EN 16931 XML: issued by an entity in the EU for a
+/// supply within the EU VAT system. A supply outside its scope (a customer outside the
+/// EU) is invoiced by the PDF alone.
 pub fn wants_einvoice(doc: &InvoiceDocument) -> bool {
     EU.contains(&doc.seller.country.as_str())
+        && doc
+            .taxes
+            .iter()
+            .all(|t| t.category != TaxCategory::NotTaxed)
 }
 
 /// The Factur-X (EN 16931 profile) CII XML of `doc`.

@@ -12,23 +12,12 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use mail_parser::{MessageParser, MimeHeaders};
-use meridian_core::db;
 use meridian_documents::*;
+use meridian_test_support::smtp::SmtpServer;
 use sqlx::PgPool;
+use support::database;
 use support::samples::*;
-use support::smtp::SmtpServer;
 use uuid::Uuid;
-
-async fn database() -> PgPool {
-    let home = std::env::temp_dir().join("meridian-test-pg");
-    let base = db::provision(&db::configured_url(), &home)
-        .await
-        .expect("a Postgres for the tests");
-    let name = format!("meridian_docs_{}", Uuid::now_v7().simple());
-    let url = format!("{}/{name}", &base[..base.rfind('/').expect("database URL")]);
-    db::create_database(&url).await.expect("create database");
-    db::connect_and_migrate(&url).await.expect("migrate")
-}
 
 #[derive(Clone, Default)]
 struct Source(HashMap<Uuid, InvoiceDocument>);
@@ -104,13 +93,7 @@ fn fast() -> RetryPolicy {
 
 fn outbox(pool: &PgPool, source: &Source, smtp: SocketAddr) -> Outbox<Source> {
     let mailer = Mailer::from_url(&format!("smtp://{smtp}")).unwrap();
-    Outbox::new(
-        pool.clone(),
-        source.clone(),
-        mailer,
-        "billing@meridian.example".into(),
-        fast(),
-    )
+    Outbox::new(pool.clone(), source.clone(), mailer, fast())
 }
 
 fn with_number(mut doc: InvoiceDocument, number: &str) -> InvoiceDocument {
@@ -134,8 +117,12 @@ async fn one_message_per_invoice_with_its_pdf_in_its_language() {
         ids.push(issue(&pool, &mut source, doc).await);
     }
     let worker = outbox(&pool, &source, server.addr);
-    assert_eq!(worker.run_once().await.unwrap(), 3);
-    assert_eq!(worker.run_once().await.unwrap(), 0, "nothing is sent twice");
+    assert_eq!(worker.run_once().await.unwrap().sent, 3);
+    assert_eq!(
+        worker.run_once().await.unwrap().sent,
+        0,
+        "nothing is sent twice"
+    );
     let messages = server.messages();
     assert_eq!(messages.len(), 3);
     for id in ids {
@@ -201,7 +188,14 @@ async fn smtp_down_for_a_while_then_sent_exactly_once() {
     .await;
     let worker = outbox(&pool, &source, port);
 
-    assert_eq!(worker.run_once().await.unwrap(), 0);
+    assert_eq!(
+        worker.run_once().await.unwrap(),
+        Drained {
+            sent: 0,
+            retrying: 1,
+            failed: 0
+        }
+    );
     let row = outbox_status(&pool, id).await.unwrap().unwrap();
     assert_eq!((row.status, row.attempts), (OutboxStatus::Pending, 1));
     let error = row.last_error.expect("the failure is visible");
@@ -213,13 +207,13 @@ async fn smtp_down_for_a_while_then_sent_exactly_once() {
 
     let server = SmtpServer::start(port, false).await;
     assert_eq!(
-        worker.run_once().await.unwrap(),
+        worker.run_once().await.unwrap().sent,
         0,
         "not before the backoff ends"
     );
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(worker.run_once().await.unwrap(), 1);
-    assert_eq!(worker.run_once().await.unwrap(), 0);
+    assert_eq!(worker.run_once().await.unwrap().sent, 1);
+    assert_eq!(worker.run_once().await.unwrap().sent, 0);
     assert_eq!(server.messages().len(), 1);
     let row = outbox_status(&pool, id).await.unwrap().unwrap();
     assert_eq!(
@@ -241,7 +235,14 @@ async fn a_refused_recipient_is_failed_visible_and_can_be_retried() {
     )
     .await;
     let worker = outbox(&pool, &source, server.addr);
-    assert_eq!(worker.run_once().await.unwrap(), 0);
+    assert_eq!(
+        worker.run_once().await.unwrap(),
+        Drained {
+            sent: 0,
+            retrying: 0,
+            failed: 1
+        }
+    );
     let row = outbox_status(&pool, id).await.unwrap().unwrap();
     assert_eq!(row.status, OutboxStatus::Failed);
     assert!(
@@ -253,7 +254,7 @@ async fn a_refused_recipient_is_failed_visible_and_can_be_retried() {
         row.last_error
     );
     assert_eq!(
-        worker.run_once().await.unwrap(),
+        worker.run_once().await.unwrap().sent,
         0,
         "failed rows wait for finance"
     );
@@ -286,7 +287,7 @@ async fn a_worker_that_died_mid_send_is_taken_over_with_the_same_message_id() {
     .await
     .unwrap();
     let worker = outbox(&pool, &source, server.addr);
-    assert_eq!(worker.run_once().await.unwrap(), 1);
+    assert_eq!(worker.run_once().await.unwrap().sent, 1);
     let mail = server.messages().pop().unwrap();
     let parsed = MessageParser::default().parse(&mail).unwrap();
     assert_eq!(parsed.message_id(), Some("claimed-before-crash@meridian"));
@@ -316,7 +317,7 @@ async fn two_workers_never_send_the_same_row() {
         outbox(&pool, &source, server.addr),
     );
     let (sent_a, sent_b) = tokio::join!(a.run_once(), b.run_once());
-    assert_eq!(sent_a.unwrap() + sent_b.unwrap(), 8);
+    assert_eq!(sent_a.unwrap().sent + sent_b.unwrap().sent, 8);
     let mut ids: Vec<String> = server
         .messages()
         .iter()

@@ -6,8 +6,9 @@
 mod support;
 
 use meridian_documents::*;
+use meridian_test_support::pdf::{pdf_text, squash};
 use support::samples::*;
-use support::{pdf_text, run, squash, temp_file};
+use support::{run, temp_file};
 
 struct Case {
     locale: &'static str,

@@ -1,52 +1,25 @@
-//! Test support: sample documents and the command-line tools the tests read PDFs with.
+//! Test support: sample documents and the command-line tools the tests read PDFs with
+//! (shared with the binary's tests through `meridian-test-support`).
 #![allow(dead_code)] // each test binary uses a different part
 
 pub mod samples;
-pub mod smtp;
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::Once;
 
-/// Makes sure poppler-utils (pdftotext, pdffonts, pdfdetach) and xmllint are installed,
-/// with apt-get when missing and running as root; else the test fails with the line
-/// that installs them.
-pub fn tools() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let missing: Vec<&str> = [("pdftotext", "poppler-utils"), ("xmllint", "libxml2-utils")]
-            .into_iter()
-            .filter(|(tool, _)| Command::new(tool).arg("-v").output().is_err())
-            .map(|(_, package)| package)
-            .collect();
-        if missing.is_empty() {
-            return;
-        }
-        let root = Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| o.stdout.starts_with(b"0"));
-        assert!(
-            root,
-            "missing tools: sudo apt-get install -y {}",
-            missing.join(" ")
-        );
-        let ok = |c: &mut Command| {
-            c.env("DEBIAN_FRONTEND", "noninteractive")
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        assert!(
-            ok(Command::new("apt-get").args(["update", "-qq"])),
-            "apt-get update"
-        );
-        assert!(
-            ok(Command::new("apt-get")
-                .args(["install", "-y", "-qq"])
-                .args(&missing)),
-            "apt-get install"
-        );
-    });
+use meridian_test_support::pdf::tools;
+
+/// A new, migrated database on the suite's Postgres.
+pub async fn database() -> sqlx::PgPool {
+    use meridian_core::db;
+    let home = std::env::temp_dir().join("meridian-test-pg");
+    let base = db::provision(&db::configured_url(), &home)
+        .await
+        .expect("a Postgres for the tests");
+    let name = format!("meridian_docs_{}", uuid::Uuid::now_v7().simple());
+    let url = format!("{}/{name}", &base[..base.rfind('/').expect("database URL")]);
+    db::create_database(&url).await.expect("create database");
+    db::connect_and_migrate(&url).await.expect("migrate")
 }
 
 /// Runs a tool on a file and returns its standard output.
@@ -65,35 +38,9 @@ pub fn run(tool: &str, args: &[&str], file: &Path) -> String {
     String::from_utf8(out.stdout).expect("UTF-8")
 }
 
-/// The text of a PDF as `pdftotext` extracts it.
-pub fn pdf_text(pdf: &[u8]) -> String {
-    tools();
-    let path = std::env::temp_dir().join(format!("meridian-doc-{}.pdf", uuid::Uuid::now_v7()));
-    std::fs::write(&path, pdf).unwrap();
-    let out = Command::new("pdftotext")
-        .args(["-enc", "UTF-8"])
-        .arg(&path)
-        .arg("-")
-        .output()
-        .unwrap();
-    std::fs::remove_file(&path).ok();
-    assert!(
-        out.status.success(),
-        "pdftotext: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8")
-}
-
 /// Writes `bytes` to a fresh temporary file.
 pub fn temp_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
     let path = std::env::temp_dir().join(format!("meridian-{}-{name}", uuid::Uuid::now_v7()));
     std::fs::write(&path, bytes).unwrap();
     path
-}
-
-/// `s` without any whitespace (extraction inserts line breaks and spaces where the
-/// layout has columns; CLDR puts no-break spaces in amounts).
-pub fn squash(s: &str) -> String {
-    s.chars().filter(|c| !c.is_whitespace()).collect()
 }

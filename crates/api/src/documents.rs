@@ -1,0 +1,228 @@
+//! Documents over REST. Customers (their own key): `GET /api/v1/invoices`, their
+//! invoices and credit notes, and `GET /api/v1/invoices/{id}/pdf`. Finance (admin
+//! token): `GET /admin/v1/invoices/{number}/pdf` and `/xml` (EN 16931, EU entity
+//! only), `GET /admin/v1/outbox?status=&entity=&period=` (where each e-mail stands) and
+//! `POST /admin/v1/outbox/{number}/retry` (a failed e-mail back in the queue).
+//!
+//! PDFs and XML are rendered on request from the issued rows, off the async threads,
+//! and never stored: the same document always gives the same bytes.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use meridian_billing::query::{self, InvoiceDetail, InvoiceRow, ListFilter};
+use meridian_documents::{DocumentsError, InvoiceDocument, OutboxFilter, OutboxStatus};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::admin::{authorize, finance_query};
+use crate::{ApiState, Problem};
+
+impl From<DocumentsError> for Problem {
+    fn from(e: DocumentsError) -> Self {
+        match e {
+            DocumentsError::Db(e) => e.into(),
+            // The reason may quote the document; only that it failed is logged.
+            _ => {
+                tracing::error!("an issued document could not be rendered");
+                Problem::internal()
+            }
+        }
+    }
+}
+
+/// The document of `issued`, rendered by `render` on a blocking thread.
+async fn rendered<T: Send + 'static>(
+    issued: &InvoiceDetail,
+    render: fn(&InvoiceDocument) -> Result<T, DocumentsError>,
+) -> Result<T, Problem> {
+    let doc = meridian_documents::document(issued)?;
+    tokio::task::spawn_blocking(move || render(&doc))
+        .await
+        .map_err(|_| Problem::internal())?
+        .map_err(Problem::from)
+}
+
+fn file(bytes: Vec<u8>, content_type: &'static str, name: String) -> Response {
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+async fn pdf_of(issued: &InvoiceDetail) -> Result<Response, Problem> {
+    let pdf = rendered(issued, meridian_documents::render_pdf).await?;
+    Ok(file(
+        pdf,
+        "application/pdf",
+        format!("{}.pdf", issued.row.number),
+    ))
+}
+
+/// One invoice or credit note of the customer's list.
+#[derive(Serialize)]
+struct CustomerInvoice {
+    id: Uuid,
+    number: String,
+    /// `invoice` or `credit_note`.
+    kind: String,
+    period: String,
+    currency: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    subtotal: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    tax: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    total: Decimal,
+    issue_date: NaiveDate,
+    status: String,
+    credited_invoice: Option<String>,
+    /// Where its PDF is.
+    pdf: String,
+}
+
+impl From<InvoiceRow> for CustomerInvoice {
+    fn from(r: InvoiceRow) -> Self {
+        CustomerInvoice {
+            pdf: format!("/api/v1/invoices/{}/pdf", r.id),
+            id: r.id,
+            number: r.number,
+            kind: r.kind,
+            period: r.period,
+            currency: r.currency,
+            subtotal: r.subtotal,
+            tax: r.tax,
+            total: r.total,
+            issue_date: r.issue_date,
+            status: r.status,
+            credited_invoice: r.credited_invoice,
+        }
+    }
+}
+
+/// `GET /api/v1/invoices`: the customer's invoices and credit notes, newest first.
+pub async fn customer_invoices(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, Problem> {
+    let customer = state.customer(&headers)?;
+    let filter = ListFilter {
+        customer: Some(customer),
+        ..ListFilter::default()
+    };
+    let mut rows = query::list(&state.pool, &filter).await?;
+    rows.sort_by(|a, b| (b.issue_date, &b.number).cmp(&(a.issue_date, &a.number)));
+    let items: Vec<CustomerInvoice> = rows.into_iter().map(Into::into).collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+/// `GET /api/v1/invoices/{id}/pdf`, `{id}` the id of the list or the document's number.
+/// Another customer's document is answered as if it did not exist.
+pub async fn customer_pdf(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let customer = state.customer(&headers)?;
+    let issued = match id.parse::<Uuid>() {
+        Ok(uuid) => query::get_by_id(&state.pool, uuid).await?,
+        Err(_) => match query::get(&state.pool, &id).await {
+            Ok(issued) => Some(issued),
+            Err(meridian_billing::BillingError::UnknownInvoice(_)) => None,
+            Err(e) => return Err(e.into()),
+        },
+    };
+    match issued {
+        Some(issued) if issued.row.customer_id == customer => pdf_of(&issued).await,
+        _ => Err(Problem::not_found(format!(
+            "No invoice or credit note `{id}` for this customer."
+        ))),
+    }
+}
+
+/// `GET /admin/v1/invoices/{number}/pdf`
+pub async fn finance_pdf(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+) -> Result<Response, Problem> {
+    authorize(&state, &headers)?;
+    pdf_of(&query::get(&state.pool, &number).await?).await
+}
+
+/// `GET /admin/v1/invoices/{number}/xml`: the EN 16931 (Factur-X CII) XML of an EU
+/// entity's document; 404 for the others.
+pub async fn finance_xml(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+) -> Result<Response, Problem> {
+    authorize(&state, &headers)?;
+    let issued = query::get(&state.pool, &number).await?;
+    match rendered(&issued, meridian_documents::render_xml).await? {
+        Some(xml) => Ok(file(
+            xml.into_bytes(),
+            "application/xml",
+            format!("{}.xml", issued.row.number),
+        )),
+        None => Err(Problem::not_found(format!(
+            "{} has no EN 16931 XML: only the EU entity's invoices within the EU VAT system carry one.",
+            issued.row.number
+        ))),
+    }
+}
+
+/// `GET /admin/v1/outbox?status=&entity=&period=`: the e-mail of every issued document,
+/// oldest first, with its status, attempts, last error and Message-ID.
+pub async fn outbox(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<impl IntoResponse, Problem> {
+    authorize(&state, &headers)?;
+    let q = finance_query(raw.as_deref(), &["status", "entity", "period"])?;
+    let status = q
+        .status
+        .map(|s| {
+            OutboxStatus::parse(&s).ok_or_else(|| {
+                Problem::bad_request("`status` must be one of pending, sending, sent, failed.")
+            })
+        })
+        .transpose()?;
+    let filter = OutboxFilter {
+        status,
+        entity: q.filter.entity,
+        period: q.filter.period,
+    };
+    Ok(Json(
+        meridian_documents::outbox_list(&state.pool, &filter).await?,
+    ))
+}
+
+/// `POST /admin/v1/outbox/{number}/retry`: puts a failed e-mail back in the queue
+/// (after the customer's address was fixed, say); 409 unless it had failed.
+pub async fn retry(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+) -> Result<impl IntoResponse, Problem> {
+    authorize(&state, &headers)?;
+    let issued = query::get(&state.pool, &number).await?;
+    if !meridian_documents::retry_failed(&state.pool, issued.row.id).await? {
+        return Err(Problem::conflict(format!(
+            "The e-mail of {number} has not failed; only failed e-mails are retried."
+        )));
+    }
+    Ok(Json(
+        meridian_documents::outbox_status(&state.pool, issued.row.id).await?,
+    ))
+}
