@@ -11,27 +11,13 @@ use std::time::Duration;
 
 use meridian::{ServeOptions, Server};
 use meridian_core::config::Config;
-use meridian_core::{CustomerId, Secret, db};
+use meridian_core::{CustomerId, Secret};
 use meridian_mock_providers::{MockConfig, MockServer};
 use sqlx::PgPool;
 
-/// A new, migrated database on the suite's Postgres (provisioned as `meridian demo` does).
+/// A new, migrated database with the shipped price catalog imported.
 pub async fn fresh_database() -> (PgPool, String) {
-    let home = std::env::temp_dir().join("meridian-test-pg");
-    let base = db::provision(&db::configured_url(), &home)
-        .await
-        .expect("a Postgres for the tests");
-    let name = format!("meridian_t_{}", uuid::Uuid::now_v7().simple());
-    let url = match base.rfind('/') {
-        Some(i) => format!("{}/{name}", &base[..i]),
-        None => panic!("unexpected database URL {base}"),
-    };
-    db::create_database(&url)
-        .await
-        .expect("create test database");
-    let pool = db::connect_and_migrate(&url)
-        .await
-        .expect("migrate test database");
+    let (pool, url) = meridian_test_support::database::fresh().await;
     meridian::ensure_prices(&pool).await.expect("import prices");
     (pool, url)
 }

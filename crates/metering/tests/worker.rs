@@ -4,21 +4,13 @@
 
 use std::sync::Arc;
 
-use meridian_core::{CustomerId, RequestId, TokenUsage, UsageEvent, db};
+use meridian_core::{CustomerId, RequestId, TokenUsage, UsageEvent};
 use meridian_metering::{Journal, MeteringWorker, WorkerConfig};
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 
 async fn database() -> PgPool {
-    let home = std::env::temp_dir().join("meridian-test-pg");
-    let base = db::provision(&db::configured_url(), &home).await.unwrap();
-    let url = format!(
-        "{}/meridian_t_{}",
-        &base[..base.rfind('/').unwrap()],
-        uuid::Uuid::now_v7().simple()
-    );
-    db::create_database(&url).await.unwrap();
-    db::connect_and_migrate(&url).await.unwrap()
+    meridian_test_support::database::fresh().await.0
 }
 
 async fn customer(pool: &PgPool) -> CustomerId {

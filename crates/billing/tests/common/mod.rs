@@ -7,7 +7,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use meridian_billing::customers::{self, NewCustomer};
 use meridian_billing::fx;
-use meridian_core::{CustomerId, db};
+use meridian_core::CustomerId;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 
@@ -21,21 +21,7 @@ pub fn utc(s: &str) -> DateTime<Utc> {
 
 /// A new, migrated database (no price catalog: tests write the versions they need).
 pub async fn fresh_database() -> PgPool {
-    let home = std::env::temp_dir().join("meridian-test-pg");
-    let base = db::provision(&db::configured_url(), &home)
-        .await
-        .expect("a Postgres for the tests");
-    let name = format!("meridian_b_{}", uuid::Uuid::now_v7().simple());
-    let url = format!(
-        "{}/{name}",
-        &base[..base.rfind('/').expect("a database URL")]
-    );
-    db::create_database(&url)
-        .await
-        .expect("create test database");
-    db::connect_and_migrate(&url)
-        .await
-        .expect("migrate test database")
+    meridian_test_support::database::fresh().await.0
 }
 
 /// One price version: (catalog key, provider, effective from, input, output, cached input).

@@ -11,15 +11,7 @@ use meridian_test_support::pdf::tools;
 
 /// A new, migrated database on the suite's Postgres.
 pub async fn database() -> sqlx::PgPool {
-    use meridian_core::db;
-    let home = std::env::temp_dir().join("meridian-test-pg");
-    let base = db::provision(&db::configured_url(), &home)
-        .await
-        .expect("a Postgres for the tests");
-    let name = format!("meridian_docs_{}", uuid::Uuid::now_v7().simple());
-    let url = format!("{}/{name}", &base[..base.rfind('/').expect("database URL")]);
-    db::create_database(&url).await.expect("create database");
-    db::connect_and_migrate(&url).await.expect("migrate")
+    meridian_test_support::database::fresh().await.0
 }
 
 /// Runs a tool on a file and returns its standard output.
