@@ -82,6 +82,12 @@ impl RandomDelays {
             spread_ms,
         }
     }
+
+    /// Doubles the spread (up to 30 s): for a loop that made no progress in the time
+    /// it was given, as on a machine busy with other work.
+    pub fn widen(&mut self) {
+        self.spread_ms = (self.spread_ms * 2).min(30_000);
+    }
 }
 
 impl Iterator for RandomDelays {
