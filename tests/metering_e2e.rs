@@ -196,7 +196,16 @@ async fn kill_9_and_restart_mid_traffic_loses_nothing_acknowledged_and_counts_no
     tokio::time::sleep(Duration::from_millis(1500)).await;
     server.kill9();
     let acked_before_kill = ok.load(Ordering::SeqCst);
-    let server = ChildServer::start(&url, &config, &dir, addr, "info").await;
+    // The restarted server runs on the one-thread runtime (as on a one-core machine).
+    let server = ChildServer::start_with_env(
+        &url,
+        &config,
+        &dir,
+        addr,
+        "info",
+        &[("MERIDIAN_WORKER_THREADS", "1")],
+    )
+    .await;
     for w in workers {
         w.await.unwrap();
     }

@@ -247,7 +247,7 @@ pub async fn import(
         batch
             .iter()
             .filter(|(id, _)| new.contains(id))
-            .for_each(|(_, e)| rollups.add(e));
+            .for_each(|(_, e)| rollups.add(e.clone()));
         upsert_rollups(&mut tx, &rollups).await?;
         tx.commit().await?;
         report.imported += new.len();

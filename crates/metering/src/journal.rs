@@ -4,9 +4,9 @@
 //! The gateway appends an event with one `write` call before it finishes answering the
 //! client, so once the client has its answer the event is in the kernel's page cache
 //! and survives a crash (even `kill -9`) of this process. Data still in the page cache
-//! is lost only if the machine itself fails before the background `fdatasync`
-//! ([`Journal::sync`]). The worker reads the same files; segments it has committed are
-//! deleted.
+//! is lost only if the machine itself fails before the next `fdatasync`
+//! ([`Journal::sync`], which the metering worker calls off the request path every
+//! round). The worker reads the same files; segments it has committed are deleted.
 //!
 //! Each appended event is also offered to the worker in memory ([`Journal::subscribe`]),
 //! so that in the steady state the worker does not read the file back; whatever the
@@ -53,6 +53,9 @@ struct SegmentWriter {
     file: File,
     segment: u64,
     offset: u64,
+    /// Segments rolled over since the last [`Journal::sync`], still to be flushed.
+    /// Rolling over never waits for the disk: it happens on a request's path.
+    retired: Vec<File>,
 }
 
 fn segment_path(dir: &Path, segment: u64) -> PathBuf {
@@ -122,6 +125,7 @@ impl Journal {
                 file,
                 segment,
                 offset,
+                retired: Vec::new(),
             }),
             tail: std::sync::OnceLock::new(),
             _lock: lock,
@@ -155,12 +159,10 @@ impl Journal {
                 .create(true)
                 .append(true)
                 .open(segment_path(&self.dir, segment))?;
-            w.file.sync_data()?;
-            *w = SegmentWriter {
-                file,
-                segment,
-                offset: 0,
-            };
+            let old = std::mem::replace(&mut w.file, file);
+            w.retired.push(old);
+            w.segment = segment;
+            w.offset = 0;
         }
         w.file.write_all(&line)?;
         let start = JournalPosition {
@@ -189,10 +191,16 @@ impl Journal {
     }
 
     /// Flushes written records to the disk (not needed for crash safety of the
-    /// process, only of the machine).
+    /// process, only of the machine). Blocks on the disk: call it off the request path.
     pub fn sync(&self) -> io::Result<()> {
-        let file = self.writer.lock().file.try_clone()?;
-        file.sync_data()
+        let (retired, current) = {
+            let mut w = self.writer.lock();
+            (std::mem::take(&mut w.retired), w.file.try_clone()?)
+        };
+        for file in retired.iter().chain([&current]) {
+            file.sync_data()?;
+        }
+        Ok(())
     }
 
     /// Deletes the segments wholly before `position`.

@@ -48,15 +48,18 @@ fn count(n: u64) -> i64 {
 }
 
 impl Rollups {
-    pub fn add(&mut self, e: &UsageEvent) {
+    /// Folds one event in. It takes the event so that its names move into the key
+    /// instead of being copied (this runs once per request).
+    pub fn add(&mut self, e: UsageEvent) {
+        let success = e.is_success();
         let key = RollupKey {
             customer_id: e.customer_id,
             key_id: e.key_id,
-            model: e.model.clone(),
-            provider: e.provider.clone(),
-            deployment: e.deployment.clone(),
-            region: e.region.clone(),
-            catalog_key: e.catalog_key.clone(),
+            model: e.model,
+            provider: e.provider,
+            deployment: e.deployment,
+            region: e.region,
+            catalog_key: e.catalog_key,
             hour: e.time.duration_trunc(TimeDelta::hours(1)).unwrap_or(e.time),
         };
         let d = self.deltas.entry(key).or_default();
@@ -67,7 +70,7 @@ impl Rollups {
             d.ttft_us_sum += count(t);
             d.ttft_count += 1;
         }
-        if e.is_success() {
+        if success {
             d.prompt_tokens += count(e.tokens.prompt);
             d.completion_tokens += count(e.tokens.completion);
             d.cached_tokens += count(e.tokens.cached.unwrap_or(0));

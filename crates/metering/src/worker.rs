@@ -57,7 +57,7 @@ pub struct MeteringWorker {
 }
 
 /// Events aggregated between two yields to the runtime.
-const YIELD_EVERY: u64 = 512;
+const YIELD_EVERY: u64 = 64;
 
 impl MeteringWorker {
     pub fn new(journal: Arc<Journal>, pool: PgPool, config: WorkerConfig) -> Self {
@@ -86,6 +86,7 @@ impl MeteringWorker {
                     backoff = (backoff * 2).min(self.config.max_backoff);
                 }
             }
+            self.sync_journal().await;
             if stopping {
                 return;
             }
@@ -93,6 +94,17 @@ impl MeteringWorker {
                 _ = tokio::time::sleep(backoff) => {}
                 _ = shutdown.changed() => {}
             }
+        }
+    }
+
+    /// Flushes the journal to the disk on a blocking thread; until then a crash of
+    /// the machine (not of the process) could lose the newest records.
+    async fn sync_journal(&self) {
+        let journal = self.journal.clone();
+        match tokio::task::spawn_blocking(move || journal.sync()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "usage journal fdatasync failed"),
+            Err(e) => tracing::warn!(error = %e, "usage journal fdatasync did not run"),
         }
     }
 
@@ -153,7 +165,7 @@ impl MeteringWorker {
                 self.behind = true;
                 break;
             }
-            rollups.add(&appended.event);
+            rollups.add(appended.event);
             next = appended.end;
             // The worker shares the runtime (often one core) with requests: let them in.
             if rollups.events() % YIELD_EVERY == 0 {
@@ -175,8 +187,9 @@ impl MeteringWorker {
             .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?
             .map_err(sqlx::Error::Io)?;
         let mut rollups = Rollups::default();
-        events.iter().for_each(|e| rollups.add(e));
-        Ok((rollups, to, events.len() < limit))
+        let complete = events.len() < limit;
+        events.into_iter().for_each(|e| rollups.add(e));
+        Ok((rollups, to, complete))
     }
 
     async fn commit(
