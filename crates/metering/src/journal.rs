@@ -6,7 +6,7 @@
 //! and survives a crash (even `kill -9`) of this process. Data still in the page cache
 //! is lost only if the machine itself fails before the next `fdatasync`
 //! ([`Journal::sync`], which the metering worker calls off the request path every
-//! round). The worker reads the same files; segments it has committed are deleted.
+//! few seconds). The worker reads the same files; segments it has committed are deleted.
 //!
 //! Each appended event is also offered to the worker in memory ([`Journal::subscribe`]),
 //! so that in the steady state the worker does not read the file back; whatever the
