@@ -102,6 +102,14 @@ fn with_number(mut doc: InvoiceDocument, number: &str) -> InvoiceDocument {
     doc
 }
 
+/// One British invoice numbered `number`, issued into a source of its own.
+async fn issue_uk(pool: &PgPool, number: &str) -> (Source, Uuid) {
+    let mut source = Source::default();
+    let doc = with_number(uk("en-GB", "Brightwater Analytics Ltd"), number);
+    let id = issue(pool, &mut source, doc).await;
+    (source, id)
+}
+
 #[tokio::test]
 async fn one_message_per_invoice_with_its_pdf_in_its_language() {
     let pool = database().await;
@@ -179,13 +187,7 @@ async fn smtp_down_for_a_while_then_sent_exactly_once() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let mut source = Source::default();
-    let id = issue(
-        &pool,
-        &mut source,
-        with_number(uk("en-GB", "Brightwater Analytics Ltd"), "UK-DOWN-1"),
-    )
-    .await;
+    let (source, id) = issue_uk(&pool, "UK-DOWN-1").await;
     let worker = outbox(&pool, &source, port);
 
     assert_eq!(
@@ -227,13 +229,7 @@ async fn smtp_down_for_a_while_then_sent_exactly_once() {
 async fn a_refused_recipient_is_failed_visible_and_can_be_retried() {
     let pool = database().await;
     let server = SmtpServer::start("127.0.0.1:0".parse().unwrap(), true).await;
-    let mut source = Source::default();
-    let id = issue(
-        &pool,
-        &mut source,
-        with_number(uk("en-GB", "Brightwater Analytics Ltd"), "UK-REFUSED-1"),
-    )
-    .await;
+    let (source, id) = issue_uk(&pool, "UK-REFUSED-1").await;
     let worker = outbox(&pool, &source, server.addr);
     assert_eq!(
         worker.run_once().await.unwrap(),
@@ -270,13 +266,7 @@ async fn a_refused_recipient_is_failed_visible_and_can_be_retried() {
 async fn a_worker_that_died_mid_send_is_taken_over_with_the_same_message_id() {
     let pool = database().await;
     let server = SmtpServer::start("127.0.0.1:0".parse().unwrap(), false).await;
-    let mut source = Source::default();
-    let id = issue(
-        &pool,
-        &mut source,
-        with_number(uk("en-GB", "Brightwater Analytics Ltd"), "UK-CRASH-1"),
-    )
-    .await;
+    let (source, id) = issue_uk(&pool, "UK-CRASH-1").await;
     // What a worker killed after claiming leaves behind: 'sending', lease run out.
     sqlx::query(
         "UPDATE document_outbox SET status = 'sending', attempts = 1, message_id = 'claimed-before-crash@meridian',
@@ -340,13 +330,7 @@ async fn two_workers_never_send_the_same_row() {
 async fn the_worker_loop_sends_what_is_issued_while_it_runs_and_stops_on_shutdown() {
     let pool = database().await;
     let server = SmtpServer::start("127.0.0.1:0".parse().unwrap(), false).await;
-    let mut source = Source::default();
-    let id = issue(
-        &pool,
-        &mut source,
-        with_number(uk("en-GB", "Brightwater Analytics Ltd"), "UK-LOOP-1"),
-    )
-    .await;
+    let (source, id) = issue_uk(&pool, "UK-LOOP-1").await;
     let worker = std::sync::Arc::new(outbox(&pool, &source, server.addr));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn({

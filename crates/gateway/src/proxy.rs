@@ -55,16 +55,19 @@ async fn handle(gw: Arc<Gateway>, request: Request, op: Operation) -> Response {
     let started = Instant::now();
     let time = Utc::now();
     let request_id = RequestId::new();
+    let meter_for = |key: &KeyEntry| {
+        Meter::new(
+            gw.sink.clone(),
+            request_id,
+            key.customer_id,
+            key.id,
+            time,
+            started,
+        )
+    };
     let mut response = match authenticate(&gw, request.headers()) {
         Ok(key) => {
-            let mut meter = Meter::new(
-                gw.sink.clone(),
-                request_id,
-                key.customer_id,
-                key.id,
-                time,
-                started,
-            );
+            let mut meter = meter_for(&key);
             serve(&gw, request, op, &mut meter)
                 .await
                 .unwrap_or_else(|(error, target)| {
@@ -78,15 +81,7 @@ async fn handle(gw: Arc<Gateway>, request: Request, op: Operation) -> Response {
         }
         Err((error, key)) => {
             if let Some(key) = key {
-                let mut meter = Meter::new(
-                    gw.sink.clone(),
-                    request_id,
-                    key.customer_id,
-                    key.id,
-                    time,
-                    started,
-                );
-                meter.failure(error.status.as_u16());
+                meter_for(&key).failure(error.status.as_u16());
             }
             error.into_response()
         }

@@ -12,9 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
-use tokio::sync::watch;
-
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::journal::{Appended, Journal, JournalPosition};
 use crate::rollup::Rollups;
