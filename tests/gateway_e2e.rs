@@ -5,6 +5,7 @@
 mod common;
 
 use std::str::FromStr;
+use std::time::{Duration, Instant};
 
 use async_openai::types::chat::{
     ChatCompletionRequestUserMessageArgs, ChatCompletionStreamOptions,
@@ -13,6 +14,7 @@ use async_openai::types::chat::{
 use async_openai::types::embeddings::CreateEmbeddingRequestArgs;
 use common::TestEnv;
 use futures::StreamExt;
+use meridian_mock_providers::MockConfig;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -166,6 +168,77 @@ async fn streaming_without_usage_never_shows_a_usage_chunk() {
     assert_eq!(totals.0, 1);
     assert!(totals.2 > 0 && totals.3 > 0, "{totals:?}");
     assert!(totals.4 > Decimal::ZERO);
+}
+
+#[tokio::test]
+async fn paced_tokens_reach_the_client_as_the_provider_sends_them() {
+    let token_delay = Duration::from_millis(60);
+    let env = TestEnv::start_with_mock(
+        MockConfig {
+            token_delay,
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/chat/completions", env.base_url()))
+        .bearer_auth(&env.key)
+        .json(&json!({"model": "openai/gpt-4o-mini", "stream": true,
+            "messages": [{"role": "user", "content": "one two three four five"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // When each content event arrived, in arrival order.
+    let mut arrivals = Vec::new();
+    let mut body = response.bytes_stream();
+    let mut text = String::new();
+    while let Some(bytes) = body.next().await {
+        text.push_str(std::str::from_utf8(&bytes.unwrap()).unwrap());
+        while let Some(end) = text.find("\n\n") {
+            let event: String = text.drain(..end + 2).collect();
+            if event.contains("\"content\":\"") && !event.contains("\"content\":\"\"") {
+                arrivals.push(Instant::now());
+            }
+        }
+    }
+    assert!(arrivals.len() >= 5, "{} content events", arrivals.len());
+    // Each token left the provider `token_delay` after the one before; none was held
+    // back to travel with the next.
+    for pair in arrivals.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(gap >= token_delay / 2, "tokens arrived {gap:?} apart");
+    }
+}
+
+#[tokio::test]
+async fn a_stream_the_client_abandons_is_metered_as_an_unbilled_error() {
+    let env = TestEnv::start_with_mock(
+        MockConfig {
+            token_delay: Duration::from_millis(200),
+            ..Default::default()
+        },
+        |_| {},
+    )
+    .await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/chat/completions", env.base_url()))
+        .bearer_auth(&env.key)
+        .json(&json!({"model": "openai/gpt-4o-mini", "stream": true,
+            "messages": [{"role": "user", "content": "a long answer that nobody waits for"}]}))
+        .send()
+        .await
+        .unwrap();
+    let mut body = response.bytes_stream();
+    let first = body.next().await.unwrap().unwrap();
+    assert!(first.starts_with(b"data: "));
+    drop(body);
+
+    // Metered as the client's error (status 499): one request, one error, no tokens
+    // billed, although the provider had started answering.
+    let totals = common::wait_for_requests(&env.pool, env.customer, 1).await;
+    assert_eq!(totals, (1, 1, 0, 0, Decimal::ZERO));
 }
 
 async fn raw_stream(env: &TestEnv, body: Value) -> Vec<String> {

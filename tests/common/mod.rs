@@ -77,8 +77,15 @@ impl TestEnv {
     }
 
     pub async fn start_with(adjust: impl FnOnce(&mut ServeOptions)) -> TestEnv {
+        Self::start_with_mock(MockConfig::default(), adjust).await
+    }
+
+    pub async fn start_with_mock(
+        mock: MockConfig,
+        adjust: impl FnOnce(&mut ServeOptions),
+    ) -> TestEnv {
         let (pool, database_url) = fresh_database().await;
-        let mock = MockServer::start(MockConfig::default()).await.unwrap();
+        let mock = MockServer::start(mock).await.unwrap();
         let config = Config::parse(&mock_config_toml(mock.addr())).unwrap();
         let data_dir = temp_dir("data");
         let mut options =

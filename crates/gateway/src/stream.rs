@@ -1,7 +1,23 @@
 //! The streaming response: upstream events are decoded as they arrive and passed on
-//! at once (no buffering beyond one event). The final usage is metered before the
-//! client sees the end of the stream, and the usage-only chunk reaches the client only
-//! when it asked for usage.
+//! as soon as the upstream goes quiet. The final usage is metered before the client
+//! sees the end of the stream, and the usage-only chunk reaches the client only when it
+//! asked for usage.
+//!
+//! Why "as soon as the upstream goes quiet" and not "each event at once": hyper's
+//! HTTP/1.1 client hands over one upstream chunk per run of its connection task, and
+//! hyper's server writes to the socket whenever the body is pending, so passing each
+//! event on at once turns an upstream burst of N events (one TCP read) into N writes.
+//! So after taking events the stream lets the scheduler run the connection task once
+//! more (it hands over what it already holds) and passes everything on, joined, when
+//! that brings nothing new: one write per burst. The first event is the exception: it
+//! leaves at once, since the time to the first token is what a user waits for. With
+//! real token pacing, events are far apart and each still leaves on its own, one
+//! scheduler turn later.
+//!
+//! That wait needs polls of our own: hyper's server may poll a body twice within one
+//! wake-up of its task, with no other task run in between. So the stream runs in a
+//! task of its own ([`ProxyStream::into_body`]) and hands batches to the response body
+//! through a one-slot channel.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -10,8 +26,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
-use futures::Stream;
+use axum::body::Body;
+use bytes::{Bytes, BytesMut};
+use futures::{Stream, StreamExt};
 use hyper::body::{Body as _, Incoming};
 use tokio::time::Sleep;
 
@@ -25,6 +42,9 @@ use crate::targets::Target;
 
 /// Status metered for a stream the provider broke off.
 const STREAM_BROKEN: u16 = 502;
+
+/// Held events are passed on once they reach this size, burst or not.
+const BATCH_LIMIT: usize = 32 * 1024;
 
 /// The provider's stream framing, chosen by its adapter.
 enum Decoder {
@@ -40,6 +60,10 @@ pub struct ProxyStream {
     wants_usage: bool,
     meter: Meter,
     out: VecDeque<Bytes>,
+    /// Bytes in `out`.
+    held: usize,
+    /// Whether a batch has been passed on (the first is never held back).
+    started: bool,
     idle_timeout: Duration,
     idle: Pin<Box<Sleep>>,
     ttft_us: Option<u64>,
@@ -66,11 +90,36 @@ impl ProxyStream {
             wants_usage,
             meter,
             out: VecDeque::new(),
+            held: 0,
+            started: false,
             idle_timeout,
             idle: Box::pin(tokio::time::sleep(idle_timeout)),
             ttft_us: None,
             done: false,
         }
+    }
+
+    /// The response body, fed by this stream running in a task of its own. The task
+    /// ends when the stream does or when the client goes away (the body is dropped).
+    pub fn into_body(mut self) -> Body {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(1);
+        tokio::spawn(async move {
+            loop {
+                let batch = tokio::select! {
+                    biased;
+                    () = tx.closed() => break,
+                    batch = self.next() => batch,
+                };
+                let Some(batch) = batch else { break };
+                if tx.send(batch).await.is_err() {
+                    break;
+                }
+            }
+        });
+        Body::from_stream(futures::stream::poll_fn(move |cx| {
+            rx.poll_recv(cx)
+                .map(|batch| batch.map(Ok::<_, std::io::Error>))
+        }))
     }
 
     fn on_bytes(&mut self, data: &[u8]) -> Result<(), Malformed> {
@@ -115,18 +164,17 @@ impl ProxyStream {
         match out {
             StreamOut::Forward => {
                 self.first_token();
-                self.out.push_back(raw.ok_or(Malformed)?.clone());
+                self.push(raw.ok_or(Malformed)?.clone());
             }
             StreamOut::Chunk(chunk) => {
                 self.first_token();
-                self.out
-                    .push_back(sse_data(serde_json::to_vec(&chunk).unwrap_or_default()));
+                self.push(sse_data(serde_json::to_vec(&chunk).unwrap_or_default()));
             }
             StreamOut::Usage { usage, chunk } => {
                 let cost = self.target.price.cost(&usage);
                 self.meter.success(usage, cost, self.ttft_us);
                 if self.wants_usage {
-                    self.out.push_back(sse_data(with_usage_cost(chunk, cost)));
+                    self.push(sse_data(with_usage_cost(chunk, cost)));
                 }
             }
             StreamOut::Skip => {}
@@ -137,7 +185,7 @@ impl ProxyStream {
                     self.meter
                         .success(Default::default(), Default::default(), self.ttft_us);
                 }
-                self.out.push_back(Bytes::from_static(b"data: [DONE]\n\n"));
+                self.push(Bytes::from_static(b"data: [DONE]\n\n"));
                 self.done = true;
             }
             StreamOut::Error(error) => self.broken(error),
@@ -153,6 +201,27 @@ impl ProxyStream {
         Ok(())
     }
 
+    fn push(&mut self, bytes: Bytes) {
+        self.held += bytes.len();
+        self.out.push_back(bytes);
+    }
+
+    /// Everything held, as one piece.
+    fn take_batch(&mut self) -> Bytes {
+        let batch = if self.out.len() == 1 {
+            self.out.pop_front().unwrap_or_default()
+        } else {
+            let mut batch = BytesMut::with_capacity(self.held);
+            for bytes in self.out.drain(..) {
+                batch.extend_from_slice(&bytes);
+            }
+            batch.freeze()
+        };
+        self.held = 0;
+        self.started = true;
+        batch
+    }
+
     fn first_token(&mut self) {
         if self.ttft_us.is_none() {
             self.ttft_us = Some(self.meter.started().elapsed().as_micros() as u64);
@@ -163,7 +232,7 @@ impl ProxyStream {
     /// unbilled error for metering.
     fn broken(&mut self, error: ApiError) {
         self.meter.failure(STREAM_BROKEN);
-        self.out.push_back(sse_data(
+        self.push(sse_data(
             serde_json::to_vec(&error.body()).unwrap_or_default(),
         ));
         self.done = true;
@@ -178,17 +247,17 @@ fn sse_data(json: Vec<u8>) -> Bytes {
     Bytes::from(event)
 }
 
+/// Batches of events for the client; each poll of the stream is one run of its task.
 impl Stream for ProxyStream {
-    type Item = Result<Bytes, std::io::Error>;
+    type Item = Bytes;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
         let this = &mut *self;
+        // Whether this poll took anything from the upstream.
+        let mut took = false;
         loop {
-            if let Some(bytes) = this.out.pop_front() {
-                return Poll::Ready(Some(Ok(bytes)));
-            }
             if this.done {
-                return Poll::Ready(None);
+                return Poll::Ready((!this.out.is_empty()).then(|| this.take_batch()));
             }
             let provider = this.target.deployment.provider.as_str();
             match Pin::new(&mut this.upstream).poll_frame(cx) {
@@ -197,9 +266,18 @@ impl Stream for ProxyStream {
                         this.broken(ApiError::upstream_timeout(provider));
                         continue;
                     }
-                    return Poll::Pending;
+                    if this.out.is_empty() {
+                        return Poll::Pending;
+                    }
+                    if took && this.started && this.held < BATCH_LIMIT {
+                        // The connection task runs before this task's next poll.
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
+                    return Poll::Ready(Some(this.take_batch()));
                 }
                 Poll::Ready(Some(Ok(frame))) => {
+                    took = true;
                     let deadline = tokio::time::Instant::now() + this.idle_timeout;
                     this.idle.as_mut().reset(deadline);
                     if let Ok(data) = frame.into_data()
