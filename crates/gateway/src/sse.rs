@@ -26,6 +26,9 @@ pub enum SseError {
 #[derive(Default)]
 pub struct SseDecoder {
     buf: BytesMut,
+    /// Where the unfinished line at the end of `buf` starts: all before it was
+    /// searched for the end of an event already.
+    searched: usize,
 }
 
 impl SseDecoder {
@@ -33,10 +36,19 @@ impl SseDecoder {
     pub fn feed(&mut self, chunk: &[u8]) -> Result<Vec<SseEvent>, SseError> {
         self.buf.extend_from_slice(chunk);
         let mut events = Vec::new();
-        while let Some(end) = find_event_end(&self.buf) {
-            let raw = self.buf.split_to(end).freeze();
-            if let Some(e) = parse_event(raw)? {
-                events.push(e);
+        loop {
+            match find_event_end(&self.buf, self.searched) {
+                Ok(end) => {
+                    self.searched = 0;
+                    let raw = self.buf.split_to(end).freeze();
+                    if let Some(e) = parse_event(raw)? {
+                        events.push(e);
+                    }
+                }
+                Err(unfinished_line) => {
+                    self.searched = unfinished_line;
+                    break;
+                }
             }
         }
         if self.buf.len() > MAX_EVENT_BYTES {
@@ -51,28 +63,25 @@ impl SseDecoder {
     }
 }
 
-/// Index just past the blank line that ends the first event (`\n\n`, `\r\n\r\n`, `\r\r`).
-fn find_event_end(buf: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    let mut line_start = 0;
-    while i < buf.len() {
-        let eol = match buf[i] {
+/// Index just past the blank line that ends the first event (`\n\n`, `\r\n\r\n`,
+/// `\r\r`), searching from `from`, the start of a line. Without one, the start of
+/// the last, unfinished line.
+fn find_event_end(buf: &[u8], from: usize) -> Result<usize, usize> {
+    let mut line_start = from;
+    while let Some(offset) = memchr::memchr2(b'\n', b'\r', &buf[line_start..]) {
+        let eol_at = line_start + offset;
+        let eol = match buf[eol_at] {
             b'\n' => 1,
-            b'\r' if buf.get(i + 1) == Some(&b'\n') => 2,
-            b'\r' if i + 1 < buf.len() => 1,
-            b'\r' => return None, // a lone \r at the end may be followed by \n
-            _ => {
-                i += 1;
-                continue;
-            }
+            _ if buf.get(eol_at + 1) == Some(&b'\n') => 2,
+            _ if eol_at + 1 < buf.len() => 1,
+            _ => break, // a lone \r at the end may be followed by \n
         };
-        if i == line_start {
-            return Some(i + eol);
+        if eol_at == line_start {
+            return Ok(eol_at + eol);
         }
-        i += eol;
-        line_start = i;
+        line_start = eol_at + eol;
     }
-    None
+    Err(line_start)
 }
 
 fn parse_event(raw: Bytes) -> Result<Option<SseEvent>, SseError> {
@@ -158,6 +167,31 @@ mod tests {
                 let b: Vec<_> = b.into_iter().map(|e| (e.event, e.data)).collect();
                 prop_assert_eq!(a, b);
             }
+        }
+
+        #[test]
+        fn events_are_the_same_however_the_stream_is_cut(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec!["data: ", "event: e", "\n", "\r", "\r\n", "{\"a\":1}", ": c", "x"]),
+                0..64,
+            ),
+            cuts in proptest::collection::vec(0usize..256, 0..6),
+        ) {
+            let bytes = pieces.concat().into_bytes();
+            let decode = |parts: &[&[u8]]| {
+                let mut d = SseDecoder::default();
+                let mut events = Vec::new();
+                for part in parts {
+                    events.extend(d.feed(part).unwrap());
+                }
+                events.into_iter().map(|e| (e.event, e.data, e.raw)).collect::<Vec<_>>()
+            };
+            let mut bounds: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+            bounds.push(0);
+            bounds.push(bytes.len());
+            bounds.sort_unstable();
+            let parts: Vec<&[u8]> = bounds.windows(2).map(|w| &bytes[w[0]..w[1]]).collect();
+            prop_assert_eq!(decode(&[&bytes]), decode(&parts));
         }
     }
 }
