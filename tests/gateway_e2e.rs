@@ -170,9 +170,9 @@ async fn streaming_without_usage_never_shows_a_usage_chunk() {
     assert!(totals.4 > Decimal::ZERO);
 }
 
-#[tokio::test]
-async fn paced_tokens_reach_the_client_as_the_provider_sends_them() {
-    let token_delay = Duration::from_millis(60);
+/// A gateway whose mock provider waits `token_delay` before each token, and a stream
+/// through it, answered.
+async fn paced_stream(token_delay: Duration, prompt: &str) -> (TestEnv, reqwest::Response) {
     let env = TestEnv::start_with_mock(
         MockConfig {
             token_delay,
@@ -185,11 +185,18 @@ async fn paced_tokens_reach_the_client_as_the_provider_sends_them() {
         .post(format!("{}/chat/completions", env.base_url()))
         .bearer_auth(&env.key)
         .json(&json!({"model": "openai/gpt-4o-mini", "stream": true,
-            "messages": [{"role": "user", "content": "one two three four five"}]}))
+            "messages": [{"role": "user", "content": prompt}]}))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+    (env, response)
+}
+
+#[tokio::test]
+async fn paced_tokens_reach_the_client_as_the_provider_sends_them() {
+    let token_delay = Duration::from_millis(60);
+    let (_env, response) = paced_stream(token_delay, "one two three four five").await;
     // When each content event arrived, in arrival order.
     let mut arrivals = Vec::new();
     let mut body = response.bytes_stream();
@@ -214,22 +221,11 @@ async fn paced_tokens_reach_the_client_as_the_provider_sends_them() {
 
 #[tokio::test]
 async fn a_stream_the_client_abandons_is_metered_as_an_unbilled_error() {
-    let env = TestEnv::start_with_mock(
-        MockConfig {
-            token_delay: Duration::from_millis(200),
-            ..Default::default()
-        },
-        |_| {},
+    let (env, response) = paced_stream(
+        Duration::from_millis(200),
+        "a long answer that nobody waits for",
     )
     .await;
-    let response = reqwest::Client::new()
-        .post(format!("{}/chat/completions", env.base_url()))
-        .bearer_auth(&env.key)
-        .json(&json!({"model": "openai/gpt-4o-mini", "stream": true,
-            "messages": [{"role": "user", "content": "a long answer that nobody waits for"}]}))
-        .send()
-        .await
-        .unwrap();
     let mut body = response.bytes_stream();
     let first = body.next().await.unwrap().unwrap();
     assert!(first.starts_with(b"data: "));
