@@ -105,14 +105,25 @@ impl MeteringWorker {
         }
     }
 
-    /// Flushes the journal to the disk on a blocking thread; until then a crash of
-    /// the machine (not of the process) could lose the newest records.
+    /// Flushes the journal to the disk; until then a crash of the machine (not of the
+    /// process) could lose the newest records.
     async fn sync_journal(&self) {
+        self.on_blocking_thread("usage journal fdatasync", Journal::sync)
+            .await;
+    }
+
+    /// Runs `work` on the journal on a blocking thread (it waits for the disk, which
+    /// the runtime's threads, serving requests, must not), logging a failure as `what`.
+    async fn on_blocking_thread(
+        &self,
+        what: &'static str,
+        work: impl FnOnce(&Journal) -> std::io::Result<()> + Send + 'static,
+    ) {
         let journal = self.journal.clone();
-        match tokio::task::spawn_blocking(move || journal.sync()).await {
+        match tokio::task::spawn_blocking(move || work(&journal)).await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "usage journal fdatasync failed"),
-            Err(e) => tracing::warn!(error = %e, "usage journal fdatasync did not run"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "{what} failed"),
+            Err(e) => tracing::warn!(error = %e, "{what} did not run"),
         }
     }
 
@@ -214,15 +225,11 @@ impl MeteringWorker {
         );
         self.committed = Some(to);
         if to.segment > from.segment {
-            // Unlinking a 64 MB file can take milliseconds: not on the runtime's thread.
-            let journal = self.journal.clone();
-            match tokio::task::spawn_blocking(move || journal.remove_before(to)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "could not delete committed journal segments")
-                }
-                Err(e) => tracing::warn!(error = %e, "journal segment deletion did not run"),
-            }
+            // Unlinking a 64 MB file can take milliseconds.
+            self.on_blocking_thread("deleting committed journal segments", move |journal| {
+                journal.remove_before(to)
+            })
+            .await;
         }
         Ok(())
     }
