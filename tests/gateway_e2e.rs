@@ -14,6 +14,7 @@ use async_openai::types::chat::{
 use async_openai::types::embeddings::CreateEmbeddingRequestArgs;
 use common::TestEnv;
 use futures::StreamExt;
+use meridian_core::config::Config;
 use meridian_mock_providers::MockConfig;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -235,6 +236,51 @@ async fn a_stream_the_client_abandons_is_metered_as_an_unbilled_error() {
     // billed, although the provider had started answering.
     let totals = common::wait_for_requests(&env.pool, env.customer, 1).await;
     assert_eq!(totals, (1, 1, 0, 0, Decimal::ZERO));
+}
+
+/// A stream's response head waits for the first event, to leave in the same write,
+/// but not longer than the head wait. Gemini's first streamed response carries the
+/// first token (no role-only chunk ahead of it, as OpenAI's has), so a paced mock
+/// makes the first event slow.
+#[tokio::test]
+async fn a_slow_first_token_gets_its_response_head_once_the_head_wait_is_over() {
+    let token_delay = Duration::from_millis(800);
+    let head_wait = Duration::from_millis(100);
+    let env = TestEnv::start_with_mock(
+        MockConfig {
+            token_delay,
+            ..Default::default()
+        },
+        |o| {
+            let mock = o.config.deployments[0].base_url.trim_end_matches("/v1");
+            let toml = format!(
+                "[[deployments]]\nid = \"gemini-test\"\nprovider = \"gemini\"\nregion = \"global\"\n\
+                 kind = \"on-demand\"\nmodels = [\"google/gemini-2.5-flash\"]\nbase_url = \"{mock}\"\n"
+            );
+            o.config = Config::parse(&toml).unwrap();
+            o.gateway.stream_head_wait = head_wait;
+        },
+    )
+    .await;
+    let sent = Instant::now();
+    let response = reqwest::Client::new()
+        .post(format!("{}/chat/completions", env.base_url()))
+        .bearer_auth(&env.key)
+        .json(&json!({"model": "google/gemini-2.5-flash", "stream": true,
+            "messages": [{"role": "user", "content": "slow"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let head_after = sent.elapsed();
+    assert!(
+        head_after >= head_wait && head_after < token_delay,
+        "head after {head_after:?}"
+    );
+    let mut body = response.bytes_stream();
+    let first = body.next().await.unwrap().unwrap();
+    assert!(first.starts_with(b"data: "));
+    assert!(sent.elapsed() >= token_delay);
 }
 
 async fn raw_stream(env: &TestEnv, body: Value) -> Vec<String> {

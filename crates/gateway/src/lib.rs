@@ -43,6 +43,8 @@ pub struct GatewayOptions {
     pub upstream_timeout: Duration,
     /// Longest silence inside a stream before it is considered broken.
     pub stream_idle_timeout: Duration,
+    /// How long a stream's response head waits for the first event, to leave with it.
+    pub stream_head_wait: Duration,
 }
 
 impl Default for GatewayOptions {
@@ -51,6 +53,7 @@ impl Default for GatewayOptions {
             body_limit: 10 * 1024 * 1024,
             upstream_timeout: Duration::from_secs(120),
             stream_idle_timeout: Duration::from_secs(120),
+            stream_head_wait: Duration::from_secs(1),
         }
     }
 }

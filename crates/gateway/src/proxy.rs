@@ -167,7 +167,7 @@ async fn serve(
             meter.hand_over(),
             gw.options.stream_idle_timeout,
         );
-        let mut response = Response::new(stream.into_body());
+        let mut response = Response::new(stream.into_body(gw.options.stream_head_wait).await);
         let h = response.headers_mut();
         h.insert(
             header::CONTENT_TYPE,

@@ -17,7 +17,8 @@
 //! That wait needs polls of our own: hyper's server may poll a body twice within one
 //! wake-up of its task, with no other task run in between. So the stream runs in a
 //! task of its own ([`ProxyStream::into_body`]) and hands batches to the response body
-//! through a one-slot channel.
+//! through a one-slot channel. The response head waits (briefly) for the first batch,
+//! so that both leave in one write.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -101,7 +102,13 @@ impl ProxyStream {
 
     /// The response body, fed by this stream running in a task of its own. The task
     /// ends when the stream does or when the client goes away (the body is dropped).
-    pub fn into_body(mut self) -> Body {
+    ///
+    /// Waits up to `head_wait` for the first batch before returning, so that the
+    /// response head and the first event leave in one write (hyper writes the head
+    /// alone when the body is not ready yet): the client's first token arrives one
+    /// write and one wake-up sooner. A provider slow to its first token (reasoning
+    /// models) gets its head sent once the wait is over.
+    pub async fn into_body(mut self, head_wait: Duration) -> Body {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(1);
         tokio::spawn(async move {
             loop {
@@ -116,9 +123,14 @@ impl ProxyStream {
                 }
             }
         });
-        Body::from_stream(futures::stream::poll_fn(move |cx| {
-            rx.poll_recv(cx)
-                .map(|batch| batch.map(Ok::<_, std::io::Error>))
+        let mut first = match tokio::time::timeout(head_wait, rx.recv()).await {
+            Ok(Some(batch)) => Some(batch),
+            Ok(None) => return Body::empty(),
+            Err(_) => None,
+        };
+        Body::from_stream(futures::stream::poll_fn(move |cx| match first.take() {
+            Some(batch) => Poll::Ready(Some(Ok::<_, std::io::Error>(batch))),
+            None => rx.poll_recv(cx).map(|batch| batch.map(Ok)),
         }))
     }
 
