@@ -24,13 +24,14 @@ use meridian_core::Secret;
 use meridian_core::catalog::PriceCatalog;
 use meridian_core::config::{Config, Deployment, ProviderKind};
 use meridian_gateway::ModelTable;
+use meridian_gateway::body::ClientBody;
 use meridian_gateway::eventstream::EventStreamDecoder;
 use meridian_gateway::providers::{
     Framing, Operation, ResponseBody, StreamOut, StreamState, UpstreamEvent,
 };
 use meridian_gateway::sse::SseDecoder;
 use meridian_gateway::targets::Target;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// The budget for translation, per request.
 const TARGET_MS: f64 = 0.05;
@@ -127,7 +128,7 @@ fn answer() -> String {
 
 /// A typical client request: a system prompt, a question, a tool round trip, a
 /// follow-up, one tool and sampling parameters.
-fn client_request(model: &str) -> Map<String, Value> {
+fn client_request(model: &str) -> ClientBody {
     let body = json!({
         "model": model,
         "temperature": 0.7,
@@ -147,10 +148,7 @@ fn client_request(model: &str) -> Map<String, Value> {
                 "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
                 "required": ["city"]}}}]
     });
-    match body {
-        Value::Object(o) => o,
-        _ => unreachable!("an object"),
-    }
+    ClientBody::parse(Bytes::from(body.to_string())).expect("an object")
 }
 
 fn sse(events: impl IntoIterator<Item = (Option<&'static str>, Value)>) -> Vec<u8> {

@@ -6,6 +6,7 @@
 //! crate never logs, stores or echoes them (error messages name fields, never values).
 
 pub mod auth;
+pub mod body;
 pub mod client;
 mod cost_json;
 pub mod error;

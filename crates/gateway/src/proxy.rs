@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::Gateway;
 use crate::auth::KeyEntry;
+use crate::body::ClientBody;
 use crate::client::{ClientError, Upstream, read_body};
 use crate::cost_json::with_usage_cost;
 use crate::error::ApiError;
@@ -41,14 +42,6 @@ pub async fn chat_completions(State(gw): State<Arc<Gateway>>, request: Request) 
 
 pub async fn embeddings(State(gw): State<Arc<Gateway>>, request: Request) -> Response {
     handle(gw, request, Operation::Embeddings).await
-}
-
-/// The client's request, checked.
-struct Parsed {
-    body: Map<String, Value>,
-    model: String,
-    stream: bool,
-    wants_usage: bool,
 }
 
 async fn handle(gw: Arc<Gateway>, request: Request, op: Operation) -> Response {
@@ -137,21 +130,10 @@ async fn serve(
         .await
         .map_err(|_| (ApiError::body_too_large(limit), None))?;
     let parsed = match op {
-        Operation::Chat => parse_chat(&bytes).map(|r| Parsed {
-            body: r.body,
-            model: r.model,
-            stream: r.stream,
-            wants_usage: r.wants_usage,
-        }),
-        Operation::Embeddings => parse_embedding(&bytes).map(|r| Parsed {
-            body: r.body,
-            model: r.model,
-            stream: false,
-            wants_usage: r.wants_usage,
-        }),
+        Operation::Chat => parse_chat(bytes),
+        Operation::Embeddings => parse_embedding(bytes),
     }
     .map_err(|e| (e, None))?;
-    drop(bytes);
     let route = gw
         .models
         .resolve(&parsed.model)
@@ -241,7 +223,7 @@ async fn call(
     gw: &Gateway,
     route: &ModelRoute,
     op: Operation,
-    body: Map<String, Value>,
+    body: ClientBody,
     stream: bool,
     meter: &mut Meter,
 ) -> Result<(Arc<Target>, Upstream), Failure> {
@@ -252,9 +234,12 @@ async fn call(
         let target = target.clone();
         meter.set_target(&target);
         let attempt_body = if i + 1 == count {
-            body.take().unwrap_or_default()
+            body.take()
         } else {
-            body.clone().unwrap_or_default()
+            body.clone()
+        };
+        let Some(attempt_body) = attempt_body else {
+            break;
         };
         let provider = target.deployment.provider.as_str();
         let upstream_request = target

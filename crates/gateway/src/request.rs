@@ -2,8 +2,9 @@
 //! the providers rely on. Errors name the field path and the expected type, never the
 //! value that was sent. Unknown fields pass through untouched.
 
-use serde_json::{Map, Value};
+use bytes::Bytes;
 
+use crate::body::{ClientBody, Members};
 use crate::error::ApiError;
 
 /// What a field must be.
@@ -19,17 +20,46 @@ enum Kind {
     StringOrObject,
 }
 
+/// What a JSON value is, told by its text (which `serde_json` has checked).
+fn is_string(json: &str) -> bool {
+    json.starts_with('"')
+}
+
+fn is_number(json: &str) -> bool {
+    json.starts_with(|c: char| c == '-' || c.is_ascii_digit())
+}
+
+fn is_integer(json: &str) -> bool {
+    is_number(json) && (json.parse::<i64>().is_ok() || json.parse::<u64>().is_ok())
+}
+
+fn is_object(json: &str) -> bool {
+    json.starts_with('{')
+}
+
+fn is_array(json: &str) -> bool {
+    json.starts_with('[')
+}
+
+fn as_bool(json: &str) -> Option<bool> {
+    match json {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
 impl Kind {
-    fn accepts(self, v: &Value) -> bool {
+    fn accepts(self, v: &str) -> bool {
         match self {
-            Kind::String => v.is_string(),
-            Kind::Bool => v.is_boolean(),
-            Kind::Integer => v.is_i64() || v.is_u64(),
-            Kind::Number => v.is_number(),
-            Kind::Object => v.is_object(),
-            Kind::Array => v.is_array(),
-            Kind::StringOrArray => v.is_string() || v.is_array(),
-            Kind::StringOrObject => v.is_string() || v.is_object(),
+            Kind::String => is_string(v),
+            Kind::Bool => as_bool(v).is_some(),
+            Kind::Integer => is_integer(v),
+            Kind::Number => is_number(v),
+            Kind::Object => is_object(v),
+            Kind::Array => is_array(v),
+            Kind::StringOrArray => is_string(v) || is_array(v),
+            Kind::StringOrObject => is_string(v) || is_object(v),
         }
     }
 
@@ -81,41 +111,20 @@ const EMBEDDING_FIELDS: &[(&str, Kind)] = &[
     ("usage", Kind::Object),
 ];
 
-/// A validated chat request. `body` is the client's object as sent.
+/// A validated request. `body` is the client's object as sent.
 #[derive(Debug, Clone)]
-pub struct ChatRequest {
-    pub body: Map<String, Value>,
+pub struct ClientRequest {
+    pub body: ClientBody,
     pub model: String,
     pub stream: bool,
     /// The client asked for usage: `stream_options.include_usage` or `usage.include`.
     pub wants_usage: bool,
 }
 
-#[derive(Debug, Clone)]
-pub struct EmbeddingRequest {
-    pub body: Map<String, Value>,
-    pub model: String,
-    pub wants_usage: bool,
-}
-
-fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::invalid_request(
-            "The request body must be a JSON object.",
-        )),
-        Err(e) => Err(ApiError::invalid_request(format!(
-            "The request body is not valid JSON (line {}, column {}).",
-            e.line(),
-            e.column()
-        ))),
-    }
-}
-
-fn check_types(body: &Map<String, Value>, fields: &[(&str, Kind)]) -> Result<(), ApiError> {
+fn check_types(body: &ClientBody, fields: &[(&str, Kind)]) -> Result<(), ApiError> {
     for (name, kind) in fields {
-        match body.get(*name) {
-            Some(v) if !v.is_null() && !kind.accepts(v) => {
+        match body.get(name) {
+            Some(v) if v != "null" && !kind.accepts(v) => {
                 return Err(ApiError::invalid_request(format!(
                     "`{name}` must be {}.",
                     kind.describe()
@@ -127,57 +136,71 @@ fn check_types(body: &Map<String, Value>, fields: &[(&str, Kind)]) -> Result<(),
     Ok(())
 }
 
-fn required_model(body: &Map<String, Value>) -> Result<String, ApiError> {
-    match body.get("model").and_then(Value::as_str) {
-        Some(m) if !m.is_empty() => Ok(m.to_string()),
+fn required_model(body: &ClientBody) -> Result<String, ApiError> {
+    match body.get("model").map(serde_json::from_str::<String>) {
+        Some(Ok(m)) if !m.is_empty() => Ok(m),
         _ => Err(ApiError::invalid_request("`model` is required.")),
     }
 }
 
-fn flag(body: &Map<String, Value>, object: &str, field: &str) -> Result<bool, ApiError> {
-    match body.get(object).and_then(|o| o.get(field)) {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(_) => Err(ApiError::invalid_request(format!(
-            "`{object}.{field}` must be a boolean."
-        ))),
+/// Member `field` of the object member `object` (whose type is already checked).
+fn flag(body: &ClientBody, object: &str, field: &str) -> Result<bool, ApiError> {
+    let value = body
+        .get(object)
+        .filter(|o| is_object(o))
+        .and_then(|o| Members::parse(o).ok()?.get(field));
+    match value {
+        None | Some("null") => Ok(false),
+        Some(v) => as_bool(v).ok_or_else(|| {
+            ApiError::invalid_request(format!("`{object}.{field}` must be a boolean."))
+        }),
     }
 }
 
-pub fn parse_chat(bytes: &[u8]) -> Result<ChatRequest, ApiError> {
-    let body = parse_object(bytes)?;
-    check_types(&body, CHAT_FIELDS)?;
-    let model = required_model(&body)?;
+fn check_messages(body: &ClientBody) -> Result<(), ApiError> {
     let messages = body
         .get("messages")
-        .and_then(Value::as_array)
+        .filter(|m| is_array(m))
         .ok_or_else(|| ApiError::invalid_request("`messages` is required."))?;
+    let messages: Vec<&serde_json::value::RawValue> =
+        serde_json::from_str(messages).map_err(|_| ApiError::internal())?;
     if messages.is_empty() {
         return Err(ApiError::invalid_request("`messages` must not be empty."));
     }
     for (i, m) in messages.iter().enumerate() {
-        let Some(m) = m.as_object() else {
+        let Some(m) = Some(m.get())
+            .filter(|m| is_object(m))
+            .and_then(|m| Members::parse(m).ok())
+        else {
             return Err(ApiError::invalid_request(format!(
                 "`messages[{i}]` must be an object."
             )));
         };
-        if !m.get("role").is_some_and(Value::is_string) {
+        if !m.get("role").is_some_and(is_string) {
             return Err(ApiError::invalid_request(format!(
                 "`messages[{i}].role` must be a string."
             )));
         }
         if let Some(c) = m.get("content")
-            && !(c.is_null() || c.is_string() || c.is_array())
+            && !(c == "null" || is_string(c) || is_array(c))
         {
             return Err(ApiError::invalid_request(format!(
                 "`messages[{i}].content` must be a string or an array."
             )));
         }
     }
-    let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    Ok(())
+}
+
+pub fn parse_chat(bytes: Bytes) -> Result<ClientRequest, ApiError> {
+    let body = ClientBody::parse(bytes)?;
+    check_types(&body, CHAT_FIELDS)?;
+    let model = required_model(&body)?;
+    check_messages(&body)?;
+    let stream = body.get("stream").and_then(as_bool).unwrap_or(false);
     let wants_usage =
         flag(&body, "stream_options", "include_usage")? || flag(&body, "usage", "include")?;
-    Ok(ChatRequest {
+    Ok(ClientRequest {
         body,
         model,
         stream,
@@ -185,17 +208,18 @@ pub fn parse_chat(bytes: &[u8]) -> Result<ChatRequest, ApiError> {
     })
 }
 
-pub fn parse_embedding(bytes: &[u8]) -> Result<EmbeddingRequest, ApiError> {
-    let body = parse_object(bytes)?;
+pub fn parse_embedding(bytes: Bytes) -> Result<ClientRequest, ApiError> {
+    let body = ClientBody::parse(bytes)?;
     check_types(&body, EMBEDDING_FIELDS)?;
     let model = required_model(&body)?;
-    if !body.contains_key("input") {
+    if body.get("input").is_none() {
         return Err(ApiError::invalid_request("`input` is required."));
     }
     let wants_usage = flag(&body, "usage", "include")?;
-    Ok(EmbeddingRequest {
+    Ok(ClientRequest {
         body,
         model,
+        stream: false,
         wants_usage,
     })
 }
@@ -204,22 +228,67 @@ pub fn parse_embedding(bytes: &[u8]) -> Result<EmbeddingRequest, ApiError> {
 mod tests {
     use super::*;
 
+    fn chat(body: &'static [u8]) -> Result<ClientRequest, ApiError> {
+        parse_chat(Bytes::from_static(body))
+    }
+
     #[test]
     fn wrong_types_name_the_field_not_the_value() {
-        let err = parse_chat(
+        let err = chat(
             br#"{"model":"m","messages":[{"role":"user","content":"CANARY"}],"stream":"CANARY"}"#,
         )
         .unwrap_err();
         assert_eq!(err.message, "`stream` must be a boolean.");
-        let err =
-            parse_chat(br#"{"model":"m","messages":[{"role":7,"content":"CANARY"}]}"#).unwrap_err();
+        let err = chat(br#"{"model":"m","messages":[{"role":7,"content":"CANARY"}]}"#).unwrap_err();
         assert_eq!(err.message, "`messages[0].role` must be a string.");
+        let err = chat(br#"{"model":"m","messages":[{"role":"user","content":7}]}"#).unwrap_err();
+        assert_eq!(
+            err.message,
+            "`messages[0].content` must be a string or an array."
+        );
+        let err = chat(br#"{"model":"m","messages":["CANARY"]}"#).unwrap_err();
+        assert_eq!(err.message, "`messages[0]` must be an object.");
+    }
+
+    #[test]
+    fn numbers_integers_and_nulls() {
+        let ok = chat(
+            br#"{"model":"m","messages":[{"role":"user","content":null}],"max_tokens":12,
+                "seed":-3,"temperature":0.5e0,"top_p":1,"stop":null,"n":18446744073709551615}"#,
+        );
+        assert!(ok.is_ok(), "{:?}", ok.err().map(|e| e.message));
+        for (body, field) in [
+            (
+                &br#"{"model":"m","messages":[{"role":"u"}],"max_tokens":1.5}"#[..],
+                "max_tokens",
+            ),
+            (
+                br#"{"model":"m","messages":[{"role":"u"}],"seed":1e3}"#,
+                "seed",
+            ),
+            (
+                br#"{"model":"m","messages":[{"role":"u"}],"temperature":"1"}"#,
+                "temperature",
+            ),
+            (br#"{"model":"m","messages":[{"role":"u"}],"n":true}"#, "n"),
+        ] {
+            let err = chat(body).unwrap_err();
+            assert!(
+                err.message.starts_with(&format!("`{field}` must be")),
+                "{}",
+                err.message
+            );
+        }
+        let err = chat(br#"{"model":"","messages":[{"role":"u"}]}"#).unwrap_err();
+        assert_eq!(err.message, "`model` is required.");
+        let err = chat(br#"{"model":"m","messages":[]}"#).unwrap_err();
+        assert_eq!(err.message, "`messages` must not be empty.");
     }
 
     #[test]
     fn syntax_errors_give_a_position_only() {
-        let err = parse_chat(br#"{"model":"m","messages":[{"role":"user","content":"CANARY}]"#)
-            .unwrap_err();
+        let err =
+            chat(br#"{"model":"m","messages":[{"role":"user","content":"CANARY}]"#).unwrap_err();
         assert!(
             err.message
                 .starts_with("The request body is not valid JSON (line 1"),
@@ -231,12 +300,20 @@ mod tests {
 
     #[test]
     fn usage_switches() {
-        let r = parse_chat(
+        let r = chat(
             br#"{"model":"m","messages":[{"role":"user","content":"x"}],"usage":{"include":true}}"#,
         )
         .unwrap();
         assert!(r.wants_usage && !r.stream);
-        let r = parse_chat(br#"{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true,"stream_options":{"include_usage":true}}"#).unwrap();
+        let r = chat(br#"{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true,"stream_options":{"include_usage":true}}"#).unwrap();
         assert!(r.wants_usage && r.stream);
+        let err = chat(
+            br#"{"model":"m","messages":[{"role":"u"}],"stream_options":{"include_usage":1}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.message,
+            "`stream_options.include_usage` must be a boolean."
+        );
     }
 }

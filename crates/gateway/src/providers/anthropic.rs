@@ -30,6 +30,7 @@ use super::{
     Adapter, Block, Malformed, Operation, ParsedResponse, ResponseBody, StreamOut, StreamState,
     UpstreamEvent, UpstreamRequest,
 };
+use crate::body::ClientBody;
 use crate::error::ApiError;
 use crate::targets::Target;
 
@@ -297,11 +298,11 @@ impl Adapter for Anthropic {
         &self,
         op: Operation,
         target: &Target,
-        body: Map<String, Value>,
+        body: ClientBody,
         stream: bool,
     ) -> Result<UpstreamRequest, ApiError> {
         common::chat_only(op, PROVIDER)?;
-        let chat = Chat::parse(body, &CAPS)?;
+        let chat = Chat::parse(body.into_map()?, &CAPS)?;
         let default_max = target
             .price
             .max_output_tokens
@@ -438,7 +439,7 @@ impl Adapter for Anthropic {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::common::testing::{body, drive, target};
+    use crate::providers::common::testing::{body, drive, merged, target};
     use meridian_core::config::ProviderKind;
 
     fn translate(client: Value) -> Value {
@@ -526,8 +527,10 @@ mod tests {
             json!({"response_format": {"type": "json_object"}}),
             json!({"temperature": 1.2}),
         ] {
-            let mut b = body(json!({"model": "m", "messages": [{"role": "user", "content": "x"}]}));
-            b.extend(body(extra));
+            let b = merged(
+                json!({"model": "m", "messages": [{"role": "user", "content": "x"}]}),
+                extra,
+            );
             let err = Anthropic
                 .request(Operation::Chat, &t, b, false)
                 .unwrap_err();

@@ -18,6 +18,7 @@ use super::{
     Adapter, Malformed, Operation, ParsedResponse, StreamOut, StreamState, UpstreamEvent,
     UpstreamRequest,
 };
+use crate::body::ClientBody;
 use crate::error::ApiError;
 use crate::targets::Target;
 
@@ -73,7 +74,7 @@ impl Adapter for Azure {
         &self,
         op: Operation,
         target: &Target,
-        body: Map<String, Value>,
+        body: ClientBody,
         stream: bool,
     ) -> Result<UpstreamRequest, ApiError> {
         let mut request = OpenAiCompatible.request(op, target, body, stream)?;

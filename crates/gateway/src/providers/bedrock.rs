@@ -43,6 +43,7 @@ use super::{
     Adapter, Block, Framing, Malformed, Operation, ParsedResponse, ResponseBody, StreamOut,
     StreamState, UpstreamEvent, UpstreamRequest,
 };
+use crate::body::ClientBody;
 use crate::error::ApiError;
 use crate::targets::Target;
 
@@ -429,11 +430,11 @@ impl Adapter for Bedrock {
         &self,
         op: Operation,
         target: &Target,
-        body: Map<String, Value>,
+        body: ClientBody,
         stream: bool,
     ) -> Result<UpstreamRequest, ApiError> {
         common::chat_only(op, PROVIDER)?;
-        let body = common::json_body(&native(Chat::parse(body, &CAPS)?)?)?;
+        let body = common::json_body(&native(Chat::parse(body.into_map()?, &CAPS)?)?)?;
         let d = &target.deployment;
         let action = if stream {
             "converse-stream"
@@ -608,7 +609,7 @@ impl Adapter for Bedrock {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::common::testing::{body, drive_named, target};
+    use crate::providers::common::testing::{body, drive_named, merged, target};
     use meridian_core::config::ProviderKind;
 
     const MODEL: &str = "anthropic.claude-sonnet-4-5-20250929-v1:0";
@@ -688,8 +689,10 @@ mod tests {
             json!({"response_format": {"type": "json_object"}}),
             json!({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/tiff;base64,AA=="}}]}]}),
         ] {
-            let mut b = body(json!({"model": "m", "messages": [{"role": "user", "content": "x"}]}));
-            b.extend(body(extra));
+            let b = merged(
+                json!({"model": "m", "messages": [{"role": "user", "content": "x"}]}),
+                extra,
+            );
             let err = Bedrock.request(Operation::Chat, &t, b, false).unwrap_err();
             assert_eq!(err.status, StatusCode::BAD_REQUEST);
             assert!(err.message.contains("bedrock"), "{}", err.message);

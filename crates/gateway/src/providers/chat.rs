@@ -475,7 +475,7 @@ mod tests {
     use http::StatusCode;
 
     use super::*;
-    use crate::providers::common::testing::body;
+    use crate::providers::common::testing::merged;
 
     const ALL: Capabilities = Capabilities {
         provider: "test",
@@ -501,10 +501,11 @@ mod tests {
     };
 
     fn chat(extra: Value, caps: &Capabilities) -> Result<Chat, ApiError> {
-        let mut b =
-            body(json!({"model": "m", "messages": [{"role": "user", "content": "CANARY"}]}));
-        b.extend(body(extra));
-        Chat::parse(b, caps)
+        let b = merged(
+            json!({"model": "m", "messages": [{"role": "user", "content": "CANARY"}]}),
+            extra,
+        );
+        Chat::parse(b.into_map().unwrap(), caps)
     }
 
     #[test]

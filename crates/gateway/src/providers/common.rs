@@ -360,14 +360,21 @@ pub(crate) mod testing {
     use meridian_core::config::{Config, ProviderKind};
 
     use super::*;
+    use crate::body::ClientBody;
     use crate::providers::{UpstreamEvent, adapter_for};
     use crate::targets::{LiveDeployment, Target};
 
-    pub fn body(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(o) => o,
-            _ => panic!("not an object"),
+    pub fn body(v: Value) -> ClientBody {
+        assert!(v.is_object(), "not an object");
+        ClientBody::parse(Bytes::from(v.to_string())).unwrap()
+    }
+
+    /// The object `base` with the members of the object `extra` added, as a body.
+    pub fn merged(mut base: Value, extra: Value) -> ClientBody {
+        if let (Some(b), Value::Object(e)) = (base.as_object_mut(), extra) {
+            b.extend(e);
         }
+        body(base)
     }
 
     /// A deployment of `provider` at `http://upstream.test` serving `vendor/{model}`

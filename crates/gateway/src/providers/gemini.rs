@@ -37,6 +37,7 @@ use super::{
     Adapter, Malformed, Operation, ParsedResponse, ResponseBody, StreamOut, StreamState,
     UpstreamEvent, UpstreamRequest,
 };
+use crate::body::ClientBody;
 use crate::error::ApiError;
 use crate::targets::Target;
 
@@ -341,11 +342,11 @@ impl Adapter for Gemini {
         &self,
         op: Operation,
         target: &Target,
-        body: Map<String, Value>,
+        body: ClientBody,
         stream: bool,
     ) -> Result<UpstreamRequest, ApiError> {
         common::chat_only(op, self.provider())?;
-        let native = native(Chat::parse(body, &self.caps)?);
+        let native = native(Chat::parse(body.into_map()?, &self.caps)?);
         let key = target.deployment.credential.as_ref().map(|k| k.expose());
         let headers = common::json_headers(key.map(|k| {
             if self.vertex {
@@ -486,7 +487,7 @@ impl Adapter for Gemini {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::common::testing::{body, drive, target};
+    use crate::providers::common::testing::{body, drive, merged, target};
     use meridian_core::config::ProviderKind;
 
     fn translate(
@@ -600,8 +601,10 @@ mod tests {
             json!({"parallel_tool_calls": false}),
             json!({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}]}]}),
         ] {
-            let mut b = body(json!({"model": "m", "messages": [{"role": "user", "content": "x"}]}));
-            b.extend(body(extra));
+            let b = merged(
+                json!({"model": "m", "messages": [{"role": "user", "content": "x"}]}),
+                extra,
+            );
             let err = Gemini::API
                 .request(Operation::Chat, &t, b, false)
                 .unwrap_err();

@@ -9,6 +9,7 @@ use meridian_core::TokenUsage;
 use meridian_core::config::ProviderKind;
 use serde_json::{Map, Value};
 
+use crate::body::ClientBody;
 use crate::error::ApiError;
 use crate::targets::Target;
 
@@ -94,7 +95,7 @@ pub trait Adapter: Send + Sync + 'static {
         &self,
         op: Operation,
         target: &Target,
-        body: Map<String, Value>,
+        body: ClientBody,
         stream: bool,
     ) -> Result<UpstreamRequest, ApiError>;
 

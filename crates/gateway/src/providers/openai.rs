@@ -8,12 +8,13 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Method};
 use meridian_core::TokenUsage;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::{
     Adapter, Malformed, Operation, ParsedResponse, ResponseBody, StreamOut, StreamState,
     UpstreamEvent, UpstreamRequest,
 };
+use crate::body::ClientBody;
 use crate::error::ApiError;
 use crate::targets::Target;
 
@@ -79,6 +80,18 @@ struct ErrorDetail {
     code: Option<serde_json::Value>,
 }
 
+/// `stream_options` as sent (an object, or absent), asking for the usage chunk.
+fn with_usage_asked(options: Option<&str>) -> Result<Vec<u8>, ApiError> {
+    let mut options = match options {
+        Some(o) if o.starts_with('{') => {
+            serde_json::from_str::<Map<String, Value>>(o).map_err(|_| ApiError::internal())?
+        }
+        _ => Map::new(),
+    };
+    options.insert("include_usage".into(), Value::Bool(true));
+    serde_json::to_vec(&options).map_err(|_| ApiError::internal())
+}
+
 impl Adapter for OpenAiCompatible {
     fn error(
         &self,
@@ -110,17 +123,17 @@ impl Adapter for OpenAiCompatible {
         &self,
         op: Operation,
         target: &Target,
-        mut body: Map<String, Value>,
+        body: ClientBody,
         stream: bool,
     ) -> Result<UpstreamRequest, ApiError> {
-        body.insert("model".into(), Value::String(target.upstream_model.clone()));
-        body.remove("usage");
+        let model = serde_json::to_vec(&target.upstream_model).map_err(|_| ApiError::internal())?;
+        let stream_options;
+        let mut changes = vec![("model", Some(&model[..])), ("usage", None)];
         if stream {
-            let options = body.entry("stream_options").or_insert_with(|| json!({}));
-            if let Value::Object(o) = options {
-                o.insert("include_usage".into(), Value::Bool(true));
-            }
+            stream_options = with_usage_asked(body.get("stream_options"))?;
+            changes.push(("stream_options", Some(&stream_options)));
         }
+        let body = body.with_changes(&changes);
         let path = match op {
             Operation::Chat => "/chat/completions",
             Operation::Embeddings => "/embeddings",
@@ -137,7 +150,7 @@ impl Adapter for OpenAiCompatible {
             method: Method::POST,
             url: format!("{}{path}", target.deployment.base_url),
             headers,
-            body: Bytes::from(serde_json::to_vec(&body).map_err(|_| ApiError::internal())?),
+            body: Bytes::from(body),
         })
     }
 
