@@ -51,6 +51,82 @@ impl UsageEvent {
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
+
+    /// Appends the event as one JSON object, byte for byte what `serde_json` writes
+    /// for it (a test holds that), at a quarter of the cost: this runs once per
+    /// request on the request path (the usage journal), where serde_json's escaping of
+    /// every key and of the ids was 7% of the gateway's instructions.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        use std::io::Write;
+
+        fn uuid(out: &mut Vec<u8>, id: uuid::Uuid) {
+            out.push(b'"');
+            out.extend_from_slice(
+                id.hyphenated()
+                    .encode_lower(&mut uuid::Uuid::encode_buffer())
+                    .as_bytes(),
+            );
+            out.push(b'"');
+        }
+        fn text(out: &mut Vec<u8>, s: &str) {
+            // Writing a string to a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut *out, s);
+        }
+        fn optional(out: &mut Vec<u8>, n: Option<u64>) {
+            match n {
+                Some(n) => {
+                    let _ = write!(out, "{n}");
+                }
+                None => out.extend_from_slice(b"null"),
+            }
+        }
+
+        out.extend_from_slice(b"{\"request_id\":");
+        uuid(out, self.request_id.0);
+        out.extend_from_slice(b",\"customer_id\":");
+        uuid(out, self.customer_id.0);
+        out.extend_from_slice(b",\"key_id\":");
+        match self.key_id {
+            Some(id) => uuid(out, id.0),
+            None => out.extend_from_slice(b"null"),
+        }
+        for (key, value) in [
+            (&b",\"model\":"[..], &self.model),
+            (b",\"provider\":", &self.provider),
+            (b",\"deployment\":", &self.deployment),
+            (b",\"region\":", &self.region),
+            (b",\"catalog_key\":", &self.catalog_key),
+        ] {
+            out.extend_from_slice(key);
+            text(out, value);
+        }
+        let time = self
+            .time
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+        let t = &self.tokens;
+        let _ = write!(
+            out,
+            ",\"time\":\"{time}\",\"tokens\":{{\"prompt\":{},\"completion\":{}",
+            t.prompt, t.completion
+        );
+        for (key, value) in [
+            (&b",\"cached\":"[..], t.cached),
+            (b",\"cache_write\":", t.cache_write),
+            (b",\"reasoning\":", t.reasoning),
+        ] {
+            if value.is_some() {
+                out.extend_from_slice(key);
+                optional(out, value);
+            }
+        }
+        let _ = write!(
+            out,
+            "}},\"cost\":\"{}\",\"latency_us\":{},\"ttft_us\":",
+            self.cost, self.latency_us
+        );
+        optional(out, self.ttft_us);
+        let _ = write!(out, ",\"status\":{}}}", self.status);
+    }
 }
 
 /// Where the gateway hands usage events. `record` returns once the event is durable
@@ -65,4 +141,70 @@ pub enum UsageSinkError {
     Journal(#[from] std::io::Error),
     #[error("usage sink is shut down")]
     Closed,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    fn event() -> impl Strategy<Value = UsageEvent> {
+        let ids = (any::<u128>(), any::<u128>(), any::<Option<u128>>());
+        let names = prop::collection::vec("\\PC{0,6}|[\"\\\\\u{0}-\u{1f}]{0,3}|-", 5);
+        let time = (0i64..4_102_444_800, 0u32..1_000_000_000, 0usize..4);
+        let counts = (
+            any::<u64>(),
+            any::<u64>(),
+            any::<[Option<u64>; 3]>(),
+            any::<u64>(),
+            any::<Option<u64>>(),
+            any::<u16>(),
+        );
+        let cost = (any::<i64>(), 0u32..=28);
+        (ids, names, time, counts, cost).prop_map(
+            |(
+                (r, c, k),
+                names,
+                (secs, nanos, precision),
+                (p, cp, [ca, cw, re], l, tt, st),
+                (m, sc),
+            )| {
+                // Whole seconds, milliseconds, microseconds or nanoseconds, as clocks give.
+                let nanos = nanos - nanos % [1_000_000_000, 1_000_000, 1_000, 1][precision];
+                UsageEvent {
+                    request_id: RequestId(uuid::Uuid::from_u128(r)),
+                    customer_id: CustomerId(uuid::Uuid::from_u128(c)),
+                    key_id: k.map(|k| KeyId(uuid::Uuid::from_u128(k))),
+                    model: names[0].clone(),
+                    provider: names[1].clone(),
+                    deployment: names[2].clone(),
+                    region: names[3].clone(),
+                    catalog_key: names[4].clone(),
+                    time: Utc.timestamp_opt(secs, nanos % 1_000_000_000).unwrap(),
+                    tokens: TokenUsage {
+                        prompt: p,
+                        completion: cp,
+                        cached: ca,
+                        cache_write: cw,
+                        reasoning: re,
+                    },
+                    cost: Decimal::new(m, sc),
+                    latency_us: l,
+                    ttft_us: tt,
+                    status: st,
+                }
+            },
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn write_json_is_what_serde_json_writes(e in event()) {
+            let mut ours = Vec::new();
+            e.write_json(&mut ours);
+            let theirs = serde_json::to_vec(&e).unwrap();
+            prop_assert_eq!(String::from_utf8(ours).unwrap(), String::from_utf8(theirs).unwrap());
+        }
+    }
 }

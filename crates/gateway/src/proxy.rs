@@ -79,7 +79,8 @@ async fn handle(gw: Arc<Gateway>, request: Request, op: Operation) -> Response {
             error.into_response()
         }
     };
-    if let Ok(v) = HeaderValue::from_str(&request_id.to_string()) {
+    let mut id = uuid::Uuid::encode_buffer();
+    if let Ok(v) = HeaderValue::from_str(request_id.0.hyphenated().encode_lower(&mut id)) {
         response.headers_mut().insert(REQUEST_ID, v);
     }
     gw.metrics.request(op, response.status().as_u16());
@@ -286,14 +287,12 @@ async fn call(
 }
 
 fn target_headers(h: &mut HeaderMap, target: &Target) {
-    h.insert(
-        PROVIDER,
-        HeaderValue::from_static(target.deployment.provider.as_str()),
-    );
-    if let Ok(v) = HeaderValue::from_str(&target.deployment.id) {
-        h.insert(DEPLOYMENT, v);
+    let d = &target.deployment;
+    h.insert(PROVIDER, HeaderValue::from_static(d.provider.as_str()));
+    if let Some(v) = &d.id_header {
+        h.insert(DEPLOYMENT, v.clone());
     }
-    if let Ok(v) = HeaderValue::from_str(&target.deployment.region) {
-        h.insert(REGION, v);
+    if let Some(v) = &d.region_header {
+        h.insert(REGION, v.clone());
     }
 }

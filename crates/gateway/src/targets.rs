@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use http::HeaderValue;
+
 use meridian_core::Secret;
 use meridian_core::catalog::{ModelPrice, PriceCatalog};
 use meridian_core::config::{CapacityKind, Config, Deployment};
@@ -15,6 +17,26 @@ pub struct LiveDeployment {
     pub config: Deployment,
     pub adapter: &'static dyn Adapter,
     pub credential: Option<Secret>,
+    /// The deployment's id and region as response header values, made once (`None`
+    /// where they cannot be header values).
+    pub id_header: Option<HeaderValue>,
+    pub region_header: Option<HeaderValue>,
+}
+
+impl LiveDeployment {
+    pub fn new(
+        config: Deployment,
+        adapter: &'static dyn Adapter,
+        credential: Option<Secret>,
+    ) -> Self {
+        Self {
+            id_header: HeaderValue::from_str(&config.id).ok(),
+            region_header: HeaderValue::from_str(&config.region).ok(),
+            config,
+            adapter,
+            credential,
+        }
+    }
 }
 
 impl std::ops::Deref for LiveDeployment {
@@ -79,11 +101,7 @@ impl ModelTable {
                 ));
                 continue;
             };
-            let live = Arc::new(LiveDeployment {
-                config: d.clone(),
-                adapter,
-                credential: credential(d),
-            });
+            let live = Arc::new(LiveDeployment::new(d.clone(), adapter, credential(d)));
             for model in &d.models {
                 let upstream_model = d.upstream_model(model);
                 let Some(price) = catalog.price_for(d.provider, &d.region, &upstream_model) else {

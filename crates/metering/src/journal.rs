@@ -150,7 +150,9 @@ impl Journal {
 
     /// Appends one event; returns the position just past it.
     pub fn append(&self, event: UsageEvent) -> io::Result<JournalPosition> {
-        let mut line = serde_json::to_vec(&event).map_err(io::Error::other)?;
+        // A record is 300-500 bytes: sized once rather than grown twice from 128.
+        let mut line = Vec::with_capacity(512);
+        event.write_json(&mut line);
         line.push(b'\n');
         let mut w = self.writer.lock();
         if w.offset >= SEGMENT_BYTES {

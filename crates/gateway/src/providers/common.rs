@@ -401,11 +401,11 @@ pub(crate) mod testing {
         ))
         .unwrap();
         Target {
-            deployment: Arc::new(LiveDeployment {
-                config: config.deployments.into_iter().next().unwrap(),
-                adapter: adapter_for(provider).unwrap(),
-                credential: Some(Secret::new(credential.unwrap_or("upstream-key"))),
-            }),
+            deployment: Arc::new(LiveDeployment::new(
+                config.deployments.into_iter().next().unwrap(),
+                adapter_for(provider).unwrap(),
+                Some(Secret::new(credential.unwrap_or("upstream-key"))),
+            )),
             model: format!("vendor/{model}"),
             upstream_model: model.into(),
             price: ModelPrice {
