@@ -13,4 +13,4 @@ pub mod usage;
 
 pub use ids::{CustomerId, KeyId, RequestId};
 pub use secret::Secret;
-pub use usage::{TokenUsage, UsageEvent, UsageSink};
+pub use usage::{Staged, TokenUsage, UsageEvent, UsageSink};

@@ -133,7 +133,20 @@ impl UsageEvent {
 /// enough to survive a crash of this process, and must never wait on the database.
 pub trait UsageSink: Send + Sync + 'static {
     fn record(&self, event: UsageEvent) -> Result<(), UsageSinkError>;
+
+    /// Takes the event without making it durable yet. [`UsageSink::make_durable`]
+    /// does that for it and for every event staged meanwhile, so that requests which
+    /// finish in the same turn of the scheduler share one write.
+    fn stage(&self, event: UsageEvent) -> Result<Staged, UsageSinkError>;
+
+    /// Returns once the staged event is as durable as [`UsageSink::record`] makes
+    /// it, or fails if it never will be (it is then not counted).
+    fn make_durable(&self, staged: Staged) -> Result<(), UsageSinkError>;
 }
+
+/// An event taken by [`UsageSink::stage`]: the batch it is written with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Staged(pub u64);
 
 #[derive(Debug, thiserror::Error)]
 pub enum UsageSinkError {

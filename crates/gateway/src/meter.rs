@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use meridian_core::{CustomerId, KeyId, RequestId, TokenUsage, UsageEvent, UsageSink};
+use meridian_core::{CustomerId, KeyId, RequestId, Staged, TokenUsage, UsageEvent, UsageSink};
 use rust_decimal::Decimal;
 
 use crate::targets::Target;
@@ -92,9 +92,37 @@ impl Meter {
         self.finish(200, tokens, cost, ttft_us)
     }
 
+    /// Takes a billed success without making it durable yet: the caller makes it
+    /// durable (`UsageSink::make_durable`) before the client gets its answer. `None`
+    /// when it could not be taken.
+    pub fn stage_success(&mut self, tokens: TokenUsage, cost: Decimal) -> Option<Staged> {
+        let event = self.completed(200, tokens, cost, None)?;
+        self.sink
+            .stage(event)
+            .inspect_err(|e| tracing::error!(error = %e, "usage event could not be recorded"))
+            .ok()
+    }
+
     /// Records an unbilled failure.
     pub fn failure(&mut self, status: u16) -> bool {
         self.finish(status, TokenUsage::default(), Decimal::ZERO, None)
+    }
+
+    /// The pending event, completed; `None` once taken.
+    fn completed(
+        &mut self,
+        status: u16,
+        tokens: TokenUsage,
+        cost: Decimal,
+        ttft_us: Option<u64>,
+    ) -> Option<UsageEvent> {
+        let mut event = self.event.take()?;
+        event.status = status;
+        event.tokens = tokens;
+        event.cost = cost;
+        event.ttft_us = ttft_us;
+        event.latency_us = self.started.elapsed().as_micros() as u64;
+        Some(event)
     }
 
     fn finish(
@@ -104,14 +132,9 @@ impl Meter {
         cost: Decimal,
         ttft_us: Option<u64>,
     ) -> bool {
-        let Some(mut event) = self.event.take() else {
+        let Some(event) = self.completed(status, tokens, cost, ttft_us) else {
             return true;
         };
-        event.status = status;
-        event.tokens = tokens;
-        event.cost = cost;
-        event.ttft_us = ttft_us;
-        event.latency_us = self.started.elapsed().as_micros() as u64;
         match self.sink.record(event) {
             Ok(()) => true,
             Err(e) => {

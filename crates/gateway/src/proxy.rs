@@ -188,9 +188,9 @@ async fn serve(
             )
         })?;
     let cost = target.price.cost(&parsed_response.usage);
-    if !meter.success(parsed_response.usage, cost, None) {
+    let Some(staged) = meter.stage_success(parsed_response.usage, cost) else {
         return Err((ApiError::internal(), Some(target)));
-    }
+    };
     let body = match (parsed_response.body, parsed.wants_usage) {
         (ResponseBody::Unchanged(bytes), false) => bytes,
         (ResponseBody::Translated(object), false) => {
@@ -204,6 +204,13 @@ async fn serve(
         }
         (ResponseBody::Translated(object), true) => with_usage_cost(object, cost).into(),
     };
+    // Requests finishing in this turn of the scheduler stage their events too; the
+    // first of them back writes all of them to the journal with one `write`.
+    tokio::task::yield_now().await;
+    if let Err(e) = gw.sink.make_durable(staged) {
+        tracing::error!(error = %e, "usage event could not be recorded");
+        return Err((ApiError::internal(), Some(target)));
+    }
     let mut response = Response::new(Body::from(body));
     let h = response.headers_mut();
     h.insert(

@@ -16,7 +16,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use meridian_core::{UsageEvent, UsageSink, usage::UsageSinkError};
+use meridian_core::usage::{Staged, UsageSinkError};
+use meridian_core::{UsageEvent, UsageSink};
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -52,7 +53,15 @@ pub struct Journal {
 struct SegmentWriter {
     file: File,
     segment: u64,
+    /// Just past the last record written to the file.
     offset: u64,
+    /// Records taken but not yet written ([`Journal::stage`]), and their events.
+    staged: Vec<u8>,
+    staged_events: Vec<Appended>,
+    /// The batch being staged; each write of staged records ends one.
+    batch: u64,
+    /// Batches whose write failed (rare: a full or failing disk).
+    failed: Vec<u64>,
     /// Segments rolled over since the last [`Journal::sync`], still to be flushed.
     /// Rolling over never waits for the disk: it happens on a request's path.
     retired: Vec<File>,
@@ -125,6 +134,10 @@ impl Journal {
                 file,
                 segment,
                 offset,
+                staged: Vec::with_capacity(16 << 10),
+                staged_events: Vec::new(),
+                batch: 0,
+                failed: Vec::new(),
                 retired: Vec::new(),
             }),
             tail: std::sync::OnceLock::new(),
@@ -150,12 +163,42 @@ impl Journal {
 
     /// Appends one event; returns the position just past it.
     pub fn append(&self, event: UsageEvent) -> io::Result<JournalPosition> {
-        // A record is 300-500 bytes: sized once rather than grown twice from 128.
-        let mut line = Vec::with_capacity(512);
-        event.write_json(&mut line);
-        line.push(b'\n');
         let mut w = self.writer.lock();
-        if w.offset >= SEGMENT_BYTES {
+        let (_, end) = self.stage_locked(&mut w, event)?;
+        self.write_staged(&mut w)?;
+        Ok(end)
+    }
+
+    /// Takes an event for the next write without writing it; returns its batch.
+    pub fn stage(&self, event: UsageEvent) -> io::Result<u64> {
+        let mut w = self.writer.lock();
+        Ok(self.stage_locked(&mut w, event)?.0)
+    }
+
+    /// Writes the events staged in `batch`, with any staged after them, unless that
+    /// is done already; fails if that batch's write failed.
+    pub fn write_batch(&self, batch: u64) -> io::Result<()> {
+        let mut w = self.writer.lock();
+        if batch == w.batch {
+            self.write_staged(&mut w)
+        } else if w.failed.contains(&batch) {
+            Err(io::Error::other(
+                "the usage journal write of this event failed",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Adds the event's record to the staged bytes (starting a new segment first when
+    /// the current one is full); returns its batch and the position just past it.
+    fn stage_locked(
+        &self,
+        w: &mut SegmentWriter,
+        event: UsageEvent,
+    ) -> io::Result<(u64, JournalPosition)> {
+        if w.offset + w.staged.len() as u64 >= SEGMENT_BYTES {
+            self.write_staged(w)?;
             let segment = w.segment + 1;
             let file = OpenOptions::new()
                 .create(true)
@@ -166,21 +209,43 @@ impl Journal {
             w.segment = segment;
             w.offset = 0;
         }
-        w.file.write_all(&line)?;
-        let start = JournalPosition {
+        let position = |w: &SegmentWriter| JournalPosition {
             segment: w.segment,
-            offset: w.offset,
+            offset: w.offset + w.staged.len() as u64,
         };
-        w.offset += line.len() as u64;
-        let end = JournalPosition {
-            segment: w.segment,
-            offset: w.offset,
-        };
+        let start = position(w);
+        event.write_json(&mut w.staged);
+        w.staged.push(b'\n');
+        let end = position(w);
+        w.staged_events.push(Appended { event, start, end });
+        Ok((w.batch, end))
+    }
+
+    /// Writes the staged records with one `write` and offers them to the worker. On
+    /// failure the file is cut back to its complete records and the batch's events
+    /// are dropped (their requests fail and are not counted).
+    fn write_staged(&self, w: &mut SegmentWriter) -> io::Result<()> {
+        if w.staged.is_empty() {
+            return Ok(());
+        }
+        let batch = w.batch;
+        w.batch += 1;
+        let written = w.file.write_all(&w.staged);
+        w.staged.clear();
+        let events = std::mem::take(&mut w.staged_events);
+        if let Err(e) = written {
+            let _ = w.file.set_len(w.offset);
+            w.failed.push(batch);
+            return Err(e);
+        }
+        w.offset = events.last().map_or(w.offset, |e| e.end.offset);
         // Still under the lock, so the channel's order is the file's order.
         if let Some(tail) = self.tail.get() {
-            let _ = tail.try_send(Appended { event, start, end });
+            for event in events {
+                let _ = tail.try_send(event);
+            }
         }
-        Ok(end)
+        Ok(())
     }
 
     /// The position just past the last complete record.
@@ -290,6 +355,16 @@ impl UsageSink for Journal {
             .map(|_| ())
             .map_err(UsageSinkError::Journal)
     }
+
+    fn stage(&self, event: UsageEvent) -> Result<Staged, UsageSinkError> {
+        Journal::stage(self, event)
+            .map(Staged)
+            .map_err(UsageSinkError::Journal)
+    }
+
+    fn make_durable(&self, staged: Staged) -> Result<(), UsageSinkError> {
+        self.write_batch(staged.0).map_err(UsageSinkError::Journal)
+    }
 }
 
 #[cfg(test)]
@@ -388,6 +463,53 @@ mod tests {
         assert_eq!(
             events.iter().map(|e| e.tokens.prompt).collect::<Vec<_>>(),
             vec![1, 2]
+        );
+    }
+
+    #[test]
+    fn staged_events_reach_the_file_together_with_one_write() {
+        let dir = tempdir("staged");
+        let j = Journal::open(&dir).unwrap();
+        let mut tail = j.subscribe(16).unwrap();
+        let first = j.stage(event(1)).unwrap();
+        let second = j.stage(event(2)).unwrap();
+        assert_eq!(first, second, "staged in the same batch");
+        assert_eq!(j.end().offset, 0, "nothing written yet");
+        assert!(
+            tail.try_recv().is_err(),
+            "nothing offered before it is written"
+        );
+
+        j.write_batch(second).unwrap();
+        let end = j.end();
+        assert!(end.offset > 0);
+        j.write_batch(first).unwrap();
+        assert_eq!(j.end(), end, "a written batch is not written again");
+        let offered: Vec<_> = std::iter::from_fn(|| tail.try_recv().ok()).collect();
+        assert_eq!(
+            offered
+                .iter()
+                .map(|a| a.event.tokens.prompt)
+                .collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        assert_eq!(offered[1].end, end);
+
+        // An append writes what was staged before it, in order.
+        j.stage(event(3)).unwrap();
+        j.append(event(4)).unwrap();
+        let (events, _) = j
+            .read_from(
+                JournalPosition {
+                    segment: 1,
+                    offset: 0,
+                },
+                100,
+            )
+            .unwrap();
+        assert_eq!(
+            events.iter().map(|e| e.tokens.prompt).collect::<Vec<_>>(),
+            vec![1, 2, 3, 4]
         );
     }
 
