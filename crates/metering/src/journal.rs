@@ -395,6 +395,16 @@ mod tests {
         }
     }
 
+    /// The prompt counts of every event in the journal, in order.
+    fn prompts(j: &Journal) -> Vec<u64> {
+        let start = JournalPosition {
+            segment: 1,
+            offset: 0,
+        };
+        let (events, _) = j.read_from(start, 100).unwrap();
+        events.iter().map(|e| e.tokens.prompt).collect()
+    }
+
     fn tempdir(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("meridian-journal-{name}-{}", Uuid::now_v7()));
         fs::create_dir_all(&dir).unwrap();
@@ -451,19 +461,7 @@ mod tests {
         let j = Journal::open(&dir).unwrap();
         assert_eq!(j.id(), id, "the journal keeps its identity across restarts");
         j.append(event(2)).unwrap();
-        let (events, _) = j
-            .read_from(
-                JournalPosition {
-                    segment: 1,
-                    offset: 0,
-                },
-                100,
-            )
-            .unwrap();
-        assert_eq!(
-            events.iter().map(|e| e.tokens.prompt).collect::<Vec<_>>(),
-            vec![1, 2]
-        );
+        assert_eq!(prompts(&j), vec![1, 2]);
     }
 
     #[test]
@@ -498,19 +496,7 @@ mod tests {
         // An append writes what was staged before it, in order.
         j.stage(event(3)).unwrap();
         j.append(event(4)).unwrap();
-        let (events, _) = j
-            .read_from(
-                JournalPosition {
-                    segment: 1,
-                    offset: 0,
-                },
-                100,
-            )
-            .unwrap();
-        assert_eq!(
-            events.iter().map(|e| e.tokens.prompt).collect::<Vec<_>>(),
-            vec![1, 2, 3, 4]
-        );
+        assert_eq!(prompts(&j), vec![1, 2, 3, 4]);
     }
 
     #[test]
