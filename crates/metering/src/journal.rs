@@ -500,6 +500,27 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_write_fails_every_event_of_its_batch_and_keeps_the_file_whole() {
+        let dir = tempdir("failed");
+        let j = Journal::open(&dir).unwrap();
+        j.append(event(1)).unwrap();
+        let batch = j.stage(event(2)).unwrap();
+        j.stage(event(3)).unwrap();
+        // A handle that cannot write (as a full or failing disk would refuse).
+        let read_only = File::open(segment_path(&dir, 1)).unwrap();
+        let writable = std::mem::replace(&mut j.writer.lock().file, read_only);
+        assert!(j.write_batch(batch).is_err());
+        assert!(
+            j.write_batch(batch).is_err(),
+            "still failed when asked again"
+        );
+
+        j.writer.lock().file = writable;
+        j.append(event(4)).unwrap();
+        assert_eq!(prompts(&j), vec![1, 4], "the failed batch is not counted");
+    }
+
+    #[test]
     fn a_second_process_cannot_share_the_directory() {
         let dir = tempdir("lock");
         let _j = Journal::open(&dir).unwrap();
