@@ -53,9 +53,9 @@ impl UsageEvent {
     }
 
     /// Appends the event as one JSON object, byte for byte what `serde_json` writes
-    /// for it (a test holds that), at a quarter of the cost: this runs once per
-    /// request on the request path (the usage journal), where serde_json's escaping of
-    /// every key and of the ids was 7% of the gateway's instructions.
+    /// for it (a test holds that), at about half the cost: this runs once per request
+    /// on the request path (the usage journal), where serializing the event with
+    /// serde_json, escaping every key and id, was ~8% of the gateway's instructions.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         use std::io::Write;
 
@@ -71,14 +71,6 @@ impl UsageEvent {
         fn text(out: &mut Vec<u8>, s: &str) {
             // Writing a string to a Vec cannot fail.
             let _ = serde_json::to_writer(&mut *out, s);
-        }
-        fn optional(out: &mut Vec<u8>, n: Option<u64>) {
-            match n {
-                Some(n) => {
-                    let _ = write!(out, "{n}");
-                }
-                None => out.extend_from_slice(b"null"),
-            }
         }
 
         out.extend_from_slice(b"{\"request_id\":");
@@ -114,9 +106,9 @@ impl UsageEvent {
             (b",\"cache_write\":", t.cache_write),
             (b",\"reasoning\":", t.reasoning),
         ] {
-            if value.is_some() {
+            if let Some(n) = value {
                 out.extend_from_slice(key);
-                optional(out, value);
+                let _ = write!(out, "{n}");
             }
         }
         let _ = write!(
@@ -124,7 +116,12 @@ impl UsageEvent {
             "}},\"cost\":\"{}\",\"latency_us\":{},\"ttft_us\":",
             self.cost, self.latency_us
         );
-        optional(out, self.ttft_us);
+        match self.ttft_us {
+            Some(n) => {
+                let _ = write!(out, "{n}");
+            }
+            None => out.extend_from_slice(b"null"),
+        }
         let _ = write!(out, ",\"status\":{}}}", self.status);
     }
 }

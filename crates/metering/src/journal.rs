@@ -1,9 +1,12 @@
 //! The usage journal: an append-only file of usage events, one JSON line each, in
 //! numbered segments under one directory.
 //!
-//! The gateway appends an event with one `write` call before it finishes answering the
-//! client, so once the client has its answer the event is in the kernel's page cache
-//! and survives a crash (even `kill -9`) of this process. Data still in the page cache
+//! The gateway has an event written before it finishes answering the client: with one
+//! `write` of its own ([`Journal::append`], streams), or staged and written with the
+//! others staged in the same turn of the scheduler ([`Journal::stage`], then
+//! [`Journal::write_batch`]; whole responses). So once the client has its answer the
+//! event is in the kernel's page cache and survives a crash (even `kill -9`) of this
+//! process. Data still in the page cache
 //! is lost only if the machine itself fails before the next `fdatasync`
 //! ([`Journal::sync`], which the metering worker calls off the request path every
 //! few seconds). The worker reads the same files; segments it has committed are deleted.
@@ -14,6 +17,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use meridian_core::usage::{Staged, UsageSinkError};
@@ -60,8 +64,9 @@ struct SegmentWriter {
     staged_events: Vec<Appended>,
     /// The batch being staged; each write of staged records ends one.
     batch: u64,
-    /// Batches whose write failed (rare: a full or failing disk).
-    failed: Vec<u64>,
+    /// Batches whose write failed (rare: a full or failing disk), as runs of
+    /// consecutive batches, so that a long outage takes one entry.
+    failed: Vec<Range<u64>>,
     /// Segments rolled over since the last [`Journal::sync`], still to be flushed.
     /// Rolling over never waits for the disk: it happens on a request's path.
     retired: Vec<File>,
@@ -181,7 +186,7 @@ impl Journal {
         let mut w = self.writer.lock();
         if batch == w.batch {
             self.write_staged(&mut w)
-        } else if w.failed.contains(&batch) {
+        } else if w.failed.iter().any(|run| run.contains(&batch)) {
             Err(io::Error::other(
                 "the usage journal write of this event failed",
             ))
@@ -231,14 +236,18 @@ impl Journal {
         let batch = w.batch;
         w.batch += 1;
         let written = w.file.write_all(&w.staged);
+        let length = w.staged.len() as u64;
         w.staged.clear();
         let events = std::mem::take(&mut w.staged_events);
         if let Err(e) = written {
             let _ = w.file.set_len(w.offset);
-            w.failed.push(batch);
+            match w.failed.last_mut() {
+                Some(run) if run.end == batch => run.end = batch + 1,
+                _ => w.failed.push(batch..batch + 1),
+            }
             return Err(e);
         }
-        w.offset = events.last().map_or(w.offset, |e| e.end.offset);
+        w.offset += length;
         // Still under the lock, so the channel's order is the file's order.
         if let Some(tail) = self.tail.get() {
             for event in events {
