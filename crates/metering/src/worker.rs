@@ -127,7 +127,8 @@ impl MeteringWorker {
         }
     }
 
-    /// Commits everything the journal holds past the cursor, batch by batch.
+    /// Commits what the journal holds past the cursor, batch by batch: at least every
+    /// record written before the call.
     pub async fn drain(&mut self) -> Result<(), store::CommitError> {
         if self.committed.is_none() {
             self.committed = Some(store::committed_position(&self.pool, self.journal.id()).await?);
@@ -141,18 +142,21 @@ impl MeteringWorker {
     }
 
     async fn drain_known(&mut self) -> Result<(), store::CommitError> {
+        // Records written after this point wait for the next round: chasing them would
+        // turn steady traffic into back-to-back transactions.
+        let target = self.journal.end();
         loop {
             let from = self.committed.unwrap_or_default();
+            if from >= target {
+                return Ok(());
+            }
             if !self.behind {
                 let (rollups, to) = self.take_from_memory(from).await;
                 if to != from {
                     self.commit(from, to, &rollups).await?;
                     continue;
                 }
-                if self.journal.end() == from {
-                    return Ok(());
-                }
-                // A record the channel dropped, with nothing after it yet.
+                // A record before `target` that the channel dropped.
                 self.behind = true;
             }
             let (rollups, to, complete) = self.read_from_file(from).await?;

@@ -116,3 +116,42 @@ async fn a_restarted_worker_continues_from_the_committed_cursor() {
     worker.drain().await.unwrap();
     assert_eq!(totals(&pool, c).await, (9, 45, Decimal::new(9, 6)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_under_steady_traffic_commits_what_was_there_and_returns() {
+    let pool = database().await;
+    let c = customer(&pool).await;
+    let journal = Arc::new(Journal::open(&journal_dir()).unwrap());
+    let mut worker = MeteringWorker::new(journal.clone(), pool.clone(), WorkerConfig::default());
+    worker.drain().await.unwrap();
+
+    // Appends keep arriving while the worker commits, as under traffic.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let appender = {
+        let (journal, stop) = (journal.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                journal.append(event(c, 1)).unwrap();
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+            n
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let round = tokio::time::timeout(std::time::Duration::from_secs(3), worker.drain()).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let appended = appender.join().unwrap();
+    round
+        .expect("a round ends once what was written before it is committed")
+        .unwrap();
+    let (committed, ..) = totals(&pool, c).await;
+    assert!(
+        committed > 0 && committed < appended,
+        "{committed} of {appended}"
+    );
+
+    worker.drain().await.unwrap();
+    assert_eq!(totals(&pool, c).await.0, appended);
+}
