@@ -242,4 +242,5 @@ async fn metrics_count_requests_by_status_class() {
         text.contains("meridian_upstream_failures_total{provider=\"openai\"} 0"),
         "{text}"
     );
+    assert!(text.contains("meridian_requests_in_flight 0"), "{text}");
 }

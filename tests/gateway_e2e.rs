@@ -220,6 +220,39 @@ async fn paced_tokens_reach_the_client_as_the_provider_sends_them() {
     }
 }
 
+async fn in_flight(env: &TestEnv) -> String {
+    let text = reqwest::get(env.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("meridian_requests_in_flight "))
+        .expect("the in-flight gauge")
+        .to_string()
+}
+
+#[tokio::test]
+async fn an_open_stream_counts_as_in_flight_until_it_ends() {
+    let (env, response) = paced_stream(Duration::from_millis(100), "one two three").await;
+    let mut body = response.bytes_stream();
+    body.next().await.unwrap().unwrap();
+    assert_eq!(in_flight(&env).await, "1");
+    while let Some(bytes) = body.next().await {
+        bytes.unwrap();
+    }
+    // The stream's task lets go of the request just after its last write.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while in_flight(&env).await != "0" {
+        assert!(
+            Instant::now() < deadline,
+            "still in flight after the stream ended"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_stream_the_client_abandons_is_metered_as_an_unbilled_error() {
     let (env, response) = paced_stream(

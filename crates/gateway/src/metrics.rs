@@ -3,6 +3,7 @@
 //! anything a client sends.
 
 use std::fmt::Write;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use meridian_core::config::ProviderKind;
@@ -17,6 +18,18 @@ pub struct Metrics {
     requests: [[AtomicU64; 5]; 2],
     /// meridian_upstream_failures_total{provider}: attempts that moved to the next deployment or failed.
     upstream_failures: [AtomicU64; ProviderKind::ALL.len()],
+    /// meridian_requests_in_flight: `/v1` requests being served (streams until they end).
+    in_flight: Arc<AtomicU64>,
+}
+
+/// One request counted in `meridian_requests_in_flight` while it lives (a stream's
+/// body holds it until the stream ends).
+pub struct InFlight(Arc<AtomicU64>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 fn op_index(op: Operation) -> usize {
@@ -38,6 +51,16 @@ impl Metrics {
 
     pub fn upstream_failure(&self, provider: ProviderKind) {
         self.upstream_failures[provider_index(provider)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a request as in flight until the returned guard drops.
+    pub fn enter(&self) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self.in_flight.clone())
+    }
+
+    pub fn in_flight(&self) -> u64 {
+        self.in_flight.load(Ordering::Relaxed)
     }
 
     pub fn render(&self) -> String {
@@ -62,6 +85,9 @@ impl Metrics {
                 self.upstream_failures[i].load(Ordering::Relaxed)
             );
         }
+        out.push_str("# HELP meridian_requests_in_flight Requests to /v1 being served (streams until they end).\n");
+        out.push_str("# TYPE meridian_requests_in_flight gauge\n");
+        let _ = writeln!(out, "meridian_requests_in_flight {}", self.in_flight());
         out
     }
 }

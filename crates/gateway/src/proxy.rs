@@ -118,6 +118,7 @@ async fn serve(
     op: Operation,
     meter: &mut Meter,
 ) -> Result<Response, Failure> {
+    let in_flight = gw.metrics.enter();
     let limit = gw.options.body_limit;
     if let Some(len) = request
         .headers()
@@ -148,6 +149,7 @@ async fn serve(
             target.clone(),
             parsed.wants_usage,
             meter.hand_over(),
+            in_flight,
             gw.options.stream_idle_timeout,
         );
         let mut response = Response::new(stream.into_body(gw.options.stream_head_wait).await);
@@ -205,8 +207,11 @@ async fn serve(
         (ResponseBody::Translated(object), true) => with_usage_cost(object, cost).into(),
     };
     // Requests finishing in this turn of the scheduler stage their events too; the
-    // first of them back writes all of them to the journal with one `write`.
-    tokio::task::yield_now().await;
+    // first of them back writes all of them to the journal with one `write`. A
+    // request served alone has no one to wait for.
+    if gw.metrics.in_flight() > 1 {
+        tokio::task::yield_now().await;
+    }
     if let Err(e) = gw.sink.make_durable(staged) {
         tracing::error!(error = %e, "usage event could not be recorded");
         return Err((ApiError::internal(), Some(target)));

@@ -37,6 +37,7 @@ use crate::cost_json::with_usage_cost;
 use crate::error::ApiError;
 use crate::eventstream::EventStreamDecoder;
 use crate::meter::Meter;
+use crate::metrics::InFlight;
 use crate::providers::{Framing, Malformed, StreamOut, StreamState, UpstreamEvent};
 use crate::sse::SseDecoder;
 use crate::targets::Target;
@@ -60,6 +61,7 @@ pub struct ProxyStream {
     target: Arc<Target>,
     wants_usage: bool,
     meter: Meter,
+    _in_flight: InFlight,
     out: VecDeque<Bytes>,
     /// Bytes in `out`.
     held: usize,
@@ -77,6 +79,7 @@ impl ProxyStream {
         target: Arc<Target>,
         wants_usage: bool,
         meter: Meter,
+        in_flight: InFlight,
         idle_timeout: Duration,
     ) -> Self {
         let decoder = match target.deployment.adapter.framing() {
@@ -90,6 +93,7 @@ impl ProxyStream {
             target,
             wants_usage,
             meter,
+            _in_flight: in_flight,
             out: VecDeque::new(),
             held: 0,
             started: false,
