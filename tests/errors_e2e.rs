@@ -224,12 +224,7 @@ async fn metrics_count_requests_by_status_class() {
     let env = TestEnv::start().await;
     post(&env, Some(&env.key), chat_body("openai/gpt-4o-mini")).await;
     post(&env, Some(&env.key), chat_body("openai/unknown")).await;
-    let text = reqwest::get(env.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = env.metrics().await;
     assert!(
         text.contains("meridian_requests_total{operation=\"chat\",status=\"2xx\"} 1"),
         "{text}"

@@ -221,13 +221,9 @@ async fn paced_tokens_reach_the_client_as_the_provider_sends_them() {
 }
 
 async fn in_flight(env: &TestEnv) -> String {
-    let text = reqwest::get(env.url("/metrics"))
+    env.metrics()
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
+        .lines()
         .find_map(|l| l.strip_prefix("meridian_requests_in_flight "))
         .expect("the in-flight gauge")
         .to_string()

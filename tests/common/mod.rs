@@ -117,6 +117,16 @@ impl TestEnv {
     pub fn openai(&self) -> async_openai::Client<async_openai::config::OpenAIConfig> {
         openai_client(&self.base_url(), &self.key)
     }
+
+    /// `/metrics` as text.
+    pub async fn metrics(&self) -> String {
+        reqwest::get(self.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
 }
 
 pub fn openai_client(
