@@ -63,7 +63,7 @@ impl<'de> Deserialize<'de> for Members<'de> {
 }
 
 /// A member name, borrowed from the body unless it holds escapes.
-struct Key<'a>(Cow<'a, str>);
+pub(crate) struct Key<'a>(pub(crate) Cow<'a, str>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

@@ -2,9 +2,15 @@
 //! the providers rely on. Errors name the field path and the expected type, never the
 //! value that was sent. Unknown fields pass through untouched.
 
-use bytes::Bytes;
+use std::cell::Cell;
+use std::fmt;
 
-use crate::body::{ClientBody, Members};
+use bytes::Bytes;
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use crate::body::{ClientBody, Key, Members};
 use crate::error::ApiError;
 
 /// What a field must be.
@@ -162,34 +168,124 @@ fn check_messages(body: &ClientBody) -> Result<(), ApiError> {
         .get("messages")
         .filter(|m| is_array(m))
         .ok_or_else(|| ApiError::invalid_request("`messages` is required."))?;
-    let messages: Vec<&serde_json::value::RawValue> =
-        serde_json::from_str(messages).map_err(|_| ApiError::internal())?;
-    if messages.is_empty() {
-        return Err(ApiError::invalid_request("`messages` must not be empty."));
+    let walk = MessagesWalk::default();
+    let walked = (&mut serde_json::Deserializer::from_str(messages)).deserialize_seq(&walk);
+    let problem = match walked {
+        Ok(0) => Some(MessageProblem::Empty),
+        Ok(_) => walk.first.get(),
+        // The text is valid JSON (the body parsed), so the walk fails only on a
+        // message that is not an object.
+        Err(_) => walk
+            .first
+            .get()
+            .or(Some(MessageProblem::NotObject(walk.at.get()))),
+    };
+    problem.map_or(Ok(()), |p| Err(p.error()))
+}
+
+/// The first thing wrong with `messages`.
+#[derive(Debug, Clone, Copy)]
+enum MessageProblem {
+    Empty,
+    NotObject(usize),
+    Role(usize),
+    Content(usize),
+}
+
+impl MessageProblem {
+    fn error(self) -> ApiError {
+        ApiError::invalid_request(match self {
+            MessageProblem::Empty => "`messages` must not be empty.".to_string(),
+            MessageProblem::NotObject(i) => format!("`messages[{i}]` must be an object."),
+            MessageProblem::Role(i) => format!("`messages[{i}].role` must be a string."),
+            MessageProblem::Content(i) => {
+                format!("`messages[{i}].content` must be a string or an array.")
+            }
+        })
     }
-    for (i, m) in messages.iter().enumerate() {
-        let Some(m) = Some(m.get())
-            .filter(|m| is_object(m))
-            .and_then(|m| Members::parse(m).ok())
-        else {
-            return Err(ApiError::invalid_request(format!(
-                "`messages[{i}]` must be an object."
-            )));
-        };
-        if !m.get("role").is_some_and(is_string) {
-            return Err(ApiError::invalid_request(format!(
-                "`messages[{i}].role` must be a string."
-            )));
+}
+
+/// One pass over the messages' text (they are the bulk of a body, so they are not
+/// read twice): `at` is the message being read, `first` the first problem seen.
+#[derive(Default)]
+struct MessagesWalk {
+    at: Cell<usize>,
+    first: Cell<Option<MessageProblem>>,
+}
+
+impl<'de> Visitor<'de> for &MessagesWalk {
+    /// How many messages there are.
+    type Value = usize;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of messages")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
+        while let Some(message) = seq.next_element::<MessageKinds>()? {
+            let i = self.at.get();
+            if self.first.get().is_none() {
+                self.first.set(message.problem(i));
+            }
+            self.at.set(i + 1);
         }
-        if let Some(c) = m.get("content")
-            && !(c == "null" || is_string(c) || is_array(c))
-        {
-            return Err(ApiError::invalid_request(format!(
-                "`messages[{i}].content` must be a string or an array."
-            )));
+        Ok(self.at.get())
+    }
+}
+
+/// Whether a message's `role` and `content` (the last of each, as with any member)
+/// have the types providers rely on. Deserializing anything but an object fails.
+struct MessageKinds {
+    role: bool,
+    content: bool,
+}
+
+impl MessageKinds {
+    fn problem(&self, i: usize) -> Option<MessageProblem> {
+        if !self.role {
+            Some(MessageProblem::Role(i))
+        } else if !self.content {
+            Some(MessageProblem::Content(i))
+        } else {
+            None
         }
     }
-    Ok(())
+}
+
+impl<'de> Deserialize<'de> for MessageKinds {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MessageVisitor;
+
+        impl<'de> Visitor<'de> for MessageVisitor {
+            type Value = MessageKinds;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a message object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MessageKinds, A::Error> {
+                let mut kinds = MessageKinds {
+                    role: false,
+                    content: true,
+                };
+                while let Some(Key(key)) = map.next_key()? {
+                    match &*key {
+                        "role" => kinds.role = is_string(map.next_value::<&RawValue>()?.get()),
+                        "content" => {
+                            let c = map.next_value::<&RawValue>()?.get();
+                            kinds.content = c == "null" || is_string(c) || is_array(c);
+                        }
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(kinds)
+            }
+        }
+
+        deserializer.deserialize_map(MessageVisitor)
+    }
 }
 
 pub fn parse_chat(bytes: Bytes) -> Result<ClientRequest, ApiError> {
@@ -248,6 +344,56 @@ mod tests {
         );
         let err = chat(br#"{"model":"m","messages":["CANARY"]}"#).unwrap_err();
         assert_eq!(err.message, "`messages[0]` must be an object.");
+    }
+
+    #[test]
+    fn the_first_wrong_message_is_named() {
+        for (messages, expected) in [
+            (r#"[]"#, "`messages` must not be empty."),
+            (
+                r#"[{"role":7}, "x"]"#,
+                "`messages[0].role` must be a string.",
+            ),
+            (
+                r#"[{"role":"user"}, "x"]"#,
+                "`messages[1]` must be an object.",
+            ),
+            (
+                r#"[{"role":"user"}, {"role":"user","content":[]}, {"content":"hi"}]"#,
+                "`messages[2].role` must be a string.",
+            ),
+            (
+                r#"[{"role":"user","content":{}}, {"role":1}]"#,
+                "`messages[0].content` must be a string or an array.",
+            ),
+            (
+                r#"[{"role":"user"}, [{"role":"user"}]]"#,
+                "`messages[1]` must be an object.",
+            ),
+            (
+                r#"[{"role":"user"}, null]"#,
+                "`messages[1]` must be an object.",
+            ),
+        ] {
+            let body = format!(r#"{{"model":"m","messages":{messages}}}"#);
+            let err = parse_chat(Bytes::from(body)).unwrap_err();
+            assert_eq!(err.message, expected, "{messages}");
+        }
+    }
+
+    #[test]
+    fn a_message_member_counts_as_its_last_occurrence_and_escaped_names_count() {
+        for messages in [
+            r#"[{"role":7,"role":"user"}]"#,
+            r#"[{"r\u006fle":"user","content":"hi","extra":{"role":1}}]"#,
+            r#"[{"role":"user","content":7,"content":null}]"#,
+        ] {
+            let body = format!(r#"{{"model":"m","messages":{messages}}}"#);
+            let ok = parse_chat(Bytes::from(body));
+            assert!(ok.is_ok(), "{messages}: {:?}", ok.err().map(|e| e.message));
+        }
+        let err = chat(br#"{"model":"m","messages":[{"role":"user","role":7}]}"#).unwrap_err();
+        assert_eq!(err.message, "`messages[0].role` must be a string.");
     }
 
     #[test]
