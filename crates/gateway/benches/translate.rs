@@ -429,7 +429,7 @@ fn measure(case: &Case) -> Timing {
     Timing {
         request: time(|| {
             adapter
-                .request(Operation::Chat, target, body.clone(), false)
+                .request(Operation::Chat, target, &body, false)
                 .expect("the request translates")
         }),
         response: time(|| {

@@ -3,7 +3,7 @@
 //! OpenAI's format takes the body as it is with a member or two changed: those copy
 //! the rest as bytes. Parsing every body into a `serde_json::Value` tree and writing it
 //! out again cost ~18% of the gateway's instructions per request (callgrind). Adapters
-//! that translate the body into another format take it as a map ([`ClientBody::into_map`]).
+//! that translate the body into another format read it as a map ([`ClientBody::to_map`]).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -140,7 +140,7 @@ impl ClientBody {
     }
 
     /// The body as a map, for adapters that translate it.
-    pub fn into_map(self) -> Result<Map<String, Value>, ApiError> {
+    pub fn to_map(&self) -> Result<Map<String, Value>, ApiError> {
         serde_json::from_str(&self.text).map_err(|_| ApiError::internal())
     }
 
@@ -268,7 +268,7 @@ mod tests {
             }
             let written: Map<String, Value> = serde_json::from_slice(&b.with_changes(&[])).unwrap();
             prop_assert_eq!(&written, &object);
-            prop_assert_eq!(b.into_map().unwrap(), object);
+            prop_assert_eq!(b.to_map().unwrap(), object);
         }
 
         /// Any bytes: parsing never panics, and accepts exactly what `serde_json`

@@ -142,7 +142,7 @@ async fn serve(
         .ok_or_else(|| (ApiError::unknown_model(&parsed.model), None))?
         .clone();
     meter.set_model(&route.public_id);
-    let (target, upstream) = call(gw, &route, op, parsed.body, parsed.stream, meter).await?;
+    let (target, upstream) = call(gw, &route, op, &parsed.body, parsed.stream, meter).await?;
     if parsed.stream {
         let stream = ProxyStream::new(
             upstream.into_body(),
@@ -236,29 +236,19 @@ async fn call(
     gw: &Gateway,
     route: &ModelRoute,
     op: Operation,
-    body: ClientBody,
+    body: &ClientBody,
     stream: bool,
     meter: &mut Meter,
 ) -> Result<(Arc<Target>, Upstream), Failure> {
     let mut last: Option<Failure> = None;
-    let mut body = Some(body);
-    let count = route.targets.len();
-    for (i, target) in route.targets.iter().enumerate() {
+    for target in &route.targets {
         let target = target.clone();
         meter.set_target(&target);
-        let attempt_body = if i + 1 == count {
-            body.take()
-        } else {
-            body.clone()
-        };
-        let Some(attempt_body) = attempt_body else {
-            break;
-        };
         let provider = target.deployment.provider.as_str();
         let upstream_request = target
             .deployment
             .adapter
-            .request(op, &target, attempt_body, stream)
+            .request(op, &target, body, stream)
             .map_err(|e| (e, Some(target.clone())))?;
         let outcome = tokio::time::timeout(
             gw.options.upstream_timeout,

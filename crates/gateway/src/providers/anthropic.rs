@@ -298,11 +298,11 @@ impl Adapter for Anthropic {
         &self,
         op: Operation,
         target: &Target,
-        body: ClientBody,
+        body: &ClientBody,
         stream: bool,
     ) -> Result<UpstreamRequest, ApiError> {
         common::chat_only(op, PROVIDER)?;
-        let chat = Chat::parse(body.into_map()?, &CAPS)?;
+        let chat = Chat::parse(body.to_map()?, &CAPS)?;
         let default_max = target
             .price
             .max_output_tokens
@@ -445,7 +445,7 @@ mod tests {
     fn translate(client: Value) -> Value {
         let t = target(ProviderKind::Anthropic, "claude-sonnet-4-5", None);
         let req = Anthropic
-            .request(Operation::Chat, &t, body(client), false)
+            .request(Operation::Chat, &t, &body(client), false)
             .unwrap();
         assert_eq!(req.url, "http://upstream.test/v1/messages");
         assert_eq!(req.headers["anthropic-version"], "2023-06-01");
@@ -532,7 +532,7 @@ mod tests {
                 extra,
             );
             let err = Anthropic
-                .request(Operation::Chat, &t, b, false)
+                .request(Operation::Chat, &t, &b, false)
                 .unwrap_err();
             assert_eq!(err.status, StatusCode::BAD_REQUEST, "{}", err.message);
         }
@@ -540,7 +540,7 @@ mod tests {
             .request(
                 Operation::Embeddings,
                 &t,
-                body(json!({"input": "x"})),
+                &body(json!({"input": "x"})),
                 false,
             )
             .unwrap_err();

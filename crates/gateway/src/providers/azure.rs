@@ -74,7 +74,7 @@ impl Adapter for Azure {
         &self,
         op: Operation,
         target: &Target,
-        body: ClientBody,
+        body: &ClientBody,
         stream: bool,
     ) -> Result<UpstreamRequest, ApiError> {
         let mut request = OpenAiCompatible.request(op, target, body, stream)?;
@@ -174,7 +174,7 @@ mod tests {
         let t = target(ProviderKind::Azure, "gpt-4o", None);
         let client = json!({"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "hi"}], "usage": {"include": true}});
         let req = Azure
-            .request(Operation::Chat, &t, body(client), true)
+            .request(Operation::Chat, &t, &body(client), true)
             .unwrap();
         assert_eq!(
             req.url,
@@ -193,7 +193,7 @@ mod tests {
             .request(
                 Operation::Embeddings,
                 &t,
-                body(json!({"model": "m", "input": "x"})),
+                &body(json!({"model": "m", "input": "x"})),
                 false,
             )
             .unwrap();

@@ -430,11 +430,11 @@ impl Adapter for Bedrock {
         &self,
         op: Operation,
         target: &Target,
-        body: ClientBody,
+        body: &ClientBody,
         stream: bool,
     ) -> Result<UpstreamRequest, ApiError> {
         common::chat_only(op, PROVIDER)?;
-        let body = common::json_body(&native(Chat::parse(body.into_map()?, &CAPS)?)?)?;
+        let body = common::json_body(&native(Chat::parse(body.to_map()?, &CAPS)?)?)?;
         let d = &target.deployment;
         let action = if stream {
             "converse-stream"
@@ -617,7 +617,7 @@ mod tests {
     fn translate(client: Value) -> Value {
         let t = target(ProviderKind::Bedrock, MODEL, Some("AKIDEXAMPLE:SECRET"));
         let req = Bedrock
-            .request(Operation::Chat, &t, body(client), false)
+            .request(Operation::Chat, &t, &body(client), false)
             .unwrap();
         assert_eq!(
             req.url,
@@ -693,7 +693,7 @@ mod tests {
                 json!({"model": "m", "messages": [{"role": "user", "content": "x"}]}),
                 extra,
             );
-            let err = Bedrock.request(Operation::Chat, &t, b, false).unwrap_err();
+            let err = Bedrock.request(Operation::Chat, &t, &b, false).unwrap_err();
             assert_eq!(err.status, StatusCode::BAD_REQUEST);
             assert!(err.message.contains("bedrock"), "{}", err.message);
         }
@@ -772,7 +772,7 @@ mod tests {
             .request(
                 Operation::Chat,
                 &t,
-                body(json!({"model": "m", "messages": [{"role": "user", "content": "x"}]})),
+                &body(json!({"model": "m", "messages": [{"role": "user", "content": "x"}]})),
                 false,
             )
             .unwrap();
@@ -785,7 +785,7 @@ mod tests {
             .request(
                 Operation::Chat,
                 &t,
-                body(json!({"model": "m", "messages": [{"role": "user", "content": "x"}]})),
+                &body(json!({"model": "m", "messages": [{"role": "user", "content": "x"}]})),
                 true,
             )
             .unwrap();

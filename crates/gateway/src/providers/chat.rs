@@ -505,7 +505,7 @@ mod tests {
             json!({"model": "m", "messages": [{"role": "user", "content": "CANARY"}]}),
             extra,
         );
-        Chat::parse(b.into_map().unwrap(), caps)
+        Chat::parse(b.to_map().unwrap(), caps)
     }
 
     #[test]

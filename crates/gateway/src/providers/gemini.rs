@@ -342,11 +342,11 @@ impl Adapter for Gemini {
         &self,
         op: Operation,
         target: &Target,
-        body: ClientBody,
+        body: &ClientBody,
         stream: bool,
     ) -> Result<UpstreamRequest, ApiError> {
         common::chat_only(op, self.provider())?;
-        let native = native(Chat::parse(body.into_map()?, &self.caps)?);
+        let native = native(Chat::parse(body.to_map()?, &self.caps)?);
         let key = target.deployment.credential.as_ref().map(|k| k.expose());
         let headers = common::json_headers(key.map(|k| {
             if self.vertex {
@@ -502,7 +502,7 @@ mod tests {
             &Gemini::API
         };
         let req = adapter
-            .request(Operation::Chat, &t, body(client), stream)
+            .request(Operation::Chat, &t, &body(client), stream)
             .unwrap();
         (
             req.url,
@@ -606,7 +606,7 @@ mod tests {
                 extra,
             );
             let err = Gemini::API
-                .request(Operation::Chat, &t, b, false)
+                .request(Operation::Chat, &t, &b, false)
                 .unwrap_err();
             assert_eq!(err.status, StatusCode::BAD_REQUEST);
             assert!(err.message.contains("gemini"), "{}", err.message);

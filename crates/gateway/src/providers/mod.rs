@@ -95,7 +95,7 @@ pub trait Adapter: Send + Sync + 'static {
         &self,
         op: Operation,
         target: &Target,
-        body: ClientBody,
+        body: &ClientBody,
         stream: bool,
     ) -> Result<UpstreamRequest, ApiError>;
 

@@ -123,7 +123,7 @@ impl Adapter for OpenAiCompatible {
         &self,
         op: Operation,
         target: &Target,
-        body: ClientBody,
+        body: &ClientBody,
         stream: bool,
     ) -> Result<UpstreamRequest, ApiError> {
         let model = serde_json::to_vec(&target.upstream_model).map_err(|_| ApiError::internal())?;
