@@ -172,6 +172,8 @@ fn main() {
                 .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: a log file or collector gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let result = runtime().and_then(|rt| rt.block_on(run(cli)));
     if let Err(e) = result {

@@ -249,22 +249,31 @@ async fn an_open_stream_counts_as_in_flight_until_it_ends() {
     }
 }
 
+/// OpenAI reports usage only at the end of a stream: a client that leaves before it
+/// is billed for the prompt and the tokens generated, both counted with the model's
+/// tokenizer (the provider's own conformance cases cover the other wire formats).
 #[tokio::test]
-async fn a_stream_the_client_abandons_is_metered_as_an_unbilled_error() {
-    let (env, response) = paced_stream(
-        Duration::from_millis(200),
-        "a long answer that nobody waits for",
-    )
-    .await;
-    let mut body = response.bytes_stream();
-    let first = body.next().await.unwrap().unwrap();
-    assert!(first.starts_with(b"data: "));
-    drop(body);
+async fn a_stream_the_client_abandons_is_billed_for_what_the_provider_generated() {
+    let (env, response) = paced_stream(Duration::from_millis(20), &common::words(200)).await;
+    let read = common::read_stream(response, Some(20)).await;
+    common::wait_until_upstream_streams_close(&env.mock, Duration::from_millis(1500)).await;
 
-    // Metered as the client's error (status 499): one request, one error, no tokens
-    // billed, although the provider had started answering.
-    let totals = common::wait_for_requests(&env.pool, env.customer, 1).await;
-    assert_eq!(totals, (1, 1, 0, 0, Decimal::ZERO));
+    let usage =
+        common::wait_for_deployment_usage(&env.pool, env.customer, "openai-us-east-reserved", 1)
+            .await;
+    // Metered as the client's error (status 499), and billed: the prompt (200 words,
+    // one token each, +7) and at least the 20 words delivered.
+    assert_eq!((usage.requests, usage.errors, usage.estimated), (1, 1, 1));
+    assert_eq!(usage.prompt, 207);
+    let delivered = read.content.split_whitespace().count() as i64;
+    assert!(
+        usage.completion >= delivered && usage.completion < 200,
+        "{usage:?}"
+    );
+    assert_eq!(
+        usage.cost,
+        gpt_4o_mini_cost(usage.prompt as u32, usage.completion as u32)
+    );
 }
 
 /// A stream's response head waits for the first event, to leave in the same write,

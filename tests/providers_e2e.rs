@@ -1,8 +1,9 @@
 //! The provider conformance suite: one table of providers, the same cases for each,
 //! through `meridian serve` with the async-openai client against the mock providers
 //! over real HTTP. Cases: a chat, a stream with and without usage, a tool-call round
-//! trip, an image, a JSON-schema answer, and each class of error; then the metering
-//! rollups per deployment after the mixed traffic.
+//! trip, an image, a JSON-schema answer, each class of error, a stream the client
+//! abandons and one the provider breaks off; then the metering rollups per deployment
+//! after the mixed traffic.
 //!
 //! Token counts follow the mocks' documented arithmetic, the same in every wire format
 //! (a word is a token; a message costs its words, 85 per image and 4; a prompt 3 more;
@@ -15,6 +16,7 @@
 mod common;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_openai::types::chat::{
     CreateChatCompletionResponse, CreateChatCompletionStreamResponse, FinishReason,
@@ -24,7 +26,9 @@ use futures::StreamExt;
 use meridian_core::catalog::PriceCatalog;
 use meridian_core::config::{Config, Deployment, ProviderKind};
 use meridian_core::{Secret, TokenUsage};
-use meridian_mock_providers::{BEDROCK_ACCESS_KEY_ID, BEDROCK_SECRET_ACCESS_KEY, Fault};
+use meridian_mock_providers::{
+    BEDROCK_ACCESS_KEY_ID, BEDROCK_SECRET_ACCESS_KEY, Fault, MockConfig,
+};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -218,7 +222,16 @@ impl Provider {
 
 /// Meridian serving one deployment per provider of the table, on the mock.
 async fn start() -> TestEnv {
-    TestEnv::start_with(|options| {
+    start_paced(Duration::ZERO).await
+}
+
+/// The same, with the mock waiting `token_delay` before each streamed token.
+async fn start_paced(token_delay: Duration) -> TestEnv {
+    let mock = MockConfig {
+        token_delay,
+        ..Default::default()
+    };
+    TestEnv::start_with_mock(mock, |options| {
         let openai = &options.config.deployments[0].base_url;
         let mock = openai
             .trim_start_matches("http://")
@@ -624,5 +637,109 @@ async fn rollups_per_deployment_are_exact_after_mixed_traffic() {
             p.name()
         );
         assert_eq!(row.7.normalize(), cost.normalize(), "{}", p.name());
+    }
+}
+
+/// Words in the prompt of the cut-short cases: the answer echoes them, one token each,
+/// paced, so that a stream lasts seconds and can be left half-way.
+const LONG_ANSWER_WORDS: usize = 300;
+
+/// What the rollups of a stream cut short must hold: one estimated request, an error
+/// (the stream did not end well), the prompt (reported, or counted by Meridian within
+/// reason of the mock's arithmetic: a word a token, 4 a message, 3 a prompt), at
+/// least what the client was delivered and less than the whole answer, billed at the
+/// list price.
+fn assert_billed_as_cut_short(p: &Provider, usage: &common::DeploymentUsage, delivered: &str) {
+    let name = p.name();
+    assert_eq!(
+        (usage.requests, usage.errors, usage.estimated),
+        (1, 1, 1),
+        "{name}: {usage:?}"
+    );
+    let prompt = (LONG_ANSWER_WORDS + 7) as i64;
+    assert!(
+        (prompt * 9 / 10..=prompt * 11 / 10).contains(&usage.prompt),
+        "{name}: prompt {} tokens, the provider's count is {prompt}",
+        usage.prompt
+    );
+    let delivered = delivered.split_whitespace().count() as i64;
+    assert!(
+        usage.completion >= delivered && usage.completion < (LONG_ANSWER_WORDS + 2) as i64,
+        "{name}: completion {} tokens, {delivered} words were delivered",
+        usage.completion
+    );
+    let tokens = TokenUsage {
+        prompt: usage.prompt as u64,
+        completion: usage.completion as u64,
+        ..Default::default()
+    };
+    assert!(usage.cost > Decimal::ZERO, "{name}");
+    assert_eq!(usage.cost.normalize(), p.cost(&tokens), "{name}");
+}
+
+fn long_stream(p: &Provider) -> Value {
+    merge(
+        ask(p, &common::words(LONG_ANSWER_WORDS)),
+        json!({"stream": true}),
+    )
+}
+
+#[tokio::test]
+async fn a_stream_the_client_abandons_is_billed_for_the_prompt_and_what_was_generated() {
+    let env = start_paced(Duration::from_millis(10)).await;
+    for p in PROVIDERS {
+        let response = post(&env, long_stream(p)).await;
+        assert_eq!(response.status(), 200, "{}", p.name());
+        let read = common::read_stream(response, Some(40)).await;
+        assert!(!read.done, "{}", p.name());
+        // The upstream request is cancelled at once, not left to generate the rest
+        // (about 2.6 s more of paced tokens).
+        common::wait_until_upstream_streams_close(&env.mock, Duration::from_millis(1500)).await;
+        let usage =
+            common::wait_for_deployment_usage(&env.pool, env.customer, &p.deployment_id(), 1).await;
+        assert_billed_as_cut_short(p, &usage, &read.content);
+    }
+    let metrics = env.metrics().await;
+    assert!(
+        metrics.contains(&format!(
+            "meridian_requests_total{{operation=\"chat\",status=\"499\"}} {}",
+            PROVIDERS.len()
+        )),
+        "{metrics}"
+    );
+    assert!(metrics.contains("meridian_requests_total{operation=\"chat\",status=\"2xx\"} 0"));
+}
+
+#[tokio::test]
+async fn a_stream_the_provider_breaks_off_ends_with_an_error_and_bills_what_was_delivered() {
+    let env = start().await;
+    for p in PROVIDERS {
+        env.mock.inject(Fault::StreamCut { after_chunks: 30 }, 1);
+        let response = post(&env, long_stream(p)).await;
+        assert_eq!(response.status(), 200, "{}", p.name());
+        let read = common::read_stream(response, None).await;
+        assert!(!read.done, "{}: no [DONE] after a cut", p.name());
+        let error = read
+            .error
+            .unwrap_or_else(|| panic!("{}: no error event", p.name()));
+        assert_eq!(
+            error["error"]["code"],
+            "upstream_unreachable",
+            "{}",
+            p.name()
+        );
+        assert!(!read.content.is_empty(), "{}", p.name());
+        let usage =
+            common::wait_for_deployment_usage(&env.pool, env.customer, &p.deployment_id(), 1).await;
+        assert_billed_as_cut_short(p, &usage, &read.content);
+        let metrics = env.metrics().await;
+        assert!(
+            metrics.contains(&format!(
+                "meridian_stream_failures_total{{provider=\"{}\"}} 1",
+                p.name()
+            )),
+            "{}: {metrics}",
+            p.name()
+        );
     }
 }

@@ -388,3 +388,111 @@ pub async fn chat_once(
         body["usage"]["completion_tokens"].as_u64().unwrap(),
     ))
 }
+
+/// One deployment's rollups of a customer, summed.
+#[derive(Debug, sqlx::FromRow)]
+pub struct DeploymentUsage {
+    pub requests: i64,
+    pub errors: i64,
+    /// Requests billed from Meridian's own count (streams cut short).
+    pub estimated: i64,
+    pub prompt: i64,
+    pub completion: i64,
+    pub cost: rust_decimal::Decimal,
+}
+
+/// The deployment's rollups once they hold `requests` requests (or after 20 s).
+pub async fn wait_for_deployment_usage(
+    pool: &PgPool,
+    customer: CustomerId,
+    deployment: &str,
+    requests: i64,
+) -> DeploymentUsage {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let usage: DeploymentUsage = sqlx::query_as(
+            "SELECT coalesce(sum(requests),0)::bigint AS requests, coalesce(sum(errors),0)::bigint AS errors,
+                    coalesce(sum(estimated_requests),0)::bigint AS estimated,
+                    coalesce(sum(prompt_tokens),0)::bigint AS prompt,
+                    coalesce(sum(completion_tokens),0)::bigint AS completion, coalesce(sum(cost),0) AS cost
+             FROM usage_rollups WHERE customer_id = $1 AND deployment = $2",
+        )
+        .bind(customer)
+        .bind(deployment)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        if usage.requests >= requests || std::time::Instant::now() > deadline {
+            return usage;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The content text of a chat stream's `data:` events, and whether it ended with
+/// `[DONE]` or with an error object.
+pub struct StreamRead {
+    pub content: String,
+    pub done: bool,
+    pub error: Option<serde_json::Value>,
+}
+
+/// Reads a chat stream until it ends, or (with `leave_after`) until that many words
+/// of content have arrived, when the connection is dropped as a client that gives
+/// up does.
+pub async fn read_stream(response: reqwest::Response, leave_after: Option<usize>) -> StreamRead {
+    use futures::StreamExt;
+    let mut read = StreamRead {
+        content: String::new(),
+        done: false,
+        error: None,
+    };
+    let mut body = response.bytes_stream();
+    let mut text = String::new();
+    while let Some(bytes) = body.next().await {
+        text.push_str(std::str::from_utf8(&bytes.unwrap()).unwrap());
+        while let Some(end) = text.find("\n\n") {
+            let event: String = text.drain(..end + 2).collect();
+            let Some(data) = event.trim_end().strip_prefix("data: ") else {
+                continue;
+            };
+            if data == "[DONE]" {
+                read.done = true;
+                continue;
+            }
+            let chunk: serde_json::Value = serde_json::from_str(data).unwrap();
+            if chunk.get("error").is_some() {
+                read.error = Some(chunk);
+                continue;
+            }
+            if let Some(content) = chunk["choices"][0]["delta"]["content"].as_str() {
+                read.content.push_str(content);
+            }
+        }
+        if leave_after.is_some_and(|n| read.content.split_whitespace().count() >= n) {
+            return read;
+        }
+    }
+    read
+}
+
+/// Waits until the mock holds no open stream: the gateway closed its upstream
+/// requests. Panics after `within`.
+pub async fn wait_until_upstream_streams_close(mock: &MockServer, within: Duration) {
+    let deadline = std::time::Instant::now() + within;
+    while mock.streams_open() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the upstream stream is still open {within:?} after the client left"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// `count` distinct short words, as a prompt the mocks answer with all of them.
+pub fn words(count: usize) -> String {
+    (0..count)
+        .map(|i| ["alpha", "bravo", "delta", "gamma", "hotel", "kilo", "lima"][i % 7])
+        .collect::<Vec<_>>()
+        .join(" ")
+}

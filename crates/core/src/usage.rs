@@ -43,13 +43,26 @@ pub struct UsageEvent {
     pub cost: Decimal,
     pub latency_us: u64,
     pub ttft_us: Option<u64>,
-    /// HTTP status returned to the client; only 2xx is billed.
+    /// HTTP status returned to the client (499: the client went away first). Only 2xx
+    /// is billed, and streams cut short ([`UsageEvent::estimated`]).
     pub status: u16,
+    /// The token counts were not all reported by the provider: the stream ended (the
+    /// client left, or the provider broke it off) before its usage, so what was
+    /// generated was counted with the model's tokenizer. The provider charges for
+    /// those tokens, so they are billed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub estimated: bool,
 }
 
 impl UsageEvent {
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+
+    /// Whether the event's tokens and cost are billed: a success, or a stream cut
+    /// short, whose tokens the provider charges (other errors carry none).
+    pub fn is_billed(&self) -> bool {
+        self.is_success() || self.estimated
     }
 
     /// Appends the event as one JSON object, byte for byte what `serde_json` writes
@@ -122,7 +135,11 @@ impl UsageEvent {
             }
             None => out.extend_from_slice(b"null"),
         }
-        let _ = write!(out, ",\"status\":{}}}", self.status);
+        let _ = write!(out, ",\"status\":{}", self.status);
+        if self.estimated {
+            out.extend_from_slice(b",\"estimated\":true");
+        }
+        out.push(b'}');
     }
 }
 
@@ -170,6 +187,7 @@ mod tests {
             any::<u64>(),
             any::<Option<u64>>(),
             any::<u16>(),
+            any::<bool>(),
         );
         let cost = (any::<i64>(), 0u32..=28);
         (ids, names, time, counts, cost).prop_map(
@@ -177,7 +195,7 @@ mod tests {
                 (r, c, k),
                 names,
                 (secs, nanos, precision),
-                (p, cp, [ca, cw, re], l, tt, st),
+                (p, cp, [ca, cw, re], l, tt, st, est),
                 (m, sc),
             )| {
                 // Whole seconds, milliseconds, microseconds or nanoseconds, as clocks give.
@@ -203,6 +221,7 @@ mod tests {
                     latency_us: l,
                     ttft_us: tt,
                     status: st,
+                    estimated: est,
                 }
             },
         )

@@ -20,6 +20,7 @@ pub mod request;
 pub mod sse;
 mod stream;
 pub mod targets;
+pub mod tokens;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,7 +66,7 @@ pub struct Gateway {
     pub sink: Arc<dyn UsageSink>,
     pub client: UpstreamClient,
     pub options: GatewayOptions,
-    pub metrics: metrics::Metrics,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl Gateway {

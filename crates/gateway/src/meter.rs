@@ -1,5 +1,6 @@
 //! Builds the one usage event of a request and hands it to the sink exactly once,
-//! also when the request ends early (a dropped stream records status 499).
+//! also when the request ends early (a request dropped before its answer records
+//! status 499; a stream cut short is billed at its counted tokens, [`Meter::cut_short`]).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,6 +18,7 @@ pub struct Meter {
     sink: Arc<dyn UsageSink>,
     event: Option<UsageEvent>,
     started: Instant,
+    request_id: RequestId,
 }
 
 impl Meter {
@@ -32,6 +34,7 @@ impl Meter {
         Self {
             sink,
             started,
+            request_id,
             event: Some(UsageEvent {
                 request_id,
                 customer_id,
@@ -47,6 +50,7 @@ impl Meter {
                 latency_us: 0,
                 ttft_us: None,
                 status: 0,
+                estimated: false,
             }),
         }
     }
@@ -74,6 +78,7 @@ impl Meter {
             sink: self.sink.clone(),
             event: self.event.take(),
             started: self.started,
+            request_id: self.request_id,
         }
     }
 
@@ -84,6 +89,11 @@ impl Meter {
 
     pub fn started(&self) -> Instant {
         self.started
+    }
+
+    /// The request's id, for log lines.
+    pub fn request_id(&self) -> RequestId {
+        self.request_id
     }
 
     /// Records a billed success. Returns false when the event could not be made
@@ -106,6 +116,24 @@ impl Meter {
     /// Records an unbilled failure.
     pub fn failure(&mut self, status: u16) -> bool {
         self.finish(status, TokenUsage::default(), Decimal::ZERO, None)
+    }
+
+    /// Records a stream whose usage the provider never reported, billed at `tokens`
+    /// that Meridian counted (at least in part) and marked as estimated: `status` 499
+    /// when the client left, 502/504 when the provider broke the stream off, 200 when
+    /// it ended without usage.
+    pub fn estimated(
+        &mut self,
+        status: u16,
+        tokens: TokenUsage,
+        cost: Decimal,
+        ttft_us: Option<u64>,
+    ) -> bool {
+        let Some(mut event) = self.completed(status, tokens, cost, ttft_us) else {
+            return true;
+        };
+        event.estimated = true;
+        self.record(event)
     }
 
     /// The pending event, completed; `None` once taken.
@@ -135,6 +163,10 @@ impl Meter {
         let Some(event) = self.completed(status, tokens, cost, ttft_us) else {
             return true;
         };
+        self.record(event)
+    }
+
+    fn record(&self, event: UsageEvent) -> bool {
         match self.sink.record(event) {
             Ok(()) => true,
             Err(e) => {

@@ -10,14 +10,27 @@ use meridian_core::config::ProviderKind;
 
 use crate::providers::Operation;
 
-const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+/// The `status` label: the class of the status, but 499 (the client went away before
+/// the answer ended, streams included) apart from the client's other errors.
+const STATUS_LABELS: [&str; 6] = ["1xx", "2xx", "3xx", "4xx", "499", "5xx"];
+
+fn status_label(status: u16) -> usize {
+    match status {
+        499 => 4,
+        500.. => 5,
+        _ => usize::from(status / 100).clamp(1, 4) - 1,
+    }
+}
 
 #[derive(Default)]
 pub struct Metrics {
-    /// meridian_requests_total{operation, status}
-    requests: [[AtomicU64; 5]; 2],
+    /// meridian_requests_total{operation, status}; a stream counts when it ends.
+    requests: [[AtomicU64; STATUS_LABELS.len()]; 2],
     /// meridian_upstream_failures_total{provider}: attempts that moved to the next deployment or failed.
     upstream_failures: [AtomicU64; ProviderKind::ALL.len()],
+    /// meridian_stream_failures_total{provider}: streams the provider broke off after
+    /// the client got its 200 (cut, malformed, silent too long, an error event).
+    stream_failures: [AtomicU64; ProviderKind::ALL.len()],
     /// meridian_requests_in_flight: `/v1` requests being served (streams until they end).
     in_flight: Arc<AtomicU64>,
 }
@@ -45,12 +58,15 @@ fn provider_index(p: ProviderKind) -> usize {
 
 impl Metrics {
     pub fn request(&self, op: Operation, status: u16) {
-        let class = usize::from(status / 100).clamp(1, 5) - 1;
-        self.requests[op_index(op)][class].fetch_add(1, Ordering::Relaxed);
+        self.requests[op_index(op)][status_label(status)].fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn upstream_failure(&self, provider: ProviderKind) {
         self.upstream_failures[provider_index(provider)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn stream_failure(&self, provider: ProviderKind) {
+        self.stream_failures[provider_index(provider)].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts a request as in flight until the returned guard drops.
@@ -65,10 +81,10 @@ impl Metrics {
 
     pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str("# HELP meridian_requests_total Requests to /v1 by operation and response status class.\n");
+        out.push_str("# HELP meridian_requests_total Requests to /v1 by operation and status class (499: the client left first; streams count when they end).\n");
         out.push_str("# TYPE meridian_requests_total counter\n");
         for (op, name) in [(0, "chat"), (1, "embeddings")] {
-            for (class, label) in STATUS_CLASSES.iter().enumerate() {
+            for (class, label) in STATUS_LABELS.iter().enumerate() {
                 let _ = writeln!(
                     out,
                     "meridian_requests_total{{operation=\"{name}\",status=\"{label}\"}} {}",
@@ -83,6 +99,15 @@ impl Metrics {
                 out,
                 "meridian_upstream_failures_total{{provider=\"{p}\"}} {}",
                 self.upstream_failures[i].load(Ordering::Relaxed)
+            );
+        }
+        out.push_str("# HELP meridian_stream_failures_total Streams the provider broke off after the response began (cut, malformed, silent, error event).\n");
+        out.push_str("# TYPE meridian_stream_failures_total counter\n");
+        for (i, p) in ProviderKind::ALL.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "meridian_stream_failures_total{{provider=\"{p}\"}} {}",
+                self.stream_failures[i].load(Ordering::Relaxed)
             );
         }
         out.push_str("# HELP meridian_requests_in_flight Requests to /v1 being served (streams until they end).\n");

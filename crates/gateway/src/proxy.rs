@@ -64,6 +64,15 @@ async fn handle(gw: Arc<Gateway>, request: Request, op: Operation) -> Response {
             serve(&gw, request, op, &mut meter)
                 .await
                 .unwrap_or_else(|(error, target)| {
+                    if error.status.is_server_error() {
+                        tracing::error!(
+                            request_id = %request_id,
+                            deployment = %target.as_ref().map_or("-", |t| t.deployment.id.as_str()),
+                            status = error.status.as_u16(),
+                            class = %error.code.unwrap_or(error.kind),
+                            "request failed"
+                        );
+                    }
                     meter.failure(error.status.as_u16());
                     let mut response = error.into_response();
                     if let Some(target) = target {
@@ -83,9 +92,16 @@ async fn handle(gw: Arc<Gateway>, request: Request, op: Operation) -> Response {
     if let Ok(v) = HeaderValue::from_str(request_id.0.hyphenated().encode_lower(&mut id)) {
         response.headers_mut().insert(REQUEST_ID, v);
     }
-    gw.metrics.request(op, response.status().as_u16());
+    // A stream is counted when it ends, with the status it ends with.
+    if response.extensions().get::<StreamCounted>().is_none() {
+        gw.metrics.request(op, response.status().as_u16());
+    }
     response
 }
+
+/// Marks a streaming response, whose body counts itself in the request metrics.
+#[derive(Clone, Copy)]
+struct StreamCounted;
 
 /// Checks the bearer key. A revoked key's owner is returned with the error so that
 /// the refusal is metered against it.
@@ -145,14 +161,16 @@ async fn serve(
     let (target, upstream) = call(gw, &route, op, &parsed.body, parsed.stream, meter).await?;
     if parsed.stream {
         let stream = ProxyStream::new(
+            gw,
             upstream.into_body(),
             target.clone(),
+            parsed.body,
             parsed.wants_usage,
             meter.hand_over(),
             in_flight,
-            gw.options.stream_idle_timeout,
         );
         let mut response = Response::new(stream.into_body(gw.options.stream_head_wait).await);
+        response.extensions_mut().insert(StreamCounted);
         let h = response.headers_mut();
         h.insert(
             header::CONTENT_TYPE,
@@ -257,7 +275,10 @@ async fn call(
         .await;
         let failure = match outcome {
             Err(_) => ApiError::upstream_timeout(provider),
-            Ok(Err(ClientError::Build)) => return Err((ApiError::internal(), Some(target))),
+            Ok(Err(ClientError::Build)) => {
+                tracing::error!(request_id = %meter.request_id(), deployment = %target.deployment.id, "upstream request could not be built");
+                return Err((ApiError::internal(), Some(target)));
+            }
             Ok(Err(ClientError::Connect(_))) => ApiError::upstream_unreachable(provider),
             Ok(Ok(upstream)) if upstream.status().is_success() => return Ok((target, upstream)),
             Ok(Ok(upstream)) => {
@@ -281,7 +302,13 @@ async fn call(
                 error
             }
         };
-        tracing::debug!(deployment = %target.deployment.id, status = failure.status.as_u16(), "upstream attempt failed");
+        tracing::warn!(
+            request_id = %meter.request_id(),
+            deployment = %target.deployment.id,
+            status = failure.status.as_u16(),
+            class = %failure.code.unwrap_or(failure.kind),
+            "upstream attempt failed"
+        );
         gw.metrics.upstream_failure(target.deployment.provider);
         last = Some((failure, Some(target)));
     }

@@ -19,6 +19,12 @@
 //! task of its own ([`ProxyStream::into_body`]) and hands batches to the response body
 //! through a one-slot channel. The response head waits (briefly) for the first batch,
 //! so that both leave in one write.
+//!
+//! A stream that ends before the provider's usage is still billed, as the provider
+//! bills it: when the client goes away (the stream is dropped, which also drops the
+//! upstream body and so cancels the upstream request at once), or when the provider
+//! breaks it off, the prompt and what was generated are counted with the model's
+//! tokenizer ([`crate::tokens`]) and metered as estimated, off the runtime's threads.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -33,17 +39,19 @@ use futures::{Stream, StreamExt};
 use hyper::body::{Body as _, Incoming};
 use tokio::time::Sleep;
 
+use meridian_core::TokenUsage;
+
+use crate::Gateway;
+use crate::body::ClientBody;
 use crate::cost_json::with_usage_cost;
 use crate::error::ApiError;
 use crate::eventstream::EventStreamDecoder;
-use crate::meter::Meter;
-use crate::metrics::InFlight;
-use crate::providers::{Framing, Malformed, StreamOut, StreamState, UpstreamEvent};
+use crate::meter::{CLIENT_CLOSED, Meter};
+use crate::metrics::{InFlight, Metrics};
+use crate::providers::{Framing, Malformed, Operation, StreamOut, StreamState, UpstreamEvent};
 use crate::sse::SseDecoder;
 use crate::targets::Target;
-
-/// Status metered for a stream the provider broke off.
-const STREAM_BROKEN: u16 = 502;
+use crate::tokens;
 
 /// Held events are passed on once they reach this size, burst or not.
 const BATCH_LIMIT: usize = 32 * 1024;
@@ -61,6 +69,11 @@ pub struct ProxyStream {
     target: Arc<Target>,
     wants_usage: bool,
     meter: Meter,
+    /// The client's request, to count its prompt if the provider never reports it.
+    body: Option<ClientBody>,
+    metrics: Arc<Metrics>,
+    /// The status metered, once it is.
+    status: Option<u16>,
     _in_flight: InFlight,
     out: VecDeque<Bytes>,
     /// Bytes in `out`.
@@ -75,13 +88,15 @@ pub struct ProxyStream {
 
 impl ProxyStream {
     pub fn new(
+        gw: &Gateway,
         upstream: Incoming,
         target: Arc<Target>,
+        body: ClientBody,
         wants_usage: bool,
         meter: Meter,
         in_flight: InFlight,
-        idle_timeout: Duration,
     ) -> Self {
+        let idle_timeout = gw.options.stream_idle_timeout;
         let decoder = match target.deployment.adapter.framing() {
             Framing::Sse => Decoder::Sse(SseDecoder::default()),
             Framing::AwsEventStream => Decoder::AwsEventStream(EventStreamDecoder::default()),
@@ -93,6 +108,9 @@ impl ProxyStream {
             target,
             wants_usage,
             meter,
+            body: Some(body),
+            metrics: gw.metrics.clone(),
+            status: None,
             _in_flight: in_flight,
             out: VecDeque::new(),
             held: 0,
@@ -189,6 +207,7 @@ impl ProxyStream {
             StreamOut::Usage { usage, chunk } => {
                 let cost = self.target.price.cost(&usage);
                 self.meter.success(usage, cost, self.ttft_us);
+                self.status = Some(200);
                 if self.wants_usage {
                     self.push(sse_data(with_usage_cost(chunk, cost)));
                 }
@@ -196,10 +215,8 @@ impl ProxyStream {
             StreamOut::Skip => {}
             StreamOut::Done => {
                 if self.meter.is_pending() {
-                    // The provider reported no usage: metered as zero tokens, logged.
-                    tracing::warn!(deployment = %self.target.deployment.id, "stream ended without usage");
-                    self.meter
-                        .success(Default::default(), Default::default(), self.ttft_us);
+                    tracing::warn!(request_id = %self.meter.request_id(), deployment = %self.target.deployment.id, "stream ended without usage; counted");
+                    self.meter_estimated(200);
                 }
                 self.push(Bytes::from_static(b"data: [DONE]\n\n"));
                 self.done = true;
@@ -244,14 +261,82 @@ impl ProxyStream {
         }
     }
 
-    /// Ends a stream the provider broke off: an error event for the client, an
-    /// unbilled error for metering.
+    /// Ends a stream the provider broke off: an error event for the client (and no
+    /// `[DONE]`), what was delivered metered as estimated, a log line and a count.
     fn broken(&mut self, error: ApiError) {
-        self.meter.failure(STREAM_BROKEN);
+        let provider = self.target.deployment.provider;
+        tracing::warn!(
+            request_id = %self.meter.request_id(),
+            deployment = %self.target.deployment.id,
+            class = %error.code.unwrap_or("upstream_error"),
+            "stream broken off by the provider"
+        );
+        self.metrics.stream_failure(provider);
+        self.meter_estimated(error.status.as_u16());
+        self.status = Some(error.status.as_u16());
         self.push(sse_data(
             serde_json::to_vec(&error.body()).unwrap_or_default(),
         ));
         self.done = true;
+    }
+
+    /// Meters the stream at the provider's usage so far, completed by counting the
+    /// prompt and what was generated. Counting can take milliseconds (and loads the
+    /// tokenizer the first time), so it runs off the runtime's threads.
+    fn meter_estimated(&mut self, status: u16) {
+        if !self.meter.is_pending() {
+            return;
+        }
+        self.status = Some(status);
+        let mut meter = self.meter.hand_over();
+        let target = self.target.clone();
+        let reported = self.state.usage_seen.then_some(self.state.usage);
+        let generated = std::mem::take(&mut self.state.generated);
+        let body = self.body.take();
+        let ttft_us = self.ttft_us;
+        let count = move || {
+            let usage = estimate(&target.upstream_model, reported, &generated, body.as_ref());
+            let cost = target.price.cost(&usage);
+            meter.estimated(status, usage, cost, ttft_us);
+        };
+        tokens::off_thread(count);
+    }
+}
+
+/// The usage of a stream cut short: what the provider reported (Anthropic and Gemini
+/// report the prompt as the stream begins), the prompt counted where it did not, and
+/// the completion at least as long as what was generated.
+fn estimate(
+    upstream_model: &str,
+    reported: Option<TokenUsage>,
+    generated: &str,
+    body: Option<&ClientBody>,
+) -> TokenUsage {
+    let mut usage = reported.unwrap_or_default();
+    if usage.prompt == 0 {
+        usage.prompt = body.map_or(0, |b| tokens::count_prompt(upstream_model, b));
+    }
+    usage.completion = usage
+        .completion
+        .max(tokens::count_text(upstream_model, generated));
+    usage
+}
+
+/// A stream dropped before it ended is one the client left: it is metered as such
+/// (and the upstream body, dropped with it, closes the provider's connection). Every
+/// stream is counted in the request metrics here, with the status it ended with.
+impl Drop for ProxyStream {
+    fn drop(&mut self) {
+        if self.meter.is_pending() {
+            tracing::info!(
+                request_id = %self.meter.request_id(),
+                deployment = %self.target.deployment.id,
+                "client closed the stream"
+            );
+            self.meter_estimated(CLIENT_CLOSED);
+        }
+        self.metrics
+            .request(Operation::Chat, self.status.unwrap_or(CLIENT_CLOSED));
     }
 }
 

@@ -36,6 +36,7 @@ fn event(customers: &[CustomerId], i: usize) -> UsageEvent {
         latency_us: 1234,
         ttft_us: None,
         status: 200,
+        estimated: false,
     }
 }
 

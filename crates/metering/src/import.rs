@@ -208,6 +208,7 @@ pub async fn import(
                 latency_us: 0,
                 ttft_us: None,
                 status,
+                estimated: false,
             },
         ));
     }

@@ -401,6 +401,7 @@ mod tests {
             latency_us: 1,
             ttft_us: None,
             status: 200,
+            estimated: false,
         }
     }
 

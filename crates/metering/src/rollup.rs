@@ -24,6 +24,8 @@ pub struct RollupKey {
 pub struct RollupDelta {
     pub requests: i64,
     pub errors: i64,
+    /// Requests whose counts were estimated (streams cut short), billed all the same.
+    pub estimated_requests: i64,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
     pub cached_tokens: i64,
@@ -51,7 +53,7 @@ impl Rollups {
     /// Folds one event in. It takes the event so that its names move into the key
     /// instead of being copied (this runs once per request).
     pub fn add(&mut self, e: UsageEvent) {
-        let success = e.is_success();
+        let (success, billed) = (e.is_success(), e.is_billed());
         let key = RollupKey {
             customer_id: e.customer_id,
             key_id: e.key_id,
@@ -70,15 +72,19 @@ impl Rollups {
             d.ttft_us_sum += count(t);
             d.ttft_count += 1;
         }
-        if success {
+        if !success {
+            d.errors += 1;
+        }
+        if e.estimated {
+            d.estimated_requests += 1;
+        }
+        if billed {
             d.prompt_tokens += count(e.tokens.prompt);
             d.completion_tokens += count(e.tokens.completion);
             d.cached_tokens += count(e.tokens.cached.unwrap_or(0));
             d.cache_write_tokens += count(e.tokens.cache_write.unwrap_or(0));
             d.reasoning_tokens += count(e.tokens.reasoning.unwrap_or(0));
             d.cost += e.cost;
-        } else {
-            d.errors += 1;
         }
         self.events += 1;
     }

@@ -86,13 +86,13 @@ pub async fn upsert_rollups(tx: &mut PgConnection, rollups: &Rollups) -> sqlx::R
             "INSERT INTO usage_rollups AS r (customer_id, key_id, model, provider, deployment, region,
                  catalog_key, hour, requests, errors, prompt_tokens, completion_tokens, cached_tokens,
                  cache_write_tokens, reasoning_tokens, cost, latency_us_sum, ttft_us_sum,
-                 ttft_count, latency_hist)
-             SELECT c, k, m, p, d, g, ck, h, rq, er, pt, ct, cat, cwt, rt, co, ls, ts, tc, hi::bigint[]
+                 ttft_count, latency_hist, estimated_requests)
+             SELECT c, k, m, p, d, g, ck, h, rq, er, pt, ct, cat, cwt, rt, co, ls, ts, tc, hi::bigint[], es
              FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
                          $20::text[], $7::timestamptz[], $8::bigint[], $9::bigint[], $10::bigint[],
                          $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::numeric[],
-                         $16::bigint[], $17::bigint[], $18::bigint[], $19::text[])
-                  AS t(c, k, m, p, d, g, ck, h, rq, er, pt, ct, cat, cwt, rt, co, ls, ts, tc, hi)
+                         $16::bigint[], $17::bigint[], $18::bigint[], $19::text[], $21::bigint[])
+                  AS t(c, k, m, p, d, g, ck, h, rq, er, pt, ct, cat, cwt, rt, co, ls, ts, tc, hi, es)
              ON CONFLICT ON CONSTRAINT usage_rollups_key DO UPDATE SET
                  requests = r.requests + EXCLUDED.requests,
                  errors = r.errors + EXCLUDED.errors,
@@ -105,7 +105,8 @@ pub async fn upsert_rollups(tx: &mut PgConnection, rollups: &Rollups) -> sqlx::R
                  latency_us_sum = r.latency_us_sum + EXCLUDED.latency_us_sum,
                  ttft_us_sum = r.ttft_us_sum + EXCLUDED.ttft_us_sum,
                  ttft_count = r.ttft_count + EXCLUDED.ttft_count,
-                 latency_hist = add_bigint_arrays(r.latency_hist, EXCLUDED.latency_hist)",
+                 latency_hist = add_bigint_arrays(r.latency_hist, EXCLUDED.latency_hist),
+                 estimated_requests = r.estimated_requests + EXCLUDED.estimated_requests",
         )
         .bind(column!(|(k, _)| k.customer_id.0))
         .bind(column!(|(k, _)| k.key_id.map(|id| id.0)))
@@ -130,6 +131,7 @@ pub async fn upsert_rollups(tx: &mut PgConnection, rollups: &Rollups) -> sqlx::R
             d.latency_hist.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
         )))
         .bind(column!(|(k, _)| k.catalog_key.as_str()))
+        .bind(column!(|(_, d)| d.estimated_requests))
         .execute(&mut *tx)
         .await?;
     }

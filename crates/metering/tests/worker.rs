@@ -43,6 +43,7 @@ fn event(customer: CustomerId, prompt: u64) -> UsageEvent {
         latency_us: 10,
         ttft_us: None,
         status: 200,
+        estimated: false,
     }
 }
 

@@ -21,7 +21,7 @@ use futures::StreamExt;
 use crate::faults::Fault;
 use crate::routes::Shared;
 use crate::server::Connection;
-use crate::stream;
+use crate::stream::{self, Delivery};
 
 /// Request bodies beyond this are refused (413), like a real upstream would.
 const MAX_BODY: usize = 32 * 1024 * 1024;
@@ -51,6 +51,17 @@ pub(crate) struct Admitted<P> {
     pub(crate) received: Instant,
     pub(crate) shared: Arc<Shared>,
     provider: PhantomData<P>,
+}
+
+impl<P> Admitted<P> {
+    /// How this request's stream is to be sent.
+    pub(crate) fn delivery(&self) -> Delivery {
+        Delivery {
+            token_delay: self.token_delay,
+            cut_after: self.cut_after,
+            shared: self.shared.clone(),
+        }
+    }
 }
 
 impl<P: Provider> FromRequest<Arc<Shared>> for Admitted<P> {

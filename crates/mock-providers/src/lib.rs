@@ -9,7 +9,8 @@
 //! It owns: the native routes below, request checks as the real service makes them
 //! (answered in that provider's error shape), answers with usage, streams paced token
 //! by token, and fault injection (`POST /__mock/faults`, or [`MockServer::inject`]).
-//! `GET /__mock/stats` answers `{"requests_seen": N}`; `GET /healthz` answers `ok`.
+//! `GET /__mock/stats` answers `{"requests_seen": N, "streams_open": M}` (streams being
+//! sent: one leaves the count when its client goes away); `GET /healthz` answers `ok`.
 //!
 //! It must never log or store request content: nothing is logged per request at all,
 //! and error messages name parameters, never the prompt. It must never depend on the

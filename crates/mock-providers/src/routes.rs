@@ -29,6 +29,8 @@ pub(crate) struct Shared {
     pub(crate) config: MockConfig,
     pub(crate) faults: FaultQueue,
     pub(crate) requests_seen: AtomicU64,
+    /// Streamed answers whose body the connection still holds.
+    pub(crate) streams_open: AtomicU64,
     pub(crate) prompt_cache: PromptCache,
 }
 
@@ -89,7 +91,11 @@ async fn inject_fault(State(shared): State<Arc<Shared>>, body: Bytes) -> Respons
 
 async fn stats(State(shared): State<Arc<Shared>>) -> Response {
     let seen = shared.requests_seen.load(Ordering::Relaxed);
-    json_response(format!(r#"{{"requests_seen":{seen}}}"#).into_bytes(), None)
+    let open = shared.streams_open.load(Ordering::Relaxed);
+    json_response(
+        format!(r#"{{"requests_seen":{seen},"streams_open":{open}}}"#).into_bytes(),
+        None,
+    )
 }
 
 async fn invalid_url(method: Method, uri: Uri) -> Response {

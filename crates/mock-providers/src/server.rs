@@ -103,6 +103,12 @@ impl MockServer {
     pub fn requests_seen(&self) -> u64 {
         self.shared.requests_seen.load(Ordering::Relaxed)
     }
+
+    /// How many streamed answers are being sent: a stream leaves this count when it
+    /// ends or when its client goes away.
+    pub fn streams_open(&self) -> u64 {
+        self.shared.streams_open.load(Ordering::Relaxed)
+    }
 }
 
 impl Drop for MockServer {

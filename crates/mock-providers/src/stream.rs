@@ -4,6 +4,8 @@
 //! it is due, and cut short when a fault says so.
 
 use std::io;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -11,6 +13,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::Serialize;
+
+use crate::routes::Shared;
 
 /// The content type of server-sent events.
 pub(crate) const SSE: &str = "text/event-stream; charset=utf-8";
@@ -53,26 +57,59 @@ impl Frame {
     }
 }
 
+/// How a stream is sent: the delay before each token, the cut a fault asked for, and
+/// the server's count of open streams.
+pub(crate) struct Delivery {
+    pub(crate) token_delay: Duration,
+    pub(crate) cut_after: Option<u32>,
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// Counts a stream in `streams_open` while its body lives: the connection drops the
+/// body when the client goes away, so a client that cancels can be seen to.
+struct OpenStream(Arc<Shared>);
+
+impl OpenStream {
+    fn new(shared: Arc<Shared>) -> Self {
+        shared.streams_open.fetch_add(1, Ordering::Relaxed);
+        Self(shared)
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        self.0.streams_open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// The streamed answer, cut after `cut_after` frames (and before the first closing
 /// frame) when a fault says so.
 pub(crate) fn respond(
     frames: Vec<Frame>,
     content_type: &'static str,
-    token_delay: Duration,
-    cut_after: Option<u32>,
+    delivery: Delivery,
 ) -> Response {
-    let state = (frames.into_iter(), 0u32, cut_after);
-    let body = futures::stream::unfold(state, move |(mut frames, sent, cut_after)| async move {
-        let frame = frames.next()?;
-        if cut_after.is_some_and(|n| sent >= n || frame.closing) {
-            // Nothing follows the error: the frames left are dropped with the state.
-            return Some((Err(cut().await), (Vec::new().into_iter(), sent, None)));
-        }
-        if frame.paced && !token_delay.is_zero() {
-            tokio::time::sleep(token_delay).await;
-        }
-        Some((Ok(frame.bytes), (frames, sent + 1, cut_after)))
-    });
+    let Delivery {
+        token_delay,
+        cut_after,
+        shared,
+    } = delivery;
+    // The gauge guard lives in the stream's state, so it goes when the body does.
+    let state = (frames.into_iter(), 0u32, cut_after, OpenStream::new(shared));
+    let body = futures::stream::unfold(
+        state,
+        move |(mut frames, sent, cut_after, open)| async move {
+            let frame = frames.next()?;
+            if cut_after.is_some_and(|n| sent >= n || frame.closing) {
+                // Nothing follows the error: the frames left are dropped with the state.
+                return Some((Err(cut().await), (Vec::new().into_iter(), sent, None, open)));
+            }
+            if frame.paced && !token_delay.is_zero() {
+                tokio::time::sleep(token_delay).await;
+            }
+            Some((Ok(frame.bytes), (frames, sent + 1, cut_after, open)))
+        },
+    );
     let mut response = Response::new(Body::from_stream(body));
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

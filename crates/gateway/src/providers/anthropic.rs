@@ -262,6 +262,10 @@ enum ContentDelta {
     InputJsonDelta {
         partial_json: String,
     },
+    /// Extended thinking: billed as output, not shown to an OpenAI client.
+    ThinkingDelta {
+        thinking: String,
+    },
     #[serde(other)]
     Other,
 }
@@ -371,7 +375,10 @@ impl Adapter for Anthropic {
                 content_block,
             } => match content_block {
                 Content::Text { text } if text.is_empty() => StreamOut::Skip,
-                Content::Text { text } => common::chunk(state, 0, json!({"content": text}), None),
+                Content::Text { text } => {
+                    state.generated.push_str(&text);
+                    common::chunk(state, 0, json!({"content": text}), None)
+                }
                 Content::ToolUse { id, name, .. } => {
                     let (tool, out) = common::tool_call_start(state, 0, &id, &name, String::new());
                     state.blocks.push((index, Block::ToolCall(tool)));
@@ -385,10 +392,16 @@ impl Adapter for Anthropic {
             Event::ContentBlockDelta { index, delta } => match (common::block(state, index), delta)
             {
                 (Block::Text, ContentDelta::TextDelta { text }) => {
+                    state.generated.push_str(&text);
                     common::chunk(state, 0, json!({"content": text}), None)
                 }
                 (Block::ToolCall(tool), ContentDelta::InputJsonDelta { partial_json }) => {
+                    state.generated.push_str(&partial_json);
                     common::tool_call_delta(state, tool, &partial_json)
+                }
+                (_, ContentDelta::ThinkingDelta { thinking }) => {
+                    state.generated.push_str(&thinking);
+                    StreamOut::Skip
                 }
                 _ => StreamOut::Skip,
             },

@@ -541,13 +541,19 @@ impl Adapter for Bedrock {
                         DeltaBody {
                             tool_use: Some(t), ..
                         },
-                    ) => common::tool_call_delta(state, tool, &t.input),
+                    ) => {
+                        state.generated.push_str(&t.input);
+                        common::tool_call_delta(state, tool, &t.input)
+                    }
                     (
                         _,
                         DeltaBody {
                             text: Some(text), ..
                         },
-                    ) => common::chunk(state, 0, json!({"content": text}), None),
+                    ) => {
+                        state.generated.push_str(&text);
+                        common::chunk(state, 0, json!({"content": text}), None)
+                    }
                     // Reasoning content, citations.
                     _ => StreamOut::Skip,
                 }

@@ -416,6 +416,12 @@ impl Adapter for Gemini {
         let mut out = Vec::with_capacity(r.candidates.len());
         for c in r.candidates {
             let (text, calls) = read_candidate(c.content);
+            state.generated.push_str(&text);
+            for call in &calls {
+                if let Some(arguments) = call["function"]["arguments"].as_str() {
+                    state.generated.push_str(arguments);
+                }
+            }
             let mut delta = Map::new();
             if first {
                 delta.insert("role".into(), "assistant".into());

@@ -161,6 +161,10 @@ pub struct StreamState {
     pub blocks: Vec<(u64, Block)>,
     /// Whether the provider said why generation stopped.
     pub finished: bool,
+    /// What the model generated so far (text, reasoning, tool arguments), held in
+    /// memory only while the stream lives: when the stream ends before the provider's
+    /// usage, the completion is billed by counting it ([`crate::tokens`]).
+    pub generated: String,
 }
 
 /// A content block of a translated stream.

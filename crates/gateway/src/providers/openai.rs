@@ -3,6 +3,8 @@
 //! renames the model, asks for usage in streams, and drops OpenRouter's `usage`
 //! switch, which OpenAI refuses.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Method};
@@ -63,10 +65,59 @@ struct WithUsage {
 }
 
 #[derive(Deserialize)]
-struct ChunkHead {
-    #[serde(default)]
-    choices: Vec<serde::de::IgnoredAny>,
+struct ChunkHead<'a> {
+    #[serde(default, borrow)]
+    choices: Vec<Choice<'a>>,
     usage: Option<OpenAiUsage>,
+}
+
+/// What a chunk's choice generated; borrowed, as most deltas hold no escapes.
+#[derive(Deserialize)]
+struct Choice<'a> {
+    #[serde(default, borrow)]
+    delta: Option<Delta<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Delta<'a> {
+    #[serde(default, borrow)]
+    content: Option<Cow<'a, str>>,
+    /// DeepSeek's and Qwen's reasoning text.
+    #[serde(default, borrow)]
+    reasoning_content: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    tool_calls: Vec<ToolCallDelta<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ToolCallDelta<'a> {
+    #[serde(default, borrow)]
+    function: Option<FunctionDelta<'a>>,
+}
+
+#[derive(Deserialize)]
+struct FunctionDelta<'a> {
+    #[serde(default, borrow)]
+    arguments: Option<Cow<'a, str>>,
+}
+
+impl ChunkHead<'_> {
+    /// Appends what the chunk generated to `out`.
+    fn generated(&self, out: &mut String) {
+        for delta in self.choices.iter().filter_map(|c| c.delta.as_ref()) {
+            for text in [&delta.content, &delta.reasoning_content]
+                .into_iter()
+                .flatten()
+            {
+                out.push_str(text);
+            }
+            for call in &delta.tool_calls {
+                if let Some(arguments) = call.function.as_ref().and_then(|f| f.arguments.as_ref()) {
+                    out.push_str(arguments);
+                }
+            }
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -170,13 +221,14 @@ impl Adapter for OpenAiCompatible {
     fn stream_event(
         &self,
         _target: &Target,
-        _state: &mut StreamState,
+        state: &mut StreamState,
         event: UpstreamEvent<'_>,
     ) -> Result<StreamOut, Malformed> {
         if event.data == "[DONE]" {
             return Ok(StreamOut::Done);
         }
         let head: ChunkHead = serde_json::from_str(event.data).map_err(|_| Malformed)?;
+        head.generated(&mut state.generated);
         match head.usage {
             Some(usage) if head.choices.is_empty() => {
                 let chunk = serde_json::from_str(event.data).map_err(|_| Malformed)?;

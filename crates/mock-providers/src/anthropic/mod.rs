@@ -57,12 +57,7 @@ fn answer(admitted: &Admitted<Anthropic>) -> Result<Response, Error> {
     let head = wire::Head::new(request.model, cache, request.long_ttl);
     let mut response = if request.stream {
         let frames = wire::events(&head, &generation);
-        stream::respond(
-            frames,
-            stream::SSE,
-            admitted.token_delay,
-            admitted.cut_after,
-        )
+        stream::respond(frames, stream::SSE, admitted.delivery())
     } else {
         gate::json_response(wire::message(&head, &generation), admitted.cut_after)
     };

@@ -74,12 +74,7 @@ fn answer(model: &str, admitted: &Admitted<Bedrock>, streamed: bool) -> Result<R
     let head = wire::Head::new(cache, latency);
     let mut response = if streamed {
         let frames = wire::events(&head, &generation);
-        stream::respond(
-            frames,
-            EVENT_STREAM,
-            admitted.token_delay,
-            admitted.cut_after,
-        )
+        stream::respond(frames, EVENT_STREAM, admitted.delivery())
     } else {
         gate::json_response(wire::whole(&head, &generation), admitted.cut_after)
     };

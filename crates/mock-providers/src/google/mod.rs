@@ -102,10 +102,5 @@ fn answer<P>(
         _ => (Framing::JsonArray, "application/json; charset=UTF-8"),
     };
     let frames = wire::stream(&head, &generation, framing);
-    Ok(stream::respond(
-        frames,
-        content_type,
-        admitted.token_delay,
-        admitted.cut_after,
-    ))
+    Ok(stream::respond(frames, content_type, admitted.delivery()))
 }

@@ -2,14 +2,12 @@
 //! one chunk per token (reasoning first, where shown), the finish chunk, the usage
 //! chunk when asked for, `[DONE]`.
 
-use std::time::Duration;
-
 use axum::response::Response;
 use bytes::Bytes;
 
 use super::wire::{self, Event, Head, StreamOptions};
 use crate::reply::Generation;
-use crate::stream::{self, Frame};
+use crate::stream::{self, Delivery, Frame};
 use crate::tokens;
 
 const DONE: &[u8] = b"data: [DONE]\n\n";
@@ -19,8 +17,7 @@ pub(crate) fn respond(
     head: &Head,
     generation: &Generation,
     options: StreamOptions,
-    token_delay: Duration,
-    cut_after: Option<u32>,
+    delivery: Delivery,
 ) -> Response {
     let chunk = |event| wire::chunk(head, generation, options, event);
     let mut frames = Vec::new();
@@ -39,5 +36,5 @@ pub(crate) fn respond(
         frames.push(Frame::closing(chunk(Event::Usage)));
     }
     frames.push(Frame::closing(Bytes::from_static(DONE)));
-    stream::respond(frames, stream::SSE, token_delay, cut_after)
+    stream::respond(frames, stream::SSE, delivery)
 }
