@@ -210,42 +210,79 @@ pub fn demo_credentials(d: &Deployment) -> Option<Secret> {
 }
 
 /// A `curl` line asking `model` for a greeting, with the cost in `usage`.
-fn curl_line(base_url: &str, key: &str, model: &str) -> String {
+fn curl_line(base_url: &str, key: &str, model: &str, flags: &str) -> String {
     format!(
-        "  curl {base_url}/chat/completions -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\\n    -d '{{\"model\": \"{model}\", \"messages\": [{{\"role\": \"user\", \"content\": \"Hello!\"}}], \"usage\": {{\"include\": true}}}}'"
+        "  curl {flags}{base_url}/chat/completions -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\\n    -d '{{\"model\": \"{model}\", \"messages\": [{{\"role\": \"user\", \"content\": \"Hello!\"}}], \"usage\": {{\"include\": true}}}}'"
     )
 }
 
-pub fn print_welcome(base_url: &str, key: &str, data_dir: &Path, mock: Option<&MockServer>) {
-    println!("Meridian is running.");
-    println!();
-    println!("  base URL   {base_url}");
-    println!("  API key    {key}");
-    if let Some(m) = mock {
-        println!(
-            "  providers  mock providers at {} for every provider without credentials (set OPENAI_API_KEY, ANTHROPIC_API_KEY, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY etc. to use real ones)",
+/// The model of the fault-injection example: one with a second deployment, on the
+/// mocks too, so that the injected failure is seen to fail over.
+const FAILOVER_MODEL: &str = "openai/gpt-4o";
+
+/// `url` with its password (if any) masked: the welcome is printed to a terminal.
+fn shown_database_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((user_info, host)) if user_info.contains(':') => {
+            let user = user_info.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:****@{host}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Where the demo runs, as [`welcome`] tells it.
+pub struct Welcome<'a> {
+    pub base_url: &'a str,
+    pub key: &'a str,
+    pub database_url: &'a str,
+    pub data_dir: &'a Path,
+    pub mock: Option<&'a MockServer>,
+}
+
+/// What `meridian demo` prints once it serves.
+fn welcome(w: &Welcome<'_>) -> String {
+    let (base_url, key) = (w.base_url, w.key);
+    let mut out = String::from("Meridian is running.\n\n");
+    out += &format!("  base URL   {base_url}\n  API key    {key}\n");
+    if let Some(m) = w.mock {
+        out += &format!(
+            "  providers  mock providers at {} for every provider without credentials (set OPENAI_API_KEY, ANTHROPIC_API_KEY, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY etc. to use real ones)\n",
             m.base_url()
         );
     }
-    println!("  data       {}", data_dir.display());
-    println!();
-    println!("Try it:");
-    println!();
-    println!("{}", curl_line(base_url, key, "openai/gpt-4o-mini"));
-    println!();
-    println!(
-        "{}",
-        curl_line(base_url, key, "anthropic/claude-sonnet-4-5")
+    out += &format!(
+        "  database   DATABASE_URL={} (the other commands, e.g. `meridian invoices list`, use it when set)\n",
+        shown_database_url(w.database_url)
     );
-    println!();
-    println!(
-        "  usage so far: curl '{}/api/v1/usage?group_by=model' -H 'Authorization: Bearer {key}'",
+    out += &format!("  data       {}\n\nTry it:\n\n", w.data_dir.display());
+    out += &format!("{}\n\n", curl_line(base_url, key, "openai/gpt-4o-mini", ""));
+    out += &format!(
+        "{}\n\n",
+        curl_line(base_url, key, "anthropic/claude-sonnet-4-5", "")
+    );
+    out += &format!(
+        "  usage so far: curl '{}/api/v1/usage?group_by=model' -H 'Authorization: Bearer {key}'\n\n",
         base_url.trim_end_matches("/v1")
     );
-    println!();
-    println!(
+    if let Some(m) = w.mock {
+        out += &format!(
+            "Failover: make the mocks' next answer a 503, then ask {FAILOVER_MODEL}; Azure serves it (see x-meridian-deployment):\n\n  curl -X POST {}/__mock/faults -d '{{\"fault\": \"status\", \"status\": 503}}'\n{}\n\n",
+            m.base_url(),
+            curl_line(base_url, key, FAILOVER_MODEL, "-i ")
+        );
+    }
+    out += &format!(
         "With the OpenAI SDK: OpenAI(base_url=\"{base_url}\", api_key=\"{key}\"). Ctrl-C stops."
     );
+    out
+}
+
+pub fn print_welcome(w: &Welcome<'_>) {
+    println!("{}", welcome(w));
 }
 
 /// The demo's credential source, for [`crate::ServeOptions`].
@@ -268,15 +305,25 @@ mod tests {
         }
     }
 
+    /// The demo without credentials: the mocks, the deployments on them, their table.
+    async fn on_mocks() -> (MockServer, Config, ModelTable) {
+        let none = lookup(&[]);
+        let mock = MockServer::start(MockConfig::default()).await.unwrap();
+        let mut config = planned(&none);
+        use_mocks(&mut config, &mock, &none);
+        let catalog: PriceCatalog = crate::BUNDLED_PRICES.parse().unwrap();
+        let table = ModelTable::build(&config, &catalog, &|d| demo_credential(d, &none))
+            .unwrap_or_else(|e| panic!("{e}"));
+        (mock, config, table)
+    }
+
     /// Every demo model has a list price on every provider that serves it (serve
     /// refuses otherwise), each deployment has a credential, and each model fails
     /// over to its other provider.
     #[tokio::test]
     async fn every_deployment_is_priced_and_fails_over_to_the_other_provider() {
         let none = lookup(&[]);
-        let mock = MockServer::start(MockConfig::default()).await.unwrap();
-        let mut config = planned(&none);
-        use_mocks(&mut config, &mock, &none);
+        let (mock, config, table) = on_mocks().await;
         assert!(
             config
                 .deployments
@@ -284,9 +331,6 @@ mod tests {
                 .all(|d| d.base_url.starts_with(&mock.base_url())),
             "no credentials: every deployment on the mocks"
         );
-        let catalog: PriceCatalog = crate::BUNDLED_PRICES.parse().unwrap();
-        let table = ModelTable::build(&config, &catalog, &|d| demo_credential(d, &none))
-            .unwrap_or_else(|e| panic!("{e}"));
         for (model, order) in [
             (
                 "openai/gpt-4o",
@@ -323,6 +367,37 @@ mod tests {
         assert_eq!(
             demo_credential(bedrock, &none).unwrap().expose(),
             format!("{BEDROCK_ACCESS_KEY_ID}:{BEDROCK_SECRET_ACCESS_KEY}")
+        );
+    }
+
+    /// The welcome names the database, and its fault example a model that fails over
+    /// (a model served once would answer the injected 503 with a 502).
+    #[tokio::test]
+    async fn the_welcome_names_the_database_and_a_fault_example_that_fails_over() {
+        let (mock, _, table) = on_mocks().await;
+        let dir = std::path::PathBuf::from("/tmp/demo");
+        let text = welcome(&Welcome {
+            base_url: "http://127.0.0.1:8080/v1",
+            key: "mk-demo",
+            database_url: "postgres://postgres:hunter2@127.0.0.1:5432/meridian",
+            data_dir: &dir,
+            mock: Some(&mock),
+        });
+        assert!(
+            text.contains("DATABASE_URL=postgres://postgres:****@127.0.0.1:5432/meridian"),
+            "{text}"
+        );
+        assert!(!text.contains("hunter2"));
+        let faults = text.find("/__mock/faults").expect("a fault example");
+        let example = &text[faults..];
+        assert!(
+            example.contains(&format!("\"model\": \"{FAILOVER_MODEL}\"")),
+            "{text}"
+        );
+        assert!(table.resolve(FAILOVER_MODEL).unwrap().targets.len() >= 2);
+        assert_eq!(
+            shown_database_url("postgres://postgres@127.0.0.1:5433/meridian"),
+            "postgres://postgres@127.0.0.1:5433/meridian"
         );
     }
 

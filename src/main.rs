@@ -391,7 +391,13 @@ async fn run_demo(listen: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
     let mut options = ServeOptions::new(listen, config, data_dir.clone());
     options.credentials = demo::credential_source();
     let server = Server::start(pool, options).await?;
-    demo::print_welcome(&server.base_url(), &key.secret, &data_dir, mock.as_ref());
+    demo::print_welcome(&demo::Welcome {
+        base_url: &server.base_url(),
+        key: &key.secret,
+        database_url: &url,
+        data_dir: &data_dir,
+        mock: mock.as_ref(),
+    });
     tokio::signal::ctrl_c().await?;
     server.shutdown().await;
     Ok(())

@@ -591,6 +591,86 @@ async fn each_class_of_error_in_openais_shape_naming_the_provider() {
     }
 }
 
+/// JSON a translating adapter could not read back (nesting past serde_json's limit,
+/// an unpaired surrogate escape, a number beyond f64) once gave a 500.
+#[tokio::test]
+async fn unreadable_json_values_are_400s_naming_the_member_for_every_provider() {
+    let env = start().await;
+    let nested = |levels: usize| format!("{}1{}", r#"{"a":"#.repeat(levels), "}".repeat(levels));
+    for p in PROVIDERS {
+        let name = p.name();
+        let m = format!(
+            r#""model":"{}","messages":[{{"role":"user","content":"CANARY"}}]"#,
+            p.model
+        );
+        let tool = format!(
+            r#"[{{"type":"function","function":{{"name":"f","parameters":{}}}}}]"#,
+            nested(130)
+        );
+        let schema = format!(
+            r#"{{"type":"json_schema","json_schema":{{"name":"s","schema":{}}}}}"#,
+            nested(130)
+        );
+        for (body, field) in [
+            (format!(r#"{{{m},"metadata":{}}}"#, nested(130)), "metadata"),
+            (format!(r#"{{{m},"tools":{tool}}}"#), "tools"),
+            (
+                format!(r#"{{{m},"response_format":{schema}}}"#),
+                "response_format",
+            ),
+            (
+                format!(
+                    r#"{{"model":"{}","messages":[{{"role":"user","content":"CANARY \ud800"}}]}}"#,
+                    p.model
+                ),
+                "messages",
+            ),
+            (format!(r#"{{{m},"temperature":1e309}}"#), "temperature"),
+        ] {
+            let raw = reqwest::Client::new()
+                .post(format!("{}/chat/completions", env.base_url()))
+                .bearer_auth(&env.key)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(raw.status(), 400, "{name} {field}");
+            let error: Value = raw.json().await.unwrap();
+            let message = error["error"]["message"].as_str().unwrap();
+            assert!(
+                message.starts_with(&format!("`{field}`")),
+                "{name}: {message}"
+            );
+            assert!(!message.contains("CANARY"));
+        }
+    }
+}
+
+/// LangChain's `with_structured_output(method="function_calling")` forces one function
+/// and sends `parallel_tool_calls: false`, which Gemini and Bedrock cannot express:
+/// with one forced call it means nothing, so it is served.
+#[tokio::test]
+async fn one_call_at_a_time_with_a_forced_function_is_served_everywhere() {
+    let env = start().await;
+    for p in PROVIDERS {
+        let name = p.name();
+        let structured = merge(
+            ask(p, "what is the weather in Paris"),
+            json!({"tools": weather_tool(), "parallel_tool_calls": false,
+                "tool_choice": {"type": "function", "function": {"name": "get_weather"}}}),
+        );
+        let raw = post(&env, structured).await;
+        assert_eq!(raw.status(), 200, "{name}");
+        let answer: Value = raw.json().await.unwrap();
+        let calls = answer["choices"][0]["message"]["tool_calls"]
+            .as_array()
+            .unwrap();
+        assert_eq!(calls.len(), 1, "{name}: {answer}");
+        assert_eq!(calls[0]["function"]["name"], "get_weather", "{name}");
+    }
+}
+
 /// A deployment's rollups summed: deployment, provider, region, requests, errors,
 /// prompt and completion tokens, cost.
 type RollupSums = (String, String, String, i64, i64, i64, i64, Decimal);

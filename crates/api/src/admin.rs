@@ -6,20 +6,25 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use meridian_billing::query::{self, ListFilter};
 use meridian_billing::{BillingError, Period, credit};
+use meridian_core::wire::{bearer_token, is_identity_encoding, shown_id};
 use serde::Deserialize;
 
+use crate::document_ref::{DocumentRef, no_document};
 use crate::{ApiState, Problem};
 
 impl From<BillingError> for Problem {
     fn from(e: BillingError) -> Self {
         match e {
             BillingError::Db(e) => e.into(),
-            BillingError::UnknownInvoice(_) => Problem::not_found(e.to_string()),
+            BillingError::UnknownInvoice(number) => no_document(&number),
+            BillingError::UnknownEntity(code) => {
+                Problem::bad_request(BillingError::UnknownEntity(shown_id(&code)).to_string())
+            }
             other => Problem::bad_request(other.to_string()),
         }
     }
@@ -35,9 +40,8 @@ pub(crate) fn authorize(state: &ApiState, headers: &HeaderMap) -> Result<(), Pro
     let given = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default()
-        .trim();
+        .and_then(bearer_token)
+        .unwrap_or_default();
     // Compared in time independent of where the first difference is.
     let same = given.len() == expected.len()
         && given
@@ -124,10 +128,10 @@ pub async fn list_invoices(
 pub async fn get_invoice(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
-    Path(number): Path<String>,
+    number: DocumentRef,
 ) -> Result<impl IntoResponse, Problem> {
     authorize(&state, &headers)?;
-    Ok(Json(query::get(&state.pool, &number).await?))
+    Ok(Json(query::get(&state.pool, &number.get()?).await?))
 }
 
 #[derive(Deserialize)]
@@ -141,16 +145,27 @@ struct CreditRequest {
 pub async fn create_credit_note(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
-    Path(number): Path<String>,
+    number: DocumentRef,
     body: Bytes,
 ) -> Result<impl IntoResponse, Problem> {
     authorize(&state, &headers)?;
+    let number = number.get()?;
+    if let Some(coding) = headers.get(axum::http::header::CONTENT_ENCODING)
+        && !coding.to_str().is_ok_and(is_identity_encoding)
+    {
+        return Err(Problem::unsupported_encoding());
+    }
     let request: CreditRequest = serde_json::from_slice(&body).map_err(|e| {
         Problem::bad_request(format!(
             "The body must be {{\"reason\": \"...\", \"lines\": [1, 2]}} ({}).",
             e.to_string().split(" at line").next().unwrap_or_default()
         ))
     })?;
+    if request.reason.contains('\0') {
+        return Err(Problem::bad_request(
+            "`reason` must not contain NUL characters.",
+        ));
+    }
     let note = credit::credit(
         &state.pool,
         &number,

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -22,6 +22,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::admin::{authorize, finance_query};
+use crate::document_ref::{DocumentRef, no_document};
 use crate::{ApiState, Problem};
 
 impl From<DocumentsError> for Problem {
@@ -130,9 +131,10 @@ pub async fn customer_invoices(
 pub async fn customer_pdf(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: DocumentRef,
 ) -> Result<Response, Problem> {
     let customer = state.customer(&headers)?;
+    let id = id.get()?;
     let issued = match id.parse::<Uuid>() {
         Ok(uuid) => query::get_by_id(&state.pool, uuid).await?,
         Err(_) => match query::get(&state.pool, &id).await {
@@ -143,9 +145,7 @@ pub async fn customer_pdf(
     };
     match issued {
         Some(issued) if issued.row.customer_id == customer => pdf_of(&issued).await,
-        _ => Err(Problem::not_found(format!(
-            "No invoice or credit note `{id}` for this customer."
-        ))),
+        _ => Err(no_document(&id)),
     }
 }
 
@@ -153,10 +153,10 @@ pub async fn customer_pdf(
 pub async fn finance_pdf(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
-    Path(number): Path<String>,
+    number: DocumentRef,
 ) -> Result<Response, Problem> {
     authorize(&state, &headers)?;
-    pdf_of(&query::get(&state.pool, &number).await?).await
+    pdf_of(&query::get(&state.pool, &number.get()?).await?).await
 }
 
 /// `GET /admin/v1/invoices/{number}/xml`: the EN 16931 (Factur-X CII) XML of an EU
@@ -164,10 +164,10 @@ pub async fn finance_pdf(
 pub async fn finance_xml(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
-    Path(number): Path<String>,
+    number: DocumentRef,
 ) -> Result<Response, Problem> {
     authorize(&state, &headers)?;
-    let issued = query::get(&state.pool, &number).await?;
+    let issued = query::get(&state.pool, &number.get()?).await?;
     match rendered(&issued, meridian_documents::render_xml).await? {
         Some(xml) => Ok(file(
             xml.into_bytes(),
@@ -213,9 +213,10 @@ pub async fn outbox(
 pub async fn retry(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
-    Path(number): Path<String>,
+    number: DocumentRef,
 ) -> Result<impl IntoResponse, Problem> {
     authorize(&state, &headers)?;
+    let number = number.get()?;
     let issued = query::get(&state.pool, &number).await?;
     if !meridian_documents::retry_failed(&state.pool, issued.row.id).await? {
         return Err(Problem::conflict(format!(

@@ -4,6 +4,7 @@
 //! sees request content.
 
 pub mod admin;
+mod document_ref;
 pub mod documents;
 pub mod problem;
 pub mod usage;
@@ -14,6 +15,7 @@ use axum::Router;
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use meridian_core::CustomerId;
+use meridian_core::wire::bearer_token;
 use meridian_gateway::KeyStore;
 use sqlx::PgPool;
 
@@ -32,13 +34,13 @@ impl ApiState {
         let key = headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(bearer_token)
             .ok_or_else(|| {
                 Problem::unauthorized(
                     "Send the customer's API key as `Authorization: Bearer mk-...`.",
                 )
             })?;
-        match self.keys.lookup(key.trim()) {
+        match self.keys.lookup(key) {
             Some(entry) if !entry.revoked => Ok(entry.customer_id),
             Some(_) => Err(Problem::unauthorized("This API key has been revoked.")),
             None => Err(Problem::unauthorized("Incorrect API key provided.")),

@@ -44,6 +44,16 @@ impl Problem {
         }
     }
 
+    pub fn unsupported_encoding() -> Self {
+        Self {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            title: "Unsupported media type",
+            detail:
+                "The request body is read as sent: `Content-Encoding` must be `identity` or absent."
+                    .into(),
+        }
+    }
+
     pub fn internal() -> Self {
         Self {
             status: StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,5 +1,6 @@
 //! Shared vocabulary of Meridian: ids, the usage event, token counts, the price
-//! catalog's in-memory form, the configuration schema and secrets.
+//! catalog's in-memory form, the configuration schema, secrets, and the few HTTP
+//! rules every route family shares.
 //!
 //! This crate does no IO except the price catalog's Postgres loader; it must never hold
 //! or log request or response content.
@@ -10,6 +11,7 @@ pub mod db;
 pub mod ids;
 pub mod secret;
 pub mod usage;
+pub mod wire;
 
 pub use ids::{CustomerId, KeyId, RequestId};
 pub use secret::Secret;

@@ -4,6 +4,10 @@
 //! the rest as bytes. Parsing every body into a `serde_json::Value` tree and writing it
 //! out again cost ~18% of the gateway's instructions per request (callgrind). Adapters
 //! that translate the body into another format read it as a map ([`ClientBody::to_map`]).
+//! What would keep that map from being read is refused when the body is parsed
+//! ([`values`]).
+
+pub mod values;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -98,7 +102,8 @@ pub struct ClientBody {
 }
 
 impl ClientBody {
-    /// Checks that `raw` is one JSON object. Errors give a position, never content.
+    /// Checks that `raw` is one JSON object whose values can all be read. Errors give a
+    /// position or a member's name, never content.
     pub fn parse(raw: Bytes) -> Result<ClientBody, ApiError> {
         let text = String::from_utf8(Vec::from(raw)).map_err(|e| {
             ApiError::invalid_request(format!(
@@ -129,7 +134,10 @@ impl ClientBody {
                 let start = value.get().as_ptr() as usize - base;
                 (key.into_owned(), start..start + value.get().len())
             })
-            .collect();
+            .collect::<Vec<_>>();
+        for (key, range) in &members {
+            values::check(&text[range.clone()], 1).map_err(|p| p.error(key))?;
+        }
         Ok(ClientBody { text, members })
     }
 
@@ -139,9 +147,12 @@ impl ClientBody {
         self.text.get(range.clone())
     }
 
-    /// The body as a map, for adapters that translate it.
+    /// The body as a map, for adapters that translate it. [`ClientBody::parse`] has
+    /// checked that it reads; were anything missed, it is still the client's body
+    /// that could not be read.
     pub fn to_map(&self) -> Result<Map<String, Value>, ApiError> {
-        serde_json::from_str(&self.text).map_err(|_| ApiError::internal())
+        serde_json::from_str(&self.text)
+            .map_err(|_| ApiError::invalid_request("The request body could not be read."))
     }
 
     /// The body with the members named in `changes` replaced by the given JSON text,

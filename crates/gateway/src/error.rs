@@ -3,6 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use meridian_core::wire::shown_id;
 use serde_json::json;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +70,7 @@ impl ApiError {
     }
 
     pub fn unknown_model(model: &str) -> Self {
-        let shown: String = model.chars().take(100).collect();
+        let shown = shown_id(model);
         Self::new(
             StatusCode::NOT_FOUND,
             "invalid_request_error",
@@ -86,6 +87,34 @@ impl ApiError {
             "invalid_request_error",
             Some("unsupported_parameter"),
             message,
+        )
+    }
+
+    /// The model is served, but not by this endpoint (the catalog's mode of the
+    /// model says which it is).
+    pub fn wrong_endpoint(model: &str, embedding_model: bool) -> Self {
+        let shown = shown_id(model);
+        let message = if embedding_model {
+            format!("The model `{shown}` is an embedding model: send it to POST /v1/embeddings.")
+        } else {
+            format!(
+                "The model `{shown}` is not an embedding model: POST /v1/embeddings takes embedding models only."
+            )
+        };
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            Some("model_not_supported"),
+            message,
+        )
+    }
+
+    pub fn unsupported_encoding() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "invalid_request_error",
+            Some("unsupported_content_encoding"),
+            "The request body is read as sent: `Content-Encoding` must be `identity` or absent.",
         )
     }
 
@@ -131,14 +160,17 @@ impl ApiError {
     }
 
     /// A provider's refusal of the request (4xx other than 429). `param` and `code`
-    /// are the provider's identifiers, shown only when they look like identifiers
-    /// (never free text, which could quote the prompt).
+    /// are the provider's identifiers, shown only when they look like identifiers;
+    /// its `message` only when it is one of the [`FIXED_REASONS`] (never other free
+    /// text, which could quote the prompt).
     pub fn upstream_refused(
         provider: &str,
         status: StatusCode,
         param: Option<&str>,
         code: Option<&str>,
+        message: Option<&str>,
     ) -> Self {
+        let reason = message.filter(|m| FIXED_REASONS.contains(m));
         let mut message = format!(
             "The provider {provider} refused the request ({})",
             status.as_u16()
@@ -149,7 +181,10 @@ impl ApiError {
         if let Some(param) = param.filter(|p| is_identifier(p)) {
             message.push_str(&format!(", parameter `{param}`"));
         }
-        message.push('.');
+        match reason {
+            Some(reason) => message.push_str(&format!(": {reason}")),
+            None => message.push('.'),
+        }
         Self::new(
             status,
             "invalid_request_error",
@@ -199,6 +234,13 @@ impl ApiError {
     }
 }
 
+/// Provider refusals whose whole text is fixed and quotes nothing of the request,
+/// kept because the client cannot mend the request without them.
+const FIXED_REASONS: &[&str] = &[
+    // OpenAI, `response_format: {"type": "json_object"}` without the word in the prompt.
+    "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+];
+
 /// A short token of letters, digits and `_ . - [ ]`: a field path or an error code.
 fn is_identifier(s: &str) -> bool {
     !s.is_empty()
@@ -216,5 +258,37 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_keeps_only_a_fixed_reason_never_free_text() {
+        let json = FIXED_REASONS[0];
+        let e = ApiError::upstream_refused(
+            "openai",
+            StatusCode::BAD_REQUEST,
+            Some("messages"),
+            None,
+            Some(json),
+        );
+        assert_eq!(
+            e.message,
+            format!("The provider openai refused the request (400), parameter `messages`: {json}")
+        );
+        let e = ApiError::upstream_refused(
+            "openai",
+            StatusCode::BAD_REQUEST,
+            Some("messages"),
+            None,
+            Some("Your prompt 'CANARY' was flagged."),
+        );
+        assert_eq!(
+            e.message,
+            "The provider openai refused the request (400), parameter `messages`."
+        );
     }
 }

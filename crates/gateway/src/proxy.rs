@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use meridian_core::RequestId;
+use meridian_core::wire::{bearer_token, is_identity_encoding};
 use serde_json::{Map, Value};
 
 use crate::Gateway;
@@ -112,12 +113,7 @@ pub(crate) fn authenticate(
     let key = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
+        .and_then(bearer_token)
         .ok_or((ApiError::missing_key(), None))?;
     match gw.keys.lookup(key) {
         Some(entry) if entry.revoked => Err((ApiError::revoked_key(), Some(entry))),
@@ -135,6 +131,11 @@ async fn serve(
     meter: &mut Meter,
 ) -> Result<Response, Failure> {
     let in_flight = gw.metrics.enter();
+    if let Some(coding) = request.headers().get(header::CONTENT_ENCODING)
+        && !coding.to_str().is_ok_and(is_identity_encoding)
+    {
+        return Err((ApiError::unsupported_encoding(), None));
+    }
     let limit = gw.options.body_limit;
     if let Some(len) = request
         .headers()
@@ -158,6 +159,13 @@ async fn serve(
         .ok_or_else(|| (ApiError::unknown_model(&parsed.model), None))?
         .clone();
     meter.set_model(&route.public_id);
+    if !route.serves(op) {
+        let embedding_model = op == Operation::Chat;
+        return Err((
+            ApiError::wrong_endpoint(&route.public_id, embedding_model),
+            None,
+        ));
+    }
     let (target, upstream) = call(gw, &route, op, &parsed.body, parsed.stream, meter).await?;
     if parsed.stream {
         let stream = ProxyStream::new(

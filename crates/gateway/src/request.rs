@@ -304,13 +304,57 @@ pub fn parse_chat(bytes: Bytes) -> Result<ClientRequest, ApiError> {
     })
 }
 
+/// Most inputs one embeddings request may carry, as OpenAI allows.
+pub const MAX_EMBEDDING_INPUTS: usize = 2048;
+
+/// How many inputs an `input` array holds: one when it is a single tokenized input
+/// (an array of integers), else one per item.
+struct InputCount;
+
+impl<'de> Visitor<'de> for InputCount {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of inputs")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
+        let Some(first) = seq.next_element::<&RawValue>()? else {
+            return Ok(0);
+        };
+        let mut items = 1;
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            items += 1;
+        }
+        Ok(if is_number(first.get()) { 1 } else { items })
+    }
+}
+
+fn check_input(body: &ClientBody) -> Result<(), ApiError> {
+    let input = body
+        .get("input")
+        .filter(|i| *i != "null")
+        .ok_or_else(|| ApiError::invalid_request("`input` is required."))?;
+    if !is_array(input) {
+        return Ok(());
+    }
+    let count = (&mut serde_json::Deserializer::from_str(input))
+        .deserialize_seq(InputCount)
+        .unwrap_or(0);
+    match count {
+        0 => Err(ApiError::invalid_request("`input` must not be empty.")),
+        n if n > MAX_EMBEDDING_INPUTS => Err(ApiError::invalid_request(format!(
+            "`input` holds {n} inputs; at most {MAX_EMBEDDING_INPUTS} are embedded per request."
+        ))),
+        _ => Ok(()),
+    }
+}
+
 pub fn parse_embedding(bytes: Bytes) -> Result<ClientRequest, ApiError> {
     let body = ClientBody::parse(bytes)?;
     check_types(&body, EMBEDDING_FIELDS)?;
     let model = required_model(&body)?;
-    if body.get("input").is_none() {
-        return Err(ApiError::invalid_request("`input` is required."));
-    }
+    check_input(&body)?;
     let wants_usage = flag(&body, "usage", "include")?;
     Ok(ClientRequest {
         body,
@@ -442,6 +486,38 @@ mod tests {
             err.message
         );
         assert!(!err.message.contains("CANARY"));
+    }
+
+    #[test]
+    fn embedding_inputs_are_capped_as_openai_caps_them() {
+        let embed = |input: String| {
+            parse_embedding(Bytes::from(format!(r#"{{"model":"m","input":{input}}}"#)))
+        };
+        let items = |n: usize| format!("[{}]", vec![r#""CANARY""#; n].join(","));
+        assert!(embed(items(MAX_EMBEDDING_INPUTS)).is_ok());
+        let err = embed(items(MAX_EMBEDDING_INPUTS + 1)).unwrap_err();
+        assert_eq!(
+            err.message,
+            "`input` holds 2049 inputs; at most 2048 are embedded per request."
+        );
+        // Token arrays count as inputs; one array of tokens is one input.
+        let tokens = format!("[{}]", vec!["[1,2]"; MAX_EMBEDDING_INPUTS + 1].join(","));
+        assert!(
+            embed(tokens)
+                .unwrap_err()
+                .message
+                .starts_with("`input` holds 2049")
+        );
+        assert!(embed(format!("[{}]", vec!["7"; 5000].join(","))).is_ok());
+        assert_eq!(
+            embed("[]".into()).unwrap_err().message,
+            "`input` must not be empty."
+        );
+        assert_eq!(
+            embed("null".into()).unwrap_err().message,
+            "`input` is required."
+        );
+        assert!(embed(r#""one""#.into()).is_ok());
     }
 
     #[test]

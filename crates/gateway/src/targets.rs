@@ -10,7 +10,7 @@ use meridian_core::Secret;
 use meridian_core::catalog::{ModelPrice, PriceCatalog};
 use meridian_core::config::{CapacityKind, Config, Deployment};
 
-use crate::providers::{Adapter, adapter_for};
+use crate::providers::{Adapter, Operation, adapter_for};
 
 /// A deployment ready to take traffic.
 pub struct LiveDeployment {
@@ -65,6 +65,17 @@ impl ModelRoute {
     /// The vendor part of the public id (`openai` of `openai/gpt-4o-mini`).
     pub fn owner(&self) -> &str {
         self.public_id.split('/').next().unwrap_or_default()
+    }
+
+    /// Whether `op` can be asked of the model, by the catalog's mode of it: chat is
+    /// refused for an embedding model, and embeddings for a model of another mode (a
+    /// model whose mode the catalog does not give is tried).
+    pub fn serves(&self, op: Operation) -> bool {
+        let mode = self.targets.first().and_then(|t| t.price.mode.as_deref());
+        match op {
+            Operation::Chat => mode != Some("embedding"),
+            Operation::Embeddings => mode.is_none_or(|m| m == "embedding"),
+        }
     }
 }
 

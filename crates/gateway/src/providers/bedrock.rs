@@ -14,8 +14,9 @@
 //! `json_schema` `response_format` → `outputConfig.textFormat`; `max_tokens`,
 //! `temperature`, `top_p`, `stop` → `inferenceConfig`. Refused (400): `n` > 1, `seed`,
 //! penalties, `json_object`, image URLs, `tool_choice: "none"`,
-//! `parallel_tool_calls: false`. `user` has no Converse counterpart and changes
-//! nothing, so it is not sent.
+//! `parallel_tool_calls: false` unless `tool_choice` names a function (one forced call,
+//! when it means nothing). `user` has no Converse counterpart and changes nothing, so
+//! it is not sent.
 //!
 //! Response and stream (`messageStart` … `messageStop`, `metadata`): text and `toolUse`
 //! blocks, `stopReason` mapped to `finish_reason`, the public model id as `model`

@@ -7,6 +7,7 @@
 
 use serde_json::{Map, Number, Value, json};
 
+use crate::body::values;
 use crate::error::ApiError;
 
 /// What a provider can do beyond plain chat. A request asking for anything else is
@@ -200,8 +201,7 @@ impl Chat {
                 "response_format" => chat.response_format = read_response_format(value, caps)?,
                 "parallel_tool_calls" => match value.as_bool() {
                     Some(true) => {}
-                    Some(false) if caps.serial_tool_calls => chat.parallel_tool_calls = Some(false),
-                    Some(false) => return Err(unsupported(caps, "`parallel_tool_calls: false`")),
+                    Some(false) => chat.parallel_tool_calls = Some(false),
                     None => return Err(invalid(key, "a boolean")),
                 },
                 "user" => chat.user = Some(string(value, key)?),
@@ -211,6 +211,17 @@ impl Chat {
             }
         }
         chat.max_tokens = chat.max_tokens.or(max_tokens);
+        if chat.parallel_tool_calls == Some(false) && !caps.serial_tool_calls {
+            // A forced function is one call: asking for one at a time then means
+            // nothing (LangChain's `with_structured_output` sends both).
+            if !matches!(chat.tool_choice, Some(ToolChoice::Named(_))) {
+                return Err(unsupported(
+                    caps,
+                    "`parallel_tool_calls: false` (unless `tool_choice` names a function)",
+                ));
+            }
+            chat.parallel_tool_calls = None;
+        }
         Ok(chat)
     }
 }
@@ -376,9 +387,11 @@ fn read_tool_calls(v: &Value, at: &str) -> Result<Vec<ToolCall>, ApiError> {
             let arguments = if args.trim().is_empty() {
                 json!({})
             } else {
-                serde_json::from_str(args).map_err(|_| {
-                    invalid(&format!("{path}.function.arguments"), "a JSON document")
-                })?
+                let field = format!("{path}.function.arguments");
+                let arguments = serde_json::from_str(args);
+                // What cannot be read is refused with its reason when there is one.
+                values::check(args, 1).map_err(|p| p.error(&field))?;
+                arguments.map_err(|_| invalid(&field, "a JSON document"))?
             };
             Ok(ToolCall {
                 id: string(&c["id"], &format!("{path}.id"))?,
@@ -537,6 +550,50 @@ mod tests {
         .unwrap_err();
         assert!(err.message.contains("data:"), "{}", err.message);
         assert!(!err.message.contains("CANARY"));
+    }
+
+    #[test]
+    fn one_call_at_a_time_means_nothing_when_a_function_is_forced() {
+        let forced = json!({"tools": [{"type": "function", "function": {"name": "Answer"}}],
+            "tool_choice": {"type": "function", "function": {"name": "Answer"}},
+            "parallel_tool_calls": false});
+        let c = chat(forced.clone(), &NONE).unwrap();
+        assert_eq!(c.parallel_tool_calls, None);
+        assert_eq!(c.tool_choice, Some(ToolChoice::Named("Answer".into())));
+        assert_eq!(chat(forced, &ALL).unwrap().parallel_tool_calls, Some(false));
+        for choice in [json!("auto"), json!("required"), Value::Null] {
+            let err = chat(
+                json!({"tools": [{"type": "function", "function": {"name": "Answer"}}],
+                    "tool_choice": choice, "parallel_tool_calls": false}),
+                &NONE,
+            )
+            .unwrap_err();
+            assert!(
+                err.message.contains("parallel_tool_calls"),
+                "{}",
+                err.message
+            );
+        }
+    }
+
+    #[test]
+    fn unreadable_tool_call_arguments_are_refused_with_their_reason() {
+        let call = |arguments: String| {
+            json!({"messages": [{"role": "assistant", "tool_calls": [{"id": "c", "type": "function",
+                "function": {"name": "f", "arguments": arguments}}]}]})
+        };
+        let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        let err = chat(call(deep), &ALL).unwrap_err();
+        assert!(
+            err.message
+                .starts_with("`messages[0].tool_calls[0].function.arguments` is nested too deeply"),
+            "{}",
+            err.message
+        );
+        let err = chat(call(r#"{"a":"\ud800"}"#.into()), &ALL).unwrap_err();
+        assert!(err.message.contains("surrogate"), "{}", err.message);
+        let err = chat(call(r#"{"t":1e309}"#.into()), &ALL).unwrap_err();
+        assert!(err.message.contains("out of range"), "{}", err.message);
     }
 
     #[test]

@@ -237,7 +237,7 @@ pub fn refusal(
         },
         503 | 529 => overloaded(provider),
         401 | 403 | 500..=599 => ApiError::upstream_status(provider, status),
-        _ => ApiError::upstream_refused(provider, status, None, code),
+        _ => ApiError::upstream_refused(provider, status, None, code, None),
     }
 }
 

@@ -12,9 +12,10 @@
 //! `NONE`, `allowedFunctionNames`); `response_format` → `responseMimeType`
 //! `application/json` (+ `responseJsonSchema`); `max_tokens`, `temperature`, `top_p`,
 //! `stop`, `n`, `seed`, penalties → `generationConfig`. Refused (400): image URLs
-//! (Gemini takes files by upload only), `parallel_tool_calls: false`. `user` and tools'
-//! `strict` have no Gemini counterpart and change nothing Gemini does, so they are not
-//! sent.
+//! (Gemini takes files by upload only), `parallel_tool_calls: false` unless
+//! `tool_choice` names a function (one forced call, when it means nothing). `user` and
+//! tools' `strict` have no Gemini counterpart and change nothing Gemini does, so they
+//! are not sent.
 //!
 //! Response and stream: each candidate is a choice; thought summaries are not shown;
 //! a function call's `thoughtSignature` (which Gemini 3 wants back with the call) rides

@@ -18,6 +18,8 @@ pub mod azure;
 pub mod bedrock;
 mod chat;
 mod common;
+#[cfg(test)]
+mod fuzz;
 pub mod gemini;
 pub mod openai;
 

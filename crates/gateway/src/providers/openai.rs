@@ -127,6 +127,7 @@ struct ErrorBody {
 
 #[derive(Deserialize)]
 struct ErrorDetail {
+    message: Option<String>,
     param: Option<String>,
     code: Option<serde_json::Value>,
 }
@@ -167,6 +168,7 @@ impl Adapter for OpenAiCompatible {
             status,
             detail.as_ref().and_then(|d| d.param.as_deref()),
             code.as_deref(),
+            detail.as_ref().and_then(|d| d.message.as_deref()),
         )
     }
 
