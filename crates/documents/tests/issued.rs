@@ -179,7 +179,7 @@ async fn issue_october(pool: &PgPool) -> Vec<CustomerId> {
     .await
     .unwrap();
     let period = Period::parse("2026-10").unwrap();
-    run::run(
+    let report = run::run(
         pool,
         period,
         None,
@@ -188,6 +188,7 @@ async fn issue_october(pool: &PgPool) -> Vec<CustomerId> {
     )
     .await
     .unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
     ids
 }
 
