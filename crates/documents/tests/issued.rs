@@ -210,6 +210,11 @@ async fn every_entity_s_issued_invoice_renders_with_its_country_s_words() {
         let issued = query::get(&pool, &row.number).await.unwrap();
         let doc = document(&issued).unwrap();
         assert_eq!(
+            doc.layout,
+            LayoutVersion::CURRENT,
+            "new documents get the current layout"
+        );
+        assert_eq!(
             source.load(row.id).await.unwrap(),
             doc,
             "the outbox reads the same"
