@@ -136,7 +136,7 @@ pub async fn invoices(pool: &PgPool, command: InvoicesCommand, json: bool) -> an
     match command {
         InvoicesCommand::Run { period, entity } => {
             let period = Period::parse(&period)?;
-            let outcomes = run::run(
+            let report = run::run(
                 pool,
                 period,
                 entity.as_deref(),
@@ -145,19 +145,37 @@ pub async fn invoices(pool: &PgPool, command: InvoicesCommand, json: bool) -> an
             )
             .await?;
             if json {
-                return print_json(&outcomes.iter().flat_map(|o| &o.issued).collect::<Vec<_>>());
+                print_json(
+                    &report
+                        .outcomes
+                        .iter()
+                        .flat_map(|o| &o.issued)
+                        .collect::<Vec<_>>(),
+                )?;
+            } else {
+                for o in &report.outcomes {
+                    println!(
+                        "{} {}: {} invoices issued ({} already), issue date {}",
+                        o.entity,
+                        o.period,
+                        o.issued.len(),
+                        o.already_invoiced,
+                        o.issue_date
+                    );
+                }
             }
-            for o in outcomes {
-                println!(
-                    "{} {}: {} invoices issued ({} already), issue date {}",
-                    o.entity,
-                    o.period,
-                    o.issued.len(),
-                    o.already_invoiced,
-                    o.issue_date
-                );
+            if report.failures.is_empty() {
+                return Ok(());
             }
-            Ok(())
+            // One line per entity not invoiced, `CODE: reason`; the error line ends it.
+            for f in &report.failures {
+                eprintln!("{}: {}", f.entity, f.reason.replace('\n', " "));
+            }
+            let codes: Vec<&str> = report.failures.iter().map(|f| f.entity.as_str()).collect();
+            bail!(
+                "not invoiced for {period}: {} (see above); what was issued stays, run again once fixed",
+                codes.join(", ")
+            )
         }
         InvoicesCommand::List {
             period,

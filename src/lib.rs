@@ -17,6 +17,7 @@ use meridian_core::Secret;
 use meridian_core::catalog::{self, PriceCatalog};
 use meridian_core::config::{Config, Deployment};
 use meridian_documents::{IssuedDocuments, Mailer, Outbox, RetryPolicy};
+use meridian_gateway::price_refresh::PriceRefresher;
 use meridian_gateway::{Gateway, GatewayOptions, KeyStore, ModelTable, UpstreamClient};
 use meridian_metering::{Journal, MeteringWorker, WorkerConfig};
 use sqlx::PgPool;
@@ -37,6 +38,9 @@ pub struct ServeOptions {
     pub gateway: GatewayOptions,
     pub metering: WorkerConfig,
     pub key_refresh: Duration,
+    /// How often the list prices in force are checked (a new version is served within
+    /// one interval; one due at a set time, from that time).
+    pub price_refresh: Duration,
     pub credentials: CredentialSource,
     /// Bearer token of `/admin/v1/*` (`MERIDIAN_ADMIN_TOKEN`); `None` disables them.
     pub admin_token: Option<String>,
@@ -56,6 +60,7 @@ impl ServeOptions {
             gateway: GatewayOptions::default(),
             metering: WorkerConfig::default(),
             key_refresh: Duration::from_millis(250),
+            price_refresh: Duration::from_millis(250),
             credentials: Arc::new(meridian_core::config::credential),
             admin_token: std::env::var("MERIDIAN_ADMIN_TOKEN")
                 .ok()
@@ -66,8 +71,8 @@ impl ServeOptions {
     }
 }
 
-/// A running Meridian: the listener, the key refresher, the metering worker and the
-/// e-mail sender.
+/// A running Meridian: the listener, the key and price refreshers, the metering worker
+/// and the e-mail sender.
 pub struct Server {
     pub addr: SocketAddr,
     stop_http: watch::Sender<bool>,
@@ -75,6 +80,7 @@ pub struct Server {
     http: JoinHandle<()>,
     worker: JoinHandle<()>,
     refresher: JoinHandle<()>,
+    prices: JoinHandle<()>,
     sender: Option<JoinHandle<()>>,
 }
 
@@ -95,6 +101,7 @@ impl Server {
         ensure_prices(&pool).await?;
         let catalog: PriceCatalog = catalog::load_at(&pool, chrono::Utc::now()).await?;
         let models = ModelTable::build(&options.config, &catalog, options.credentials.as_ref())?;
+        let prices = PriceRefresher::new(models.clone(), pool.clone()).spawn(options.price_refresh);
 
         let keys = Arc::new(KeyStore::default());
         keys.refresh(&pool).await.context("loading API keys")?;
@@ -178,6 +185,7 @@ impl Server {
             http,
             worker,
             refresher,
+            prices,
             sender,
         })
     }
@@ -193,6 +201,7 @@ impl Server {
             let _ = sender.await;
         }
         self.refresher.abort();
+        self.prices.abort();
     }
 
     pub fn base_url(&self) -> String {

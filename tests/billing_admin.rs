@@ -26,7 +26,7 @@ async fn finance_lists_fetches_and_credits_invoices() {
     .await
     .unwrap();
     let now = "2026-11-02T00:00:00Z".parse().unwrap();
-    run::run(
+    let report = run::run(
         &env.pool,
         Period::parse("2026-10").unwrap(),
         Some("US"),
@@ -35,6 +35,7 @@ async fn finance_lists_fetches_and_credits_invoices() {
     )
     .await
     .unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
 
     let http = reqwest::Client::new();
     let get = |path: &str, token: Option<&str>| {

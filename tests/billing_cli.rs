@@ -1,7 +1,8 @@
 //! Billing through the `meridian` binary against a real Postgres: an invoice run of
 //! 1,000 customers killed (SIGKILL) at random points and restarted ends with the same
-//! invoices, without gaps or duplicates; `usage import` is idempotent per request id;
-//! bad input is one line on stderr, exit 1, nothing written.
+//! invoices, without gaps or duplicates; an entity that cannot be invoiced is reported
+//! while the others are issued; `usage import` is idempotent per request id; bad input
+//! is one line on stderr, exit 1, nothing written.
 
 mod common;
 
@@ -90,6 +91,65 @@ async fn a_run_killed_at_random_points_ends_with_the_same_invoices() {
     assert_eq!(first["fx_rate"], "0.8620689655");
     let verified = ok_json(&url, &["invoices", "verify", "MEU-2026-000001", "--json"]);
     assert_eq!(verified["matches"], true);
+}
+
+#[tokio::test]
+async fn an_entity_without_an_fx_rate_does_not_stop_the_others() {
+    let (pool, url) = common::fresh_database().await;
+    common::seed_customers(
+        &pool,
+        10,
+        &[("EU", "EUR", "de-DE", "DE"), ("JP", "JPY", "ja-JP", "JP")],
+    )
+    .await;
+    // USD alone: enough for euro invoices (crossed through the euro), none for yen.
+    let dir = common::temp_dir("fx");
+    let usd_only = dir.join("usd.csv");
+    std::fs::write(&usd_only, "Date, USD, \n30 October 2026, 1.1600, \n").unwrap();
+    ok_json(
+        &url,
+        &["fx", "import", usd_only.to_str().unwrap(), "--json"],
+    );
+
+    let out = common::cli::meridian(&url, &["invoices", "run", "--period", "2026-10", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let issued: Vec<Value> = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(issued.len(), 5);
+    assert!(issued.iter().all(|i| i["entity"] == "EU"), "{issued:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(
+        lines[0].starts_with("JP: no ECB rate for USD/JPY on or in the 10 days before 2026-10-31")
+            && lines[0].contains("meridian fx import"),
+        "{stderr}"
+    );
+    assert!(
+        lines[1].starts_with("error: not invoiced for 2026-10: JP"),
+        "{stderr}"
+    );
+    let jp_rows: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM invoices WHERE entity_code = 'JP')
+              + (SELECT count(*) FROM invoice_runs WHERE entity_code = 'JP')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(jp_rows, 0, "nothing of the failed entity is written");
+
+    // With the yen rate the rerun issues the rest, and only the rest.
+    let full = dir.join("eurofxref.csv");
+    std::fs::write(&full, ECB_CSV).unwrap();
+    ok_json(&url, &["fx", "import", full.to_str().unwrap(), "--json"]);
+    let rest = ok_json(&url, &["invoices", "run", "--period", "2026-10", "--json"]);
+    let rest = rest.as_array().unwrap();
+    assert_eq!(rest.len(), 5);
+    assert!(rest.iter().all(|i| i["entity"] == "JP"), "{rest:?}");
+    assert_eq!(assert_gap_free(&pool).await, 10);
+    assert_eq!(
+        ok_json(&url, &["invoices", "run", "--period", "2026-10", "--json"]),
+        Value::Array(vec![])
+    );
 }
 
 #[tokio::test]

@@ -90,7 +90,7 @@ async fn main() {
     );
 
     let started = Instant::now();
-    let outcomes = run::run(
+    let report = run::run(
         &pool,
         Period::parse("2026-10").unwrap(),
         None,
@@ -100,7 +100,8 @@ async fn main() {
     .await
     .unwrap();
     let elapsed = started.elapsed();
-    let invoices: usize = outcomes.iter().map(|o| o.issued.len()).sum();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let invoices: usize = report.outcomes.iter().map(|o| o.issued.len()).sum();
     let lines: i64 = sqlx::query_scalar("SELECT count(*) FROM invoice_lines")
         .fetch_one(&pool)
         .await

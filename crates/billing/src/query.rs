@@ -146,6 +146,7 @@ struct DetailRow {
     credited_issue_date: Option<NaiveDate>,
     seller: String,
     buyer: String,
+    layout: i16,
 }
 
 /// One document with everything it prints.
@@ -167,6 +168,9 @@ pub struct InvoiceDetail {
     pub buyer: Value,
     pub lines: Vec<StoredLine>,
     pub taxes: Vec<StoredTax>,
+    /// The page layout fixed at issue (see the `invoice_layout` migration).
+    #[serde(skip)]
+    pub layout: i16,
 }
 
 /// The document numbered `number`, or `BillingError::UnknownInvoice`.
@@ -198,7 +202,7 @@ async fn detail(pool: &PgPool, row: InvoiceRow) -> Result<InvoiceDetail, Billing
     let d: DetailRow = sqlx::query_as(
         "SELECT i.period_start, i.period_end, i.locale, i.tax_treatment, i.tax_note, i.place_of_supply,
                 i.subtotal_usd, i.reason, o.issue_date AS credited_issue_date,
-                i.seller::text AS seller, i.buyer::text AS buyer
+                i.seller::text AS seller, i.buyer::text AS buyer, i.layout
          FROM invoices i LEFT JOIN invoices o ON o.id = i.credited_invoice_id WHERE i.id = $1",
     )
     .bind(row.id)
@@ -235,6 +239,7 @@ async fn detail(pool: &PgPool, row: InvoiceRow) -> Result<InvoiceDetail, Billing
         credited_invoice_date: d.credited_issue_date,
         seller: json(&d.seller),
         buyer: json(&d.buyer),
+        layout: d.layout,
         lines: lines
             .into_iter()
             .map(|l| StoredLine {

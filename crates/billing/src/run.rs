@@ -6,6 +6,10 @@
 //! Idempotent (a customer invoiced for the period is skipped), resumable (each batch
 //! commits on its own; a restart rates what is left, with the run's issue date), and
 //! safe to start twice (a Postgres advisory lock per entity makes the second wait).
+//!
+//! Entities are independent: one that cannot be invoiced (no FX rate for its
+//! customers' currency, say) is reported in [`RunReport::failures`] and the others are
+//! still issued; a rerun once the cause is fixed issues what is left.
 
 use std::collections::HashMap;
 
@@ -54,14 +58,30 @@ pub struct RunOutcome {
     pub issued: Vec<IssuedInvoice>,
 }
 
-/// Runs `period` for `entity` (or every entity), as of `now`.
+/// An entity whose run issued nothing, and why (the run's error message).
+#[derive(Debug, Clone, Serialize)]
+pub struct EntityFailure {
+    pub entity: String,
+    pub reason: String,
+}
+
+/// What a run did: the entities it issued and those it could not.
+#[derive(Debug, Default, Serialize)]
+pub struct RunReport {
+    pub outcomes: Vec<RunOutcome>,
+    pub failures: Vec<EntityFailure>,
+}
+
+/// Runs `period` for `entity` (or every entity), as of `now`. A period that has not
+/// ended for one of them, and a database failure, stop the run (`Err`); any other
+/// error stops only its entity's run and is reported with the rest.
 pub async fn run(
     pool: &PgPool,
     period: Period,
     entity: Option<&str>,
     now: DateTime<Utc>,
     progress: &Progress,
-) -> Result<Vec<RunOutcome>, BillingError> {
+) -> Result<RunReport, BillingError> {
     let entities = match entity {
         Some(code) => vec![entities::require(pool, code).await?],
         None => entities::list(pool).await?,
@@ -87,7 +107,7 @@ pub async fn run(
     let prices = PriceHistory::load(pool).await?;
     let taxes = TaxTable::load(pool).await?;
     let usage = rating::usage(pool, Scope::Entities(&bounds)).await?;
-    let mut outcomes = Vec::new();
+    let mut report = RunReport::default();
     for e in entities {
         let mut lock = PgConnection::connect_with(&pool.connect_options()).await?;
         let waited: bool = sqlx::query_scalar("SELECT NOT pg_try_advisory_lock($1, hashtext($2))")
@@ -103,6 +123,7 @@ pub async fn run(
                 .execute(&mut lock)
                 .await?;
         }
+        let code = e.code.clone();
         let outcome = EntityRun::prepare(pool, e, period, now, &prices, &taxes, &usage).await;
         let outcome = match outcome {
             Ok(r) => r.execute(pool, progress, &usage).await,
@@ -110,9 +131,18 @@ pub async fn run(
         };
         // Closing the session releases the lock, whatever happened.
         lock.close().await?;
-        outcomes.push(outcome?);
+        match outcome {
+            Ok(o) => report.outcomes.push(o),
+            Err(e @ BillingError::Db(_)) => return Err(e),
+            Err(e) => {
+                report.failures.push(EntityFailure {
+                    entity: code,
+                    reason: e.to_string(),
+                });
+            }
+        }
     }
-    Ok(outcomes)
+    Ok(report)
 }
 
 /// One entity's run, prepared: everything rated and drafted before anything is issued.

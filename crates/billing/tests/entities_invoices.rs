@@ -157,7 +157,7 @@ async fn one_invoice_per_entity_carries_what_the_law_asks() {
     }
     // Usage: 12,345,678 × 0.15/M + 2,345,678 × 0.6/M = 1.8518517 + 1.4074068 = 3.2592585 USD.
     let net_usd = d("3.2592585");
-    let outcomes = run::run(
+    let report = run::run(
         &pool,
         Period::parse("2026-10").unwrap(),
         None,
@@ -166,7 +166,8 @@ async fn one_invoice_per_entity_carries_what_the_law_asks() {
     )
     .await
     .unwrap();
-    assert_eq!(outcomes.len(), 8);
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(report.outcomes.len(), 8);
     let all = query::list(&pool, &Default::default()).await.unwrap();
     assert_eq!(all.len(), 10);
     let mut invoices = Vec::new();

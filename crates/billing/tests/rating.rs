@@ -170,8 +170,8 @@ async fn a_month_across_providers_with_a_mid_month_price_change_rates_exactly() 
     )
     .await
     .unwrap();
-    assert_eq!(outcome[0].issued.len(), 1);
-    let invoice = query::get(&pool, &outcome[0].issued[0].number)
+    assert_eq!(outcome.outcomes[0].issued.len(), 1);
+    let invoice = query::get(&pool, &outcome.outcomes[0].issued[0].number)
         .await
         .unwrap();
 

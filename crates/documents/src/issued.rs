@@ -88,6 +88,15 @@ pub fn document(issued: &InvoiceDetail) -> Result<InvoiceDocument, DocumentsErro
         },
         buyer: to_buyer(buyer, country),
         seller: to_seller(seller),
+        layout: LayoutVersion::from_stored(issued.layout).ok_or_else(|| {
+            invalid(
+                &row.number,
+                &format!(
+                    "layout {} is newer than this Meridian renders",
+                    issued.layout
+                ),
+            )
+        })?,
     })
 }
 

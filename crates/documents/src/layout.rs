@@ -1,13 +1,18 @@
 //! The page layout of an invoice or credit note, as a display list: where each shaped
 //! line of text, rule and band goes, page by page (A4, points, origin top left). Knows
 //! the document's structure and each country's required words; knows nothing of PDF.
+//!
+//! A document is laid out in the [`LayoutVersion`] it was issued with, so that its
+//! bytes never change; what a version changes is marked where it does.
 
 use crate::DocumentsError;
 use crate::fonts::FaceId;
 use crate::format::Formats;
 use crate::l10n::Strings;
-use crate::model::{DocumentKind, InvoiceDocument, LineKind, TaxCategory, TaxId, TaxIdScheme};
-use crate::text::{Shaped, wrap};
+use crate::model::{
+    DocumentKind, InvoiceDocument, LayoutVersion, LineKind, TaxCategory, TaxId, TaxIdScheme,
+};
+use crate::text::{Shaped, wrap, wrap_keeping};
 
 pub const PAGE_WIDTH: f32 = 595.28;
 pub const PAGE_HEIGHT: f32 = 841.89;
@@ -139,7 +144,11 @@ impl Layout<'_> {
 
     /// Wrapped text in a column from the current line down; returns its height.
     fn paragraph(&mut self, x: f32, y: f32, width: f32, text: &str, size: f32, color: Rgb) -> f32 {
-        let lines = wrap(text, size, width, self.cjk);
+        self.lines_at(x, y, wrap(text, size, width, self.cjk), size, color)
+    }
+
+    /// Shaped lines one under the other from `y` down; returns their height.
+    fn lines_at(&mut self, x: f32, y: f32, lines: Vec<Shaped>, size: f32, color: Rgb) -> f32 {
         let step = size * LEADING;
         for (i, line) in lines.iter().enumerate() {
             let y = y + size + i as f32 * step;
@@ -196,6 +205,20 @@ impl Layout<'_> {
         y
     }
 
+    /// `address` and then the country's name, which layout 2 leaves out when the
+    /// address's last line already ends with it (or is its code).
+    fn address_and_country(&self, address: &[String], code: &str) -> Vec<String> {
+        let name = self.f.country(code);
+        let mut lines = address.to_vec();
+        let named = lines
+            .last()
+            .is_some_and(|last| ends_with_country(last, &name, code));
+        if self.doc.layout < LayoutVersion::V2 || !named {
+            lines.push(name);
+        }
+        lines
+    }
+
     fn title(&self) -> Result<String, DocumentsError> {
         let legal = &self.doc.legal;
         self.msg(if self.doc.is_credit_note() {
@@ -220,8 +243,7 @@ impl Layout<'_> {
             INK,
             Align::Left,
         );
-        let mut left: Vec<String> = seller.address_lines.clone();
-        left.push(self.f.country(&seller.country));
+        let mut left = self.address_and_country(&seller.address_lines, &seller.country);
         if let Some(id) = &seller.tax_id {
             left.push(self.tax_id_line(id)?);
         }
@@ -241,18 +263,16 @@ impl Layout<'_> {
 
         let title = self.title()?;
         self.text_at(RIGHT, self.y + 18.0, &title, 18.0, ACCENT, Align::Right);
+        // Every date printed in the column: layout 2 never breaks a line inside one.
+        let (start, end) = (self.f.date(doc.period.start)?, self.f.date(doc.period.end)?);
+        let mut dates = vec![self.f.date(doc.issue_date)?, start.clone(), end.clone()];
         let mut meta = vec![
             (self.msg("meta-number")?, doc.number.clone()),
-            (self.msg("meta-issue-date")?, self.f.date(doc.issue_date)?),
+            (self.msg("meta-issue-date")?, dates[0].clone()),
             (
                 self.msg("meta-period")?,
-                self.s.format(
-                    "meta-period-range",
-                    &[
-                        ("start", &self.f.date(doc.period.start)?),
-                        ("end", &self.f.date(doc.period.end)?),
-                    ],
-                )?,
+                self.s
+                    .format("meta-period-range", &[("start", &start), ("end", &end)])?,
             ),
         ];
         if let DocumentKind::CreditNote {
@@ -261,35 +281,57 @@ impl Layout<'_> {
             reason,
         } = &doc.kind
         {
+            let date = self.f.date(*invoice_date)?;
             let value = self.s.format(
                 "meta-credited-invoice-value",
-                &[
-                    ("number", invoice_number),
-                    ("date", &self.f.date(*invoice_date)?),
-                ],
+                &[("number", invoice_number), ("date", &date)],
             )?;
+            dates.push(date);
             meta.push((self.msg("meta-credited-invoice")?, value));
             meta.push((self.msg("meta-credit-reason")?, reason.clone()));
         }
         if doc.currency != "USD" {
+            let date = self.f.date(doc.fx.date)?;
             let value = self.s.format(
                 "meta-exchange-rate-value",
                 &[
                     ("rate", &self.f.number(doc.fx.rate)),
                     ("currency", &doc.currency),
-                    ("date", &self.f.date(doc.fx.date)?),
+                    ("date", &date),
                 ],
             )?;
             meta.push((self.msg("meta-exchange-rate")?, value));
+            dates.push(date);
         }
+        let x = self.meta_values_x(meta.iter().map(|(label, _)| label.as_str()));
+        let keep: Vec<&str> = match doc.layout {
+            LayoutVersion::V1 => Vec::new(),
+            LayoutVersion::V2 => dates.iter().map(String::as_str).collect(),
+        };
         let mut y = self.y + 30.0;
-        for (label, value) in meta {
-            self.text_at(MID + 12.0, y + BODY, &label, BODY, MUTED, Align::Left);
-            let h = self.paragraph(MID + 110.0, y, RIGHT - MID - 110.0, &value, BODY, INK);
+        for (label, value) in &meta {
+            self.text_at(MID + 12.0, y + BODY, label, BODY, MUTED, Align::Left);
+            let lines = wrap_keeping(value, BODY, RIGHT - x, self.cjk, &keep);
+            let h = self.lines_at(x, y, lines, BODY, INK);
             y += h.max(BODY * LEADING);
         }
         self.y = left_end.max(y) + 16.0;
         Ok(())
+    }
+
+    /// Where the header's values start: 98 pt right of their labels in layout 1; in
+    /// layout 2 right after the widest label, which leaves the values the room they need.
+    fn meta_values_x<'l>(&self, labels: impl Iterator<Item = &'l str>) -> f32 {
+        const FIXED: f32 = MID + 110.0;
+        match self.doc.layout {
+            LayoutVersion::V1 => FIXED,
+            LayoutVersion::V2 => {
+                let widest = labels
+                    .map(|l| self.shaped(l, BODY).width())
+                    .fold(0.0, f32::max);
+                (MID + 12.0 + widest + 10.0).min(FIXED)
+            }
+        }
     }
 
     fn parties(&mut self) -> Result<(), DocumentsError> {
@@ -303,8 +345,7 @@ impl Layout<'_> {
             Align::Left,
         );
         self.text_at(LEFT, self.y + 22.0, &buyer.name, 11.0, INK, Align::Left);
-        let mut lines = buyer.address_lines.clone();
-        lines.push(self.f.country(&buyer.country));
+        let mut lines = self.address_and_country(&buyer.address_lines, &buyer.country);
         if let Some(id) = &buyer.tax_id {
             lines.push(self.tax_id_line(id)?);
         }
@@ -670,4 +711,15 @@ impl Layout<'_> {
         }
         Ok(())
     }
+}
+
+/// Whether an address line ends with the country's name (`10117 Berlin, Germany`) or
+/// is its code (`DE`), case aside.
+fn ends_with_country(line: &str, name: &str, code: &str) -> bool {
+    let line = line.trim().to_lowercase();
+    if line == code.to_lowercase() {
+        return true;
+    }
+    line.strip_suffix(&name.to_lowercase())
+        .is_some_and(|before| before.chars().last().is_none_or(|c| !c.is_alphanumeric()))
 }

@@ -34,6 +34,33 @@ pub struct InvoiceDocument {
     pub totals: Totals,
     pub payment: PaymentDetails,
     pub legal: LegalNotes,
+    /// The page layout, fixed at issue so that a re-render is byte-identical.
+    pub layout: LayoutVersion,
+}
+
+/// Versions of the page layout. A document keeps the one it was issued with; new
+/// documents get [`LayoutVersion::CURRENT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum LayoutVersion {
+    /// Header values wrapped at any space (a date could break), the country printed
+    /// after the address even when its last line names it.
+    V1 = 1,
+    /// Header values wrapped only between dates and phrases, in a column as wide as
+    /// its labels leave; the country printed once.
+    V2 = 2,
+}
+
+impl LayoutVersion {
+    pub const CURRENT: LayoutVersion = LayoutVersion::V2;
+
+    /// The version stored on an issued document.
+    pub fn from_stored(version: i16) -> Option<LayoutVersion> {
+        match version {
+            1 => Some(LayoutVersion::V1),
+            2 => Some(LayoutVersion::V2),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

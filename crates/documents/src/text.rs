@@ -111,13 +111,25 @@ fn shape_run(text: &str, face: FaceId) -> Run {
 /// between CJK characters (which need no space to break). A word wider than the line
 /// gets a line of its own. Each piece is measured once; each line is shaped once more.
 pub fn wrap(text: &str, size: f32, max_width: f32, cjk: FaceId) -> Vec<Shaped> {
+    wrap_keeping(text, size, max_width, cjk, &[])
+}
+
+/// [`wrap`], never breaking inside an occurrence of one of `keep` (a date, say): such
+/// a span moves to the next line whole.
+pub fn wrap_keeping(
+    text: &str,
+    size: f32,
+    max_width: f32,
+    cjk: FaceId,
+    keep: &[&str],
+) -> Vec<Shaped> {
     let whole = Shaped::new(text, size, cjk);
     if whole.width() <= max_width {
         return vec![whole];
     }
     let mut lines = Vec::new();
     let (mut start, mut end, mut width) = (0, 0, 0.0);
-    for piece in break_pieces(text) {
+    for piece in joined_inside(text, break_pieces(text), keep) {
         let at = piece.as_ptr() as usize - text.as_ptr() as usize;
         let trimmed = Shaped::new(piece.trim_end(), size, cjk).width();
         if end > start && width + trimmed > max_width {
@@ -135,6 +147,27 @@ pub fn wrap(text: &str, size: f32, max_width: f32, cjk: FaceId) -> Vec<Shaped> {
         lines.push(Shaped::new(text[start..end].trim(), size, cjk));
     }
     lines
+}
+
+/// `pieces` of `text` with those that start inside an occurrence of one of `keep`
+/// joined to the piece before.
+fn joined_inside<'t>(text: &'t str, pieces: Vec<&'t str>, keep: &[&str]) -> Vec<&'t str> {
+    let spans: Vec<(usize, usize)> = keep
+        .iter()
+        .filter(|k| !k.is_empty())
+        .flat_map(|k| text.match_indices(k).map(|(at, k)| (at, at + k.len())))
+        .collect();
+    let offset = |piece: &str| piece.as_ptr() as usize - text.as_ptr() as usize;
+    let mut joined: Vec<&str> = Vec::with_capacity(pieces.len());
+    for piece in pieces {
+        let at = offset(piece);
+        let inside = spans.iter().any(|&(s, e)| s < at && at < e);
+        match joined.last_mut() {
+            Some(last) if inside => *last = &text[offset(last)..at + piece.len()],
+            _ => joined.push(piece),
+        }
+    }
+    joined
 }
 
 /// Pieces that may start a new line: words with their trailing space, and single CJK
@@ -193,6 +226,36 @@ mod tests {
             .map(|l| l.runs.iter().map(|r| r.text.as_str()).collect())
             .collect();
         assert!(texts.iter().all(|t| !t.starts_with('。')), "{texts:?}");
+    }
+
+    #[test]
+    fn kept_spans_are_never_broken() {
+        let texts = |lines: Vec<Shaped>| -> Vec<String> {
+            lines
+                .iter()
+                .map(|l| l.runs.iter().map(|r| r.text.as_str()).collect())
+                .collect()
+        };
+        let range = "October 1, 2026 – October 31, 2026";
+        let keep = ["October 1, 2026", "October 31, 2026"];
+        // Plain wrapping breaks a date at this width; kept, each date stays whole.
+        let plain = texts(wrap(range, 8.5, 125.0, FaceId::Japanese));
+        assert!(plain.iter().any(|l| l.ends_with("31,")), "{plain:?}");
+        let kept = texts(wrap_keeping(range, 8.5, 125.0, FaceId::Japanese, &keep));
+        assert_eq!(kept, ["October 1, 2026 –", "October 31, 2026"]);
+        let ja = "2026年10月1日 ～ 2026年10月31日";
+        let kept = texts(wrap_keeping(
+            ja,
+            8.5,
+            70.0,
+            FaceId::Japanese,
+            &["2026年10月1日", "2026年10月31日"],
+        ));
+        assert!(
+            kept.iter().any(|l| l.contains("2026年10月1日"))
+                && kept.iter().any(|l| l.contains("2026年10月31日")),
+            "{kept:?}"
+        );
     }
 
     #[test]

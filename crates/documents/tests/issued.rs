@@ -179,7 +179,7 @@ async fn issue_october(pool: &PgPool) -> Vec<CustomerId> {
     .await
     .unwrap();
     let period = Period::parse("2026-10").unwrap();
-    run::run(
+    let report = run::run(
         pool,
         period,
         None,
@@ -188,6 +188,7 @@ async fn issue_october(pool: &PgPool) -> Vec<CustomerId> {
     )
     .await
     .unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
     ids
 }
 
@@ -208,6 +209,11 @@ async fn every_entity_s_issued_invoice_renders_with_its_country_s_words() {
             .unwrap();
         let issued = query::get(&pool, &row.number).await.unwrap();
         let doc = document(&issued).unwrap();
+        assert_eq!(
+            doc.layout,
+            LayoutVersion::CURRENT,
+            "new documents get the current layout"
+        );
         assert_eq!(
             source.load(row.id).await.unwrap(),
             doc,

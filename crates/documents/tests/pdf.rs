@@ -1,7 +1,8 @@
 //! Rendered PDFs, read back as a person's tools read them: `pdftotext` finds the
 //! localized labels, the CLDR-formatted totals and the customer's name in every
-//! language; the same document gives the same bytes; fonts are embedded subsets that
-//! cover every character of every locale file.
+//! language; the same document gives the same bytes (a document of layout 1 the bytes
+//! it was issued with); fonts are embedded subsets that cover every character of every
+//! locale file; header dates never break across lines.
 
 mod support;
 
@@ -382,4 +383,80 @@ fn long_invoices_continue_on_more_pages() {
         .money(doc.totals.total, "GBP")
         .unwrap();
     assert!(squash(&text).contains(&squash(&total)));
+}
+
+/// The lines of the page's text as `pdftotext` reads them, without spaces.
+fn text_lines(pdf: &[u8]) -> Vec<String> {
+    pdf_text(pdf).lines().map(squash).collect()
+}
+
+#[test]
+fn header_dates_are_never_broken_across_lines() {
+    for doc in [
+        us("en-US", "Acme Robotics, Inc.", "EUR", "0.8620689655"),
+        japan("ja-JP", "株式会社山田製作所"),
+        eu_credit_note("es-ES", "Compañía Ibérica de Datos S.L."),
+    ] {
+        let f = Formats::for_locale(&doc.locale).unwrap();
+        let lines = text_lines(&render_pdf(&doc).unwrap());
+        let mut dates = vec![
+            doc.issue_date,
+            doc.period.start,
+            doc.period.end,
+            doc.fx.date,
+        ];
+        if let DocumentKind::CreditNote { invoice_date, .. } = &doc.kind {
+            dates.push(*invoice_date);
+        }
+        for date in dates {
+            let date = squash(&f.date(date).unwrap());
+            assert!(
+                lines.iter().any(|l| l.contains(&date)),
+                "{}: `{date}` is not on one line: {lines:#?}",
+                doc.locale
+            );
+        }
+    }
+}
+
+#[test]
+fn an_address_ending_with_its_country_names_it_once() {
+    let mut doc = us("en-US", "Acme Robotics, Inc.", "USD", "1");
+    doc.buyer.address_lines.push("Brazil".into());
+    doc.seller.address_lines.push("US".into());
+    let text = pdf_text(&render_pdf(&doc).unwrap());
+    assert_eq!(text.matches("Brazil").count(), 1, "{text}");
+    assert_eq!(text.matches("United States").count(), 0, "{text}");
+    // Without it in the address, the country line is printed.
+    let plain = pdf_text(&render_pdf(&us("en-US", "X", "USD", "1")).unwrap());
+    assert_eq!(plain.matches("Brazil").count(), 1, "{plain}");
+    assert_eq!(plain.matches("United States").count(), 1, "{plain}");
+}
+
+#[test]
+fn a_layout_1_document_renders_the_bytes_it_was_issued_with() {
+    // Rendered by Meridian before layout 2; an issued document keeps its layout.
+    for (file, mut doc) in [
+        (
+            "layout-1-ja-JP-qualified-invoice.pdf",
+            japan("ja-JP", "株式会社山田製作所"),
+        ),
+        (
+            "layout-1-es-ES-credit-note.pdf",
+            eu_credit_note("es-ES", "Compañía Ibérica de Datos S.L."),
+        ),
+    ] {
+        let golden = std::fs::read(format!(
+            "{}/tests/golden/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        doc.layout = LayoutVersion::V1;
+        assert!(render_pdf(&doc).unwrap() == golden, "{file}: other bytes");
+        doc.layout = LayoutVersion::CURRENT;
+        assert!(
+            render_pdf(&doc).unwrap() != golden,
+            "{file}: layout 2 is the same"
+        );
+    }
 }

@@ -14,6 +14,7 @@ pub mod eventstream;
 mod meter;
 pub mod metrics;
 mod models;
+pub mod price_refresh;
 pub mod providers;
 mod proxy;
 pub mod request;

@@ -1,9 +1,12 @@
 //! Which deployments serve which public model, in the order they are tried, with the
-//! list price of each (resolved once, at start-up, from the catalog).
+//! list price of each: resolved from the catalog at start-up, and again whenever the
+//! prices in force change (`price_refresh`), by swapping in a new immutable snapshot.
+//! A request prices with the snapshot it resolved its model in.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use http::HeaderValue;
 
 use meridian_core::Secret;
@@ -79,11 +82,56 @@ impl ModelRoute {
     }
 }
 
-#[derive(Default)]
+/// The routes, shared by every clone (the price refresher holds one).
+#[derive(Default, Clone)]
 pub struct ModelTable {
-    routes: HashMap<String, Arc<ModelRoute>>,
+    routes: Arc<ArcSwap<Routes>>,
+}
+
+/// One immutable snapshot of the routes and their prices.
+#[derive(Default)]
+struct Routes {
+    by_id: HashMap<String, Arc<ModelRoute>>,
     /// Bare names (`gpt-4o-mini`) that name exactly one public id.
     bare: HashMap<String, Arc<ModelRoute>>,
+}
+
+impl Routes {
+    fn new(routes: HashMap<String, ModelRoute>) -> Routes {
+        let by_id: HashMap<String, Arc<ModelRoute>> =
+            routes.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
+        let mut bare_count: HashMap<&str, usize> = HashMap::new();
+        for id in by_id.keys() {
+            if let Some((_, bare)) = id.split_once('/') {
+                *bare_count.entry(bare).or_default() += 1;
+            }
+        }
+        let bare = by_id
+            .iter()
+            .filter_map(|(id, route)| {
+                let (_, name) = id.split_once('/')?;
+                (bare_count[name] == 1).then(|| (name.to_string(), route.clone()))
+            })
+            .collect();
+        Routes { by_id, bare }
+    }
+}
+
+/// The list price of `upstream_model` on `d`, or why there is none.
+fn price_of(
+    catalog: &PriceCatalog,
+    d: &Deployment,
+    upstream_model: &str,
+) -> Result<ModelPrice, String> {
+    catalog
+        .price_for(d.provider, &d.region, upstream_model)
+        .cloned()
+        .ok_or_else(|| {
+            format!(
+                "deployment `{}`: no list price for `{upstream_model}` on {} (run `meridian prices import`)",
+                d.id, d.provider
+            )
+        })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,12 +163,12 @@ impl ModelTable {
             let live = Arc::new(LiveDeployment::new(d.clone(), adapter, credential(d)));
             for model in &d.models {
                 let upstream_model = d.upstream_model(model);
-                let Some(price) = catalog.price_for(d.provider, &d.region, &upstream_model) else {
-                    errors.push(format!(
-                        "deployment `{}`: no list price for `{upstream_model}` on {} (run `meridian prices import`)",
-                        d.id, d.provider
-                    ));
-                    continue;
+                let price = match price_of(catalog, d, &upstream_model) {
+                    Ok(price) => price,
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
                 };
                 routes
                     .entry(model.clone())
@@ -133,37 +181,69 @@ impl ModelTable {
                         deployment: live.clone(),
                         model: model.clone(),
                         upstream_model,
-                        price: price.clone(),
+                        price,
                     }));
             }
         }
         if !errors.is_empty() {
             return Err(TableError(errors));
         }
-        let routes: HashMap<String, Arc<ModelRoute>> =
-            routes.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
-        let mut bare_count: HashMap<&str, usize> = HashMap::new();
-        for id in routes.keys() {
-            if let Some((_, bare)) = id.split_once('/') {
-                *bare_count.entry(bare).or_default() += 1;
+        Ok(ModelTable {
+            routes: Arc::new(ArcSwap::from_pointee(Routes::new(routes))),
+        })
+    }
+
+    /// Prices every target from `catalog` and swaps the new snapshot in when a price
+    /// changed; returns how many targets' prices did. A target the catalog has no
+    /// price for keeps the table as it is (an error; entries are never deleted).
+    pub fn reprice(&self, catalog: &PriceCatalog) -> Result<usize, TableError> {
+        let current = self.routes.load();
+        let mut changed = 0;
+        let mut errors = Vec::new();
+        let mut routes = HashMap::with_capacity(current.by_id.len());
+        for (id, route) in &current.by_id {
+            let mut targets = Vec::with_capacity(route.targets.len());
+            for t in &route.targets {
+                match price_of(catalog, &t.deployment, &t.upstream_model) {
+                    Ok(price) if price == t.price => targets.push(t.clone()),
+                    Ok(price) => {
+                        changed += 1;
+                        targets.push(Arc::new(Target {
+                            deployment: t.deployment.clone(),
+                            model: t.model.clone(),
+                            upstream_model: t.upstream_model.clone(),
+                            price,
+                        }));
+                    }
+                    Err(e) => errors.push(e),
+                }
             }
+            let public_id = route.public_id.clone();
+            routes.insert(id.clone(), ModelRoute { public_id, targets });
         }
-        let bare = routes
-            .iter()
-            .filter_map(|(id, route)| {
-                let (_, name) = id.split_once('/')?;
-                (bare_count[name] == 1).then(|| (name.to_string(), route.clone()))
-            })
-            .collect();
-        Ok(ModelTable { routes, bare })
+        if !errors.is_empty() {
+            return Err(TableError(errors));
+        }
+        if changed > 0 {
+            self.routes.store(Arc::new(Routes::new(routes)));
+        }
+        Ok(changed)
     }
 
-    /// The route of a public id, or of a bare name that is unambiguous.
-    pub fn resolve(&self, model: &str) -> Option<&Arc<ModelRoute>> {
-        self.routes.get(model).or_else(|| self.bare.get(model))
+    /// The route of a public id, or of a bare name that is unambiguous, in the
+    /// snapshot in force.
+    pub fn resolve(&self, model: &str) -> Option<Arc<ModelRoute>> {
+        let routes = self.routes.load();
+        routes
+            .by_id
+            .get(model)
+            .or_else(|| routes.bare.get(model))
+            .cloned()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &Arc<ModelRoute>> {
-        self.routes.values()
+    /// The routes of the snapshot in force.
+    pub fn iter(&self) -> impl Iterator<Item = Arc<ModelRoute>> + use<> {
+        let routes: Vec<Arc<ModelRoute>> = self.routes.load().by_id.values().cloned().collect();
+        routes.into_iter()
     }
 }

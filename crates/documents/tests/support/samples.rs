@@ -222,6 +222,7 @@ fn base(
             reference: number.into(),
         },
         legal: LegalNotes::default(),
+        layout: LayoutVersion::CURRENT,
     }
 }
 
