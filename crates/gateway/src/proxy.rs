@@ -156,8 +156,7 @@ async fn serve(
     let route = gw
         .models
         .resolve(&parsed.model)
-        .ok_or_else(|| (ApiError::unknown_model(&parsed.model), None))?
-        .clone();
+        .ok_or_else(|| (ApiError::unknown_model(&parsed.model), None))?;
     meter.set_model(&route.public_id);
     if !route.serves(op) {
         let embedding_model = op == Operation::Chat;
