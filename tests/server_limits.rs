@@ -50,10 +50,15 @@ async fn drip(env: &TestEnv, head: &str, bytes: &[u8], pace: Duration) -> (Durat
         }
         std::future::pending::<()>().await
     };
-    tokio::select! {
-        _ = dripping => unreachable!(),
-        _ = read.read_to_end(&mut received) => {}
-    }
+    let closed = async {
+        tokio::select! {
+            _ = dripping => unreachable!(),
+            _ = read.read_to_end(&mut received) => {}
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), closed)
+        .await
+        .expect("still open after 30 s");
     (
         started.elapsed(),
         String::from_utf8_lossy(&received).into_owned(),
