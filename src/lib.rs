@@ -4,6 +4,8 @@
 //! `crates/`.
 
 pub mod demo;
+mod routes;
+pub mod server;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,8 +13,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::Router;
-use axum::serve::ListenerExt;
 use meridian_core::Secret;
 use meridian_core::catalog::{self, PriceCatalog};
 use meridian_core::config::{Config, Deployment};
@@ -49,11 +49,14 @@ pub struct ServeOptions {
     pub smtp_url: Option<String>,
     /// Backoff, lease and poll interval of the e-mail sender.
     pub outbox: RetryPolicy,
+    /// Connection cap and client read timeouts of the listener.
+    pub limits: server::Limits,
 }
 
 impl ServeOptions {
     pub fn new(listen: SocketAddr, config: Config, data_dir: PathBuf) -> Self {
         Self {
+            limits: server::Limits::configured(&config.server),
             listen,
             config,
             data_dir,
@@ -149,35 +152,18 @@ impl Server {
             keys,
             admin_token: options.admin_token,
         });
-        // Routes are bound to their state once here: axum::serve given a bare Router
-        // would rebuild its route table for every connection (about 10 KB each, held
-        // as long as the connection: a third of the memory of an open stream).
-        let app: Router = gateway
-            .router()
-            .merge(meridian_api::router(api))
-            .with_state(());
-        let app = app.into_make_service();
+        // Routes are bound to their state once here, and each connection clones the
+        // bound router (a reference count): axum::serve given a bare Router would
+        // rebuild its route table for every connection (about 10 KB each, held as
+        // long as the connection: a third of the memory of an open stream).
+        let app = routes::app(gateway, api);
 
         let listener = tokio::net::TcpListener::bind(options.listen)
             .await
             .with_context(|| format!("listening on {}", options.listen))?;
         let addr = listener.local_addr()?;
-        let (stop_http, mut stop) = watch::channel(false);
-        let http = tokio::spawn(async move {
-            let graceful = async move {
-                let _ = stop.wait_for(|s| *s).await;
-            };
-            // Small SSE writes must leave at once, not wait for Nagle's algorithm.
-            let listener = listener.tap_io(|tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
-            if let Err(e) = axum::serve(listener, app)
-                .with_graceful_shutdown(graceful)
-                .await
-            {
-                tracing::error!(error = %e, "HTTP server failed");
-            }
-        });
+        let (stop_http, stop) = watch::channel(false);
+        let http = tokio::spawn(server::serve(listener, app, options.limits, stop));
         Ok(Server {
             addr,
             stop_http,

@@ -12,7 +12,11 @@ pub mod usage;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::HeaderMap;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use meridian_core::CustomerId;
 use meridian_core::wire::bearer_token;
@@ -54,23 +58,48 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/usage", get(usage::get_usage))
         .route("/api/v1/invoices", get(documents::customer_invoices))
         .route("/api/v1/invoices/{id}/pdf", get(documents::customer_pdf))
-        .route("/admin/v1/invoice-runs", get(admin::list_runs))
-        .route("/admin/v1/invoices", get(admin::list_invoices))
-        .route("/admin/v1/invoices/{number}", get(admin::get_invoice))
-        .route(
-            "/admin/v1/invoices/{number}/credit-notes",
-            post(admin::create_credit_note),
-        )
-        .route(
-            "/admin/v1/invoices/{number}/pdf",
-            get(documents::finance_pdf),
-        )
-        .route(
-            "/admin/v1/invoices/{number}/xml",
-            get(documents::finance_xml),
-        )
-        .route("/admin/v1/outbox", get(documents::outbox))
-        .route("/admin/v1/outbox/{number}/retry", post(documents::retry))
+        // A service, not a nested Router: its fallbacks and its gate stay its own.
+        .nest_service(FINANCE, finance(state.clone()).into_service::<Body>())
         .route("/healthz", get(|| async { "ok" }))
         .with_state(state)
+}
+
+const FINANCE: &str = "/admin/v1";
+
+/// The finance routes (under [`FINANCE`]) behind the admin token: a request without
+/// it learns nothing, not even whether its path exists (the token is checked before
+/// routing, so no 404, 405 or `Allow` header reaches it).
+fn finance(state: Arc<ApiState>) -> Router {
+    let routes = Router::new()
+        .route("/invoice-runs", get(admin::list_runs))
+        .route("/invoices", get(admin::list_invoices))
+        .route("/invoices/{number}", get(admin::get_invoice))
+        .route(
+            "/invoices/{number}/credit-notes",
+            post(admin::create_credit_note),
+        )
+        .route("/invoices/{number}/pdf", get(documents::finance_pdf))
+        .route("/invoices/{number}/xml", get(documents::finance_xml))
+        .route("/outbox", get(documents::outbox))
+        .route("/outbox/{number}/retry", post(documents::retry))
+        .fallback(|method: Method, uri: Uri| async move {
+            Problem::no_route(method.as_str(), &format!("{FINANCE}{}", uri.path()))
+        })
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state.clone());
+    Router::new()
+        .fallback_service(routes)
+        .layer(middleware::from_fn_with_state(state, admin_gate))
+}
+
+async fn admin_gate(State(state): State<Arc<ApiState>>, request: Request, next: Next) -> Response {
+    match admin::authorize(&state, request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(problem) => problem.into_response(),
+    }
+}
+
+/// The 405 of every route outside `/v1/*`.
+pub async fn method_not_allowed(method: Method) -> Problem {
+    Problem::method_not_allowed(method.as_str())
 }

@@ -36,6 +36,35 @@ impl Problem {
         }
     }
 
+    /// No route at this path (the path cut to a readable length).
+    pub fn no_route(method: &str, path: &str) -> Self {
+        let method: String = method.chars().take(20).collect();
+        let path: String = path.chars().take(100).collect();
+        Self::not_found(format!("There is no route {method} {path}."))
+    }
+
+    /// A route asked with a method it does not take (the `Allow` header lists those it
+    /// does).
+    pub fn method_not_allowed(method: &str) -> Self {
+        let method: String = method.chars().take(20).collect();
+        Self {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            title: "Method not allowed",
+            detail: format!(
+                "This route does not take {method}; the Allow header lists the methods it takes."
+            ),
+        }
+    }
+
+    /// The request body did not arrive whole within the server's body-read timeout.
+    pub fn body_timeout() -> Self {
+        Self {
+            status: StatusCode::REQUEST_TIMEOUT,
+            title: "Request timeout",
+            detail: "The request body did not arrive in time; the connection is closed.".into(),
+        }
+    }
+
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self {
             status: StatusCode::CONFLICT,

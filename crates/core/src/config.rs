@@ -107,6 +107,19 @@ pub enum CapacityKind {
 struct RawConfig {
     #[serde(default)]
     deployments: Vec<RawDeployment>,
+    #[serde(default)]
+    server: ServerLimits,
+}
+
+/// `[server]`: the listener's connection cap and client read timeouts; a key left
+/// out keeps its default.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerLimits {
+    pub header_read_timeout_secs: Option<u64>,
+    pub body_read_timeout_secs: Option<u64>,
+    pub idle_timeout_secs: Option<u64>,
+    pub max_connections: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -169,6 +182,7 @@ impl Deployment {
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     pub deployments: Vec<Deployment>,
+    pub server: ServerLimits,
 }
 
 /// Every problem found in a config file, one per line, each with its key path.
@@ -274,8 +288,22 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
             http2: d.http2,
         });
     }
+    let limits = &raw.server;
+    for (key, value) in [
+        ("header_read_timeout_secs", limits.header_read_timeout_secs),
+        ("body_read_timeout_secs", limits.body_read_timeout_secs),
+        ("idle_timeout_secs", limits.idle_timeout_secs),
+        ("max_connections", limits.max_connections.map(u64::from)),
+    ] {
+        if value == Some(0) {
+            errors.push(format!("server.{key}: must be at least 1"));
+        }
+    }
     if errors.is_empty() {
-        Ok(Config { deployments })
+        Ok(Config {
+            deployments,
+            server: raw.server,
+        })
     } else {
         Err(ConfigError(errors))
     }
@@ -460,5 +488,30 @@ mod tests {
         let err = Config::parse("[[deployments]]\nid='a'\nprovider='openai'\nregion='us'\nkind='reserved'\nmodels=['openai/x']\ncolour='red'\n")
             .unwrap_err();
         assert!(err.to_string().contains("unknown field `colour`"), "{err}");
+    }
+
+    #[test]
+    fn server_limits_are_read_and_zero_is_refused() {
+        let cfg = Config::parse("[server]\nheader_read_timeout_secs = 5\nmax_connections = 500\n")
+            .unwrap();
+        assert_eq!(cfg.server.header_read_timeout_secs, Some(5));
+        assert_eq!(cfg.server.max_connections, Some(500));
+        assert_eq!(cfg.server.idle_timeout_secs, None);
+        let err = Config::parse("[server]\nidle_timeout_secs = 0\nmax_connections = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("server.idle_timeout_secs: must be at least 1"),
+            "{err}"
+        );
+        assert!(
+            err.contains("server.max_connections: must be at least 1"),
+            "{err}"
+        );
+        let err = Config::parse("[server]\nidle_timeout = 5\n").unwrap_err();
+        assert!(
+            err.to_string().contains("unknown field `idle_timeout`"),
+            "{err}"
+        );
     }
 }

@@ -127,6 +127,52 @@ impl ApiError {
         )
     }
 
+    /// The request body did not arrive whole within the server's body-read timeout.
+    pub fn body_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "invalid_request_error",
+            Some("request_timeout"),
+            "The request body did not arrive in time; the connection is closed.",
+        )
+    }
+
+    /// No endpoint at this path; endpoints of OpenAI's API that Meridian does not
+    /// serve name the one to use instead.
+    pub fn unknown_endpoint(method: &str, path: &str) -> Self {
+        let endpoint = path.trim_end_matches('/');
+        let hint = match endpoint {
+            "/v1/responses" | "/v1/completions" | "/v1/messages" => {
+                "this gateway does not serve it yet: use POST /v1/chat/completions"
+            }
+            _ => {
+                "this gateway serves POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models and GET /v1/models/{model}"
+            }
+        };
+        let method: String = method.chars().take(20).collect();
+        let shown: String = path.chars().take(100).collect();
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            Some("unknown_url"),
+            format!("Unknown endpoint {method} {shown}: {hint}."),
+        )
+    }
+
+    /// A known endpoint asked with a method it does not take (the response's `Allow`
+    /// header lists those it does).
+    pub fn method_not_allowed(method: &str) -> Self {
+        let method: String = method.chars().take(20).collect();
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "invalid_request_error",
+            Some("method_not_allowed"),
+            format!(
+                "This endpoint does not take {method}; the Allow header lists the methods it takes."
+            ),
+        )
+    }
+
     pub fn rate_limited(provider: &str, retry_after_secs: Option<u64>) -> Self {
         Self {
             retry_after_secs: Some(retry_after_secs.unwrap_or(1)),

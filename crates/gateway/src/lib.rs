@@ -9,6 +9,7 @@ pub mod auth;
 pub mod body;
 pub mod client;
 mod cost_json;
+pub mod deadline;
 pub mod error;
 pub mod eventstream;
 mod meter;
@@ -28,8 +29,11 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
+use axum::http::Method;
+use axum::http::header::RETRY_AFTER;
 use axum::routing::{get, post};
 use meridian_core::UsageSink;
+use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 
 pub use auth::KeyStore;
 pub use client::UpstreamClient;
@@ -71,16 +75,36 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// The `/v1/*` routes.
+    /// The `/v1/*` routes, open to browsers of any origin (CORS), and
+    /// `/metrics`.
     pub fn router(self: Arc<Self>) -> Router {
         Router::new()
             .route("/v1/chat/completions", post(proxy::chat_completions))
             .route("/v1/embeddings", post(proxy::embeddings))
             .route("/v1/models", get(models::list))
+            // A wildcard: public ids hold a slash (`openai/gpt-4o-mini`).
+            .route("/v1/models/{*id}", get(models::retrieve))
+            .method_not_allowed_fallback(|method: Method| async move {
+                ApiError::method_not_allowed(method.as_str())
+            })
+            .layer(cors())
             .route(
                 "/metrics",
                 get(|State(gw): State<Arc<Gateway>>| async move { gw.metrics.render() }),
             )
             .with_state(self)
     }
+}
+
+/// Any origin may call `/v1/*` from a browser: keys are bearer tokens the page must
+/// send itself, never cookies, so no credentials are allowed. The headers a
+/// preflight asks for are allowed (browser SDKs add their own `x-stainless-*`), and
+/// Meridian's response headers are readable.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers([REQUEST_ID, PROVIDER, DEPLOYMENT, REGION, COST, RETRY_AFTER])
+        .max_age(Duration::from_secs(3600))
 }

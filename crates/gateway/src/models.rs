@@ -1,10 +1,10 @@
-//! `GET /v1/models`: the public models served, with owner, context length and the
+//! `GET /v1/models` and `GET /v1/models/{id}`: the public models served, with owner, context length and the
 //! list prices per token (as decimal strings, OpenRouter's `pricing` shape).
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::Gateway;
 use crate::error::ApiError;
 use crate::proxy::authenticate;
+use crate::targets::ModelRoute;
 
 fn price(p: Option<Decimal>) -> Value {
     p.map_or(Value::Null, |d| Value::String(d.normalize().to_string()))
@@ -24,32 +25,48 @@ pub async fn list(
     authenticate(&gw, &headers).map_err(|(error, _)| error)?;
     let mut routes: Vec<_> = gw.models.iter().collect();
     routes.sort_by(|a, b| a.public_id.cmp(&b.public_id));
-    let data: Vec<Value> = routes
-        .into_iter()
-        .map(|route| {
-            // The first target is the one normally serving; its price is shown.
-            let p = &route.targets[0].price;
-            json!({
-                "id": route.public_id,
-                "object": "model",
-                "created": 0,
-                "owned_by": route.owner(),
-                "context_length": p.max_input_tokens,
-                "max_output_tokens": p.max_output_tokens,
-                "pricing": {
-                    "prompt": price(p.input),
-                    "completion": price(p.output),
-                    "input_cache_read": price(p.cache_read),
-                    "input_cache_write": price(p.cache_write),
-                    "internal_reasoning": price(p.reasoning),
-                },
-                "deployments": route.targets.iter().map(|t| json!({
-                    "id": t.deployment.id,
-                    "provider": t.deployment.provider.as_str(),
-                    "region": t.deployment.region,
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
+    let data: Vec<Value> = routes.into_iter().map(|r| object(r)).collect();
     Ok(Json(json!({"object": "list", "data": data})))
+}
+
+/// `GET /v1/models/{id}`: one model, by public id (`openai/gpt-4o-mini`) or by a bare
+/// name that names one public id (`gpt-4o-mini`).
+pub async fn retrieve(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authenticate(&gw, &headers).map_err(|(error, _)| error)?;
+    let route = gw
+        .models
+        .resolve(&id)
+        .ok_or_else(|| ApiError::unknown_model(&id))?;
+    Ok(Json(object(route)))
+}
+
+/// OpenAI's model object, with OpenRouter's context length and prices and the
+/// deployments serving it.
+fn object(route: &ModelRoute) -> Value {
+    // The first target is the one normally serving; its price is shown.
+    let p = &route.targets[0].price;
+    json!({
+        "id": route.public_id,
+        "object": "model",
+        "created": 0,
+        "owned_by": route.owner(),
+        "context_length": p.max_input_tokens,
+        "max_output_tokens": p.max_output_tokens,
+        "pricing": {
+            "prompt": price(p.input),
+            "completion": price(p.output),
+            "input_cache_read": price(p.cache_read),
+            "input_cache_write": price(p.cache_write),
+            "internal_reasoning": price(p.reasoning),
+        },
+        "deployments": route.targets.iter().map(|t| json!({
+            "id": t.deployment.id,
+            "provider": t.deployment.provider.as_str(),
+            "region": t.deployment.region,
+        })).collect::<Vec<_>>(),
+    })
 }

@@ -147,7 +147,14 @@ async fn serve(
     }
     let bytes = axum::body::to_bytes(request.into_body(), limit)
         .await
-        .map_err(|_| (ApiError::body_too_large(limit), None))?;
+        .map_err(|e| {
+            let error = if crate::deadline::is_body_timeout(&e) {
+                ApiError::body_timeout()
+            } else {
+                ApiError::body_too_large(limit)
+            };
+            (error, None)
+        })?;
     let parsed = match op {
         Operation::Chat => parse_chat(bytes),
         Operation::Embeddings => parse_embedding(bytes),
