@@ -25,7 +25,7 @@ pub async fn list(
     authenticate(&gw, &headers).map_err(|(error, _)| error)?;
     let mut routes: Vec<_> = gw.models.iter().collect();
     routes.sort_by(|a, b| a.public_id.cmp(&b.public_id));
-    let data: Vec<Value> = routes.into_iter().map(|r| object(r)).collect();
+    let data: Vec<Value> = routes.iter().map(|r| object(r)).collect();
     Ok(Json(json!({"object": "list", "data": data})))
 }
 
@@ -41,7 +41,7 @@ pub async fn retrieve(
         .models
         .resolve(&id)
         .ok_or_else(|| ApiError::unknown_model(&id))?;
-    Ok(Json(object(route)))
+    Ok(Json(object(&route)))
 }
 
 /// OpenAI's model object, with OpenRouter's context length and prices and the
