@@ -99,7 +99,7 @@ impl Meter {
     /// Records a billed success. Returns false when the event could not be made
     /// durable.
     pub fn success(&mut self, tokens: TokenUsage, cost: Decimal, ttft_us: Option<u64>) -> bool {
-        self.finish(200, tokens, cost, ttft_us)
+        self.finish(200, tokens, cost, ttft_us, false)
     }
 
     /// Takes a billed success without making it durable yet: the caller makes it
@@ -115,7 +115,7 @@ impl Meter {
 
     /// Records an unbilled failure.
     pub fn failure(&mut self, status: u16) -> bool {
-        self.finish(status, TokenUsage::default(), Decimal::ZERO, None)
+        self.finish(status, TokenUsage::default(), Decimal::ZERO, None, false)
     }
 
     /// Records a stream whose usage the provider never reported, billed at `tokens`
@@ -129,11 +129,7 @@ impl Meter {
         cost: Decimal,
         ttft_us: Option<u64>,
     ) -> bool {
-        let Some(mut event) = self.completed(status, tokens, cost, ttft_us) else {
-            return true;
-        };
-        event.estimated = true;
-        self.record(event)
+        self.finish(status, tokens, cost, ttft_us, true)
     }
 
     /// The pending event, completed; `None` once taken.
@@ -159,14 +155,12 @@ impl Meter {
         tokens: TokenUsage,
         cost: Decimal,
         ttft_us: Option<u64>,
+        estimated: bool,
     ) -> bool {
-        let Some(event) = self.completed(status, tokens, cost, ttft_us) else {
+        let Some(mut event) = self.completed(status, tokens, cost, ttft_us) else {
             return true;
         };
-        self.record(event)
-    }
-
-    fn record(&self, event: UsageEvent) -> bool {
+        event.estimated = estimated;
         match self.sink.record(event) {
             Ok(()) => true,
             Err(e) => {
