@@ -185,8 +185,36 @@ pub(crate) fn random_id(prefix: &str, len: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Answers of every shape the streams tell apart: text, reasoning, a tool call,
+    /// cut by the budget (in the reasoning, in the text, before any text).
+    pub(crate) fn samples() -> Vec<Generation> {
+        let schema =
+            json!({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]});
+        let mut call = prompt(false, None, "x");
+        call.output = Output::ToolCall {
+            name: "f",
+            parameters: Some(&schema),
+        };
+        [
+            prompt(false, None, "hello   big\nworld"),
+            prompt(true, None, "hi there"),
+            prompt(true, Some(3), "hi there"),
+            prompt(false, Some(2), "hello big world"),
+            prompt(false, Some(0), "hello"),
+            call,
+        ]
+        .iter()
+        .map(generate)
+        .collect()
+    }
+
+    /// The echo of `words` words.
+    pub(crate) fn echo_of(words: usize) -> Generation {
+        generate(&prompt(false, None, &"word ".repeat(words)))
+    }
 
     fn prompt<'a>(thinks: bool, max_tokens: Option<u32>, last_user: &'a str) -> Prompt<'a> {
         Prompt {

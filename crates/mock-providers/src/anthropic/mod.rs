@@ -56,7 +56,7 @@ fn answer(admitted: &Admitted<Anthropic>) -> Result<Response, Error> {
     let cache = admitted.shared.prompt_cache.lookup(request.prefix);
     let head = wire::Head::new(request.model, cache, request.long_ttl);
     let mut response = if request.stream {
-        let frames = wire::events(&head, &generation);
+        let frames = wire::events(head, generation);
         stream::respond(frames, stream::SSE, admitted.delivery())
     } else {
         gate::json_response(wire::message(&head, &generation), admitted.cut_after)

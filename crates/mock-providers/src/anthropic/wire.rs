@@ -2,17 +2,17 @@
 //! `message_start`, `content_block_start`, `ping`, `content_block_delta`…,
 //! `content_block_stop`, `message_delta` (stop reason and usage), `message_stop`.
 
+use bytes::Bytes;
 use serde_json::{Value, json};
 
 use crate::cache::CacheUse;
 use crate::reply::{Finish, Generation, random_id};
-use crate::stream::{Frame, sse};
-use crate::tokens;
+use crate::stream::{Frame, Frames, Part, sse};
 
 /// What every part of one answer shares.
-pub(crate) struct Head<'a> {
+pub(crate) struct Head {
     pub(crate) id: String,
-    pub(crate) model: &'a str,
+    pub(crate) model: String,
     pub(crate) cache: CacheUse,
     /// Whether the cache write was asked for one hour (else five minutes).
     pub(crate) long_ttl: bool,
@@ -20,11 +20,11 @@ pub(crate) struct Head<'a> {
     tool_use_id: String,
 }
 
-impl<'a> Head<'a> {
-    pub(crate) fn new(model: &'a str, cache: CacheUse, long_ttl: bool) -> Self {
+impl Head {
+    pub(crate) fn new(model: &str, cache: CacheUse, long_ttl: bool) -> Self {
         Self {
             id: random_id("msg_01", 22),
-            model,
+            model: model.to_owned(),
             cache,
             long_ttl,
             tool_use_id: random_id("toolu_01", 22),
@@ -65,7 +65,7 @@ fn stop(generation: &Generation) -> (&'static str, Option<&str>) {
 }
 
 /// The one content block, whole (`input` complete) or as it starts a stream.
-fn block(head: &Head<'_>, generation: &Generation, whole: bool) -> Value {
+fn block(head: &Head, generation: &Generation, whole: bool) -> Value {
     match &generation.tool_call {
         Some(name) => json!({
             "type": "tool_use",
@@ -81,7 +81,7 @@ fn block(head: &Head<'_>, generation: &Generation, whole: bool) -> Value {
 }
 
 /// The whole `message` object.
-pub(crate) fn message(head: &Head<'_>, generation: &Generation) -> Vec<u8> {
+pub(crate) fn message(head: &Head, generation: &Generation) -> Vec<u8> {
     let (stop_reason, stop_sequence) = stop(generation);
     let body = json!({
         "id": head.id,
@@ -97,61 +97,140 @@ pub(crate) fn message(head: &Head<'_>, generation: &Generation) -> Vec<u8> {
 }
 
 /// The event stream, one `content_block_delta` per token.
-pub(crate) fn events(head: &Head<'_>, generation: &Generation) -> Vec<Frame> {
-    let event = |name: &str, data: Value| sse(Some(name), &data, "\n");
-    let (stop_reason, stop_sequence) = stop(generation);
-    // The start reports the first output token, as Anthropic's does; the delta's usage
-    // is the running total.
-    let start = json!({
-        "type": "message_start",
-        "message": {
-            "id": head.id,
-            "type": "message",
-            "role": "assistant",
-            "model": head.model,
-            "content": [],
-            "stop_reason": null,
-            "stop_sequence": null,
-            "usage": head.usage(generation, 1),
-        },
-    });
-    let mut frames = vec![
-        Frame::new(event("message_start", start)),
-        Frame::new(event(
-            "content_block_start",
-            json!({"type": "content_block_start", "index": 0, "content_block": block(head, generation, false)}),
-        )),
-        Frame::new(event("ping", json!({"type": "ping"}))),
+pub(crate) fn events(head: Head, generation: Generation) -> Frames<Answer> {
+    let script: Vec<Part<Answer>> = vec![
+        Part::One(|a, _| Frame::new(a.message_start())),
+        Part::One(|a, _| Frame::new(a.content_block_start())),
+        Part::One(|_, _| Frame::new(event("ping", json!({"type": "ping"})))),
+        Part::Pieces(
+            |a| a.generation.visible(),
+            |a, piece, _| Frame::token(a.delta(piece)),
+        ),
+        Part::One(|_, _| Frame::new(content_block_stop())),
+        Part::One(|a, _| Frame::closing(a.message_delta())),
+        Part::One(|_, _| Frame::closing(event("message_stop", json!({"type": "message_stop"})))),
     ];
-    let delta = |piece: &str| match generation.tool_call {
-        Some(_) => json!({"type": "input_json_delta", "partial_json": piece}),
-        None => json!({"type": "text_delta", "text": piece}),
-    };
-    frames.extend(tokens::pieces(generation.visible()).map(|piece| {
-        Frame::token(event(
-            "content_block_delta",
-            json!({"type": "content_block_delta", "index": 0, "delta": delta(piece)}),
-        ))
-    }));
-    let mut usage = head.usage(generation, generation.counts.completion);
-    if let Some(usage) = usage.as_object_mut() {
-        usage.remove("cache_creation");
-        usage.remove("service_tier");
+    Frames::new(Answer { head, generation }, script)
+}
+
+/// What the events are made from.
+pub(crate) struct Answer {
+    head: Head,
+    generation: Generation,
+}
+
+impl Answer {
+    /// The start reports the first output token, as Anthropic's does.
+    fn message_start(&self) -> Bytes {
+        let (head, generation) = (&self.head, &self.generation);
+        let start = json!({
+            "type": "message_start",
+            "message": {
+                "id": head.id,
+                "type": "message",
+                "role": "assistant",
+                "model": head.model,
+                "content": [],
+                "stop_reason": null,
+                "stop_sequence": null,
+                "usage": head.usage(generation, 1),
+            },
+        });
+        event("message_start", start)
     }
-    frames.extend([
-        Frame::new(event(
-            "content_block_stop",
-            json!({"type": "content_block_stop", "index": 0}),
-        )),
-        Frame::closing(event(
+
+    fn content_block_start(&self) -> Bytes {
+        let block = block(&self.head, &self.generation, false);
+        event(
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 0, "content_block": block}),
+        )
+    }
+
+    fn delta(&self, piece: &str) -> Bytes {
+        let delta = match self.generation.tool_call {
+            Some(_) => json!({"type": "input_json_delta", "partial_json": piece}),
+            None => json!({"type": "text_delta", "text": piece}),
+        };
+        event(
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0, "delta": delta}),
+        )
+    }
+
+    /// The stop reason, and the usage as the running total.
+    fn message_delta(&self) -> Bytes {
+        let generation = &self.generation;
+        let (stop_reason, stop_sequence) = stop(generation);
+        let mut usage = self.head.usage(generation, generation.counts.completion);
+        if let Some(usage) = usage.as_object_mut() {
+            usage.remove("cache_creation");
+            usage.remove("service_tier");
+        }
+        event(
             "message_delta",
             json!({
                 "type": "message_delta",
                 "delta": {"stop_reason": stop_reason, "stop_sequence": stop_sequence},
                 "usage": usage,
             }),
-        )),
-        Frame::closing(event("message_stop", json!({"type": "message_stop"}))),
-    ]);
-    frames
+        )
+    }
+}
+
+fn content_block_stop() -> Bytes {
+    event(
+        "content_block_stop",
+        json!({"type": "content_block_stop", "index": 0}),
+    )
+}
+
+fn event(name: &str, data: Value) -> Bytes {
+    sse(Some(name), &data, "\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reply::tests::samples;
+    use crate::{stream, tokens};
+
+    /// The frames as they were made before streams were lazy: all at once.
+    fn eager(answer: &Answer) -> Vec<Frame> {
+        let mut frames = vec![
+            Frame::new(answer.message_start()),
+            Frame::new(answer.content_block_start()),
+            Frame::new(event("ping", json!({"type": "ping"}))),
+        ];
+        let pieces = tokens::pieces(answer.generation.visible());
+        frames.extend(pieces.map(|piece| Frame::token(answer.delta(piece))));
+        frames.extend([
+            Frame::new(content_block_stop()),
+            Frame::closing(answer.message_delta()),
+            Frame::closing(event("message_stop", json!({"type": "message_stop"}))),
+        ]);
+        frames
+    }
+
+    #[test]
+    fn the_events_are_the_ones_sent_when_they_were_made_at_once() {
+        for long_ttl in [false, true] {
+            for generation in samples() {
+                let cache = CacheUse { write: 2, read: 1 };
+                let answer = Answer {
+                    head: Head::new("claude-sonnet-4-5", cache, long_ttl),
+                    generation,
+                };
+                let expected = eager(&answer);
+                let Answer { head, generation } = answer;
+                assert_eq!(events(head, generation).collect::<Vec<_>>(), expected);
+            }
+        }
+    }
+
+    #[test]
+    fn a_million_word_answer_is_streamed_without_making_its_events_first() {
+        let head = Head::new("claude-sonnet-4-5", CacheUse::default(), false);
+        stream::tests::first_frames_come_at_once(|generation| events(head, generation));
+    }
 }

@@ -73,7 +73,7 @@ fn answer(model: &str, admitted: &Admitted<Bedrock>, streamed: bool) -> Result<R
     let latency = u64::try_from(admitted.received.elapsed().as_millis()).unwrap_or(u64::MAX);
     let head = wire::Head::new(cache, latency);
     let mut response = if streamed {
-        let frames = wire::events(&head, &generation);
+        let frames = wire::events(head, generation);
         stream::respond(frames, EVENT_STREAM, admitted.delivery())
     } else {
         gate::json_response(wire::whole(&head, &generation), admitted.cut_after)

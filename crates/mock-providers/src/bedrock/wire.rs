@@ -10,8 +10,7 @@ use serde_json::{Value, json};
 
 use crate::cache::CacheUse;
 use crate::reply::{Finish, Generation, random_id};
-use crate::stream::Frame;
-use crate::tokens;
+use crate::stream::{Frame, Frames, Part};
 
 /// What the padding is cut from.
 const PADDING: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -78,39 +77,67 @@ pub(crate) fn whole(head: &Head, generation: &Generation) -> Vec<u8> {
 }
 
 /// ConverseStream's events, one `contentBlockDelta` per token.
-pub(crate) fn events(head: &Head, generation: &Generation) -> Vec<Frame> {
-    let mut frames = vec![Frame::new(event(
-        "messageStart",
-        json!({"role": "assistant"}),
-    ))];
-    if let Some(name) = &generation.tool_call {
-        frames.push(Frame::new(event(
-            "contentBlockStart",
-            json!({"contentBlockIndex": 0, "start": {"toolUse": {"toolUseId": head.tool_use_id, "name": name}}}),
-        )));
+pub(crate) fn events(head: Head, generation: Generation) -> Frames<Answer> {
+    let mut script: Vec<Part<Answer>> = vec![Part::One(|_, _| {
+        Frame::new(event("messageStart", json!({"role": "assistant"})))
+    })];
+    if generation.tool_call.is_some() {
+        script.push(Part::One(|a, _| Frame::new(a.tool_use_start())));
     }
-    let delta = |piece: &str| match generation.tool_call {
-        Some(_) => json!({"toolUse": {"input": piece}}),
-        None => json!({"text": piece}),
-    };
-    frames.extend(tokens::pieces(generation.visible()).map(|piece| {
-        Frame::token(event(
+    script.push(Part::Pieces(
+        |a| a.generation.visible(),
+        |a, piece, _| Frame::token(a.delta(piece)),
+    ));
+    script.push(Part::One(|_, _| Frame::new(content_block_stop())));
+    script.push(Part::One(|a, _| Frame::new(a.message_stop())));
+    script.push(Part::One(|a, _| Frame::closing(a.metadata())));
+    Frames::new(Answer { head, generation }, script)
+}
+
+/// What the events are made from.
+pub(crate) struct Answer {
+    head: Head,
+    generation: Generation,
+}
+
+impl Answer {
+    fn tool_use_start(&self) -> Vec<u8> {
+        let name = &self.generation.tool_call;
+        let tool_use = json!({"toolUseId": self.head.tool_use_id, "name": name});
+        event(
+            "contentBlockStart",
+            json!({"contentBlockIndex": 0, "start": {"toolUse": tool_use}}),
+        )
+    }
+
+    fn delta(&self, piece: &str) -> Vec<u8> {
+        let delta = match self.generation.tool_call {
+            Some(_) => json!({"toolUse": {"input": piece}}),
+            None => json!({"text": piece}),
+        };
+        event(
             "contentBlockDelta",
-            json!({"contentBlockIndex": 0, "delta": delta(piece)}),
-        ))
-    }));
-    frames.extend([
-        Frame::new(event("contentBlockStop", json!({"contentBlockIndex": 0}))),
-        Frame::new(event(
-            "messageStop",
-            json!({"stopReason": stop_reason(generation)}),
-        )),
-        Frame::closing(event(
+            json!({"contentBlockIndex": 0, "delta": delta}),
+        )
+    }
+
+    fn message_stop(&self) -> Vec<u8> {
+        let stop_reason = stop_reason(&self.generation);
+        event("messageStop", json!({"stopReason": stop_reason}))
+    }
+
+    fn metadata(&self) -> Vec<u8> {
+        let head = &self.head;
+        let usage = head.usage(&self.generation);
+        event(
             "metadata",
-            json!({"usage": head.usage(generation), "metrics": {"latencyMs": head.latency_ms}}),
-        )),
-    ]);
-    frames
+            json!({"usage": usage, "metrics": {"latencyMs": head.latency_ms}}),
+        )
+    }
+}
+
+fn content_block_stop() -> Vec<u8> {
+    event("contentBlockStop", json!({"contentBlockIndex": 0}))
 }
 
 /// One event-stream message: the event's JSON, padded, with its headers.
@@ -130,4 +157,63 @@ fn event(name: &'static str, mut payload: Value) -> Vec<u8> {
     let mut frame = Vec::new();
     write_message_to(&message, &mut frame).expect("an event always fits a frame");
     frame
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_smithy_eventstream::frame::read_message_from;
+
+    use super::*;
+    use crate::reply::tests::samples;
+    use crate::{stream, tokens};
+
+    /// The frames as they were made before streams were lazy: all at once.
+    fn eager(answer: &Answer) -> Vec<Frame> {
+        let mut frames = vec![Frame::new(event(
+            "messageStart",
+            json!({"role": "assistant"}),
+        ))];
+        if answer.generation.tool_call.is_some() {
+            frames.push(Frame::new(answer.tool_use_start()));
+        }
+        let pieces = tokens::pieces(answer.generation.visible());
+        frames.extend(pieces.map(|piece| Frame::token(answer.delta(piece))));
+        frames.extend([
+            Frame::new(content_block_stop()),
+            Frame::new(answer.message_stop()),
+            Frame::closing(answer.metadata()),
+        ]);
+        frames
+    }
+
+    /// A frame with the event's random padding left out: its headers, its JSON
+    /// without `p`, and how it is sent.
+    fn unpadded(frame: &Frame) -> (String, bool, bool) {
+        let message = read_message_from(frame.bytes.clone()).expect("a whole message");
+        let mut payload: Value = serde_json::from_slice(message.payload()).expect("JSON");
+        payload.as_object_mut().expect("an object").remove("p");
+        let headers = format!("{:?}", message.headers());
+        (format!("{headers} {payload}"), frame.paced, frame.closing)
+    }
+
+    #[test]
+    fn converse_stream_sends_the_events_it_sent_when_they_were_made_at_once() {
+        for generation in samples() {
+            let cache = CacheUse { write: 2, read: 1 };
+            let answer = Answer {
+                head: Head::new(cache, 12),
+                generation,
+            };
+            let expected: Vec<_> = eager(&answer).iter().map(unpadded).collect();
+            let Answer { head, generation } = answer;
+            let frames: Vec<_> = events(head, generation).map(|f| unpadded(&f)).collect();
+            assert_eq!(frames, expected);
+        }
+    }
+
+    #[test]
+    fn a_million_word_answer_is_streamed_without_making_its_events_first() {
+        let head = Head::new(CacheUse::default(), 12);
+        stream::tests::first_frames_come_at_once(|generation| events(head, generation));
+    }
 }

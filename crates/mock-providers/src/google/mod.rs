@@ -101,6 +101,6 @@ fn answer<P>(
         Some("sse") => (Framing::Sse, "text/event-stream"),
         _ => (Framing::JsonArray, "application/json; charset=UTF-8"),
     };
-    let frames = wire::stream(&head, &generation, framing);
+    let frames = wire::stream(head, generation, framing);
     Ok(stream::respond(frames, content_type, admitted.delivery()))
 }

@@ -6,12 +6,11 @@
 use serde_json::{Value, json};
 
 use crate::reply::{Finish, Generation, random_id};
-use crate::stream::{Frame, sse};
-use crate::tokens;
+use crate::stream::{Frame, Frames, Part, sse};
 
 /// What every response of one answer shares.
-pub(crate) struct Head<'a> {
-    pub(crate) model: &'a str,
+pub(crate) struct Head {
+    pub(crate) model: String,
     /// Vertex AI's variant of the response.
     pub(crate) vertex: bool,
     /// `candidateCount`.
@@ -22,10 +21,10 @@ pub(crate) struct Head<'a> {
     created: String,
 }
 
-impl<'a> Head<'a> {
-    pub(crate) fn new(model: &'a str, vertex: bool, candidates: u32, show_thoughts: bool) -> Self {
+impl Head {
+    pub(crate) fn new(model: &str, vertex: bool, candidates: u32, show_thoughts: bool) -> Self {
         Self {
-            model,
+            model: model.to_owned(),
             vertex,
             candidates,
             show_thoughts,
@@ -121,7 +120,7 @@ fn call(generation: &Generation) -> Option<Value> {
 }
 
 /// The whole response.
-pub(crate) fn whole(head: &Head<'_>, generation: &Generation) -> Vec<u8> {
+pub(crate) fn whole(head: &Head, generation: &Generation) -> Vec<u8> {
     let mut parts = Vec::new();
     if head.show_thoughts && !generation.reasoning.is_empty() {
         parts.push(thought(generation.reasoning));
@@ -149,46 +148,139 @@ pub(crate) enum Framing {
 
 /// The streamed responses: the thoughts (when shown) and the text token by token, or
 /// a function call whole; the last response closes the stream.
-pub(crate) fn stream(head: &Head<'_>, generation: &Generation, framing: Framing) -> Vec<Frame> {
-    let mut pieces: Vec<(Value, bool)> = Vec::new();
+pub(crate) fn stream(head: Head, generation: Generation, framing: Framing) -> Frames<Answer> {
+    // One response per token piece (a call is one): the counts count those pieces, so
+    // the last response is known without walking them first.
+    let counts = generation.counts;
+    let mut script: Vec<Part<Answer>> = Vec::new();
+    let mut responses = 0;
     if head.show_thoughts {
-        pieces.extend(tokens::pieces(generation.reasoning).map(|p| (thought(p), true)));
+        script.push(Part::Pieces(
+            |a| a.generation.reasoning,
+            |a, piece, i| a.response(i, &[thought(piece)], true),
+        ));
+        responses += counts.reasoning;
     }
-    match call(generation) {
-        Some(call) => pieces.push((call, false)),
-        None => {
-            pieces.extend(tokens::pieces(generation.visible()).map(|p| (json!({"text": p}), true)))
+    if generation.tool_call.is_some() {
+        script.push(Part::One(|a, i| {
+            a.response(i, call(&a.generation).as_slice(), false)
+        }));
+        responses += 1;
+    } else {
+        script.push(Part::Pieces(
+            |a| a.generation.visible(),
+            |a, piece, i| a.response(i, &[json!({"text": piece})], true),
+        ));
+        responses += counts.completion - counts.reasoning;
+    }
+    if responses == 0 {
+        script.push(Part::One(|a, i| a.response(i, &[], false)));
+    }
+    if framing == Framing::JsonArray {
+        script.push(Part::One(|_, _| Frame::closing("]")));
+    }
+    let answer = Answer {
+        head,
+        generation,
+        framing,
+        responses: responses.max(1),
+    };
+    Frames::new(answer, script)
+}
+
+/// What the responses are made from.
+pub(crate) struct Answer {
+    head: Head,
+    generation: Generation,
+    framing: Framing,
+    /// How many responses the stream has: the last closes it.
+    responses: u32,
+}
+
+impl Answer {
+    /// The response `index` (from 0), framed.
+    fn response(&self, index: usize, parts: &[Value], paced: bool) -> Frame {
+        self.framed(index, index + 1 == self.responses as usize, parts, paced)
+    }
+
+    fn framed(&self, index: usize, last: bool, parts: &[Value], paced: bool) -> Frame {
+        let response = self.head.response(&self.generation, parts, last);
+        let bytes = match self.framing {
+            Framing::Sse => sse(None, &response, "\r\n"),
+            Framing::JsonArray => {
+                let separator = if index == 0 { "[" } else { ",\r\n" };
+                format!("{separator}{response}").into()
+            }
+        };
+        Frame {
+            bytes,
+            paced,
+            closing: last,
         }
     }
-    let count = pieces.len().max(1);
-    let mut responses: Vec<(Value, bool)> = pieces
-        .into_iter()
-        .enumerate()
-        .map(|(i, (part, paced))| (head.response(generation, &[part], i + 1 == count), paced))
-        .collect();
-    if responses.is_empty() {
-        responses.push((head.response(generation, &[], true), false));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reply::tests::samples;
+    use crate::{stream, tokens};
+
+    /// The frames as they were made before streams were lazy: all at once.
+    fn eager(answer: &Answer) -> Vec<Frame> {
+        let (head, generation) = (&answer.head, &answer.generation);
+        let mut pieces: Vec<(Value, bool)> = Vec::new();
+        if head.show_thoughts {
+            pieces.extend(tokens::pieces(generation.reasoning).map(|p| (thought(p), true)));
+        }
+        match call(generation) {
+            Some(call) => pieces.push((call, false)),
+            None => pieces
+                .extend(tokens::pieces(generation.visible()).map(|p| (json!({"text": p}), true))),
+        }
+        let count = pieces.len().max(1);
+        let mut frames: Vec<Frame> = pieces
+            .into_iter()
+            .enumerate()
+            .map(|(i, (part, paced))| answer.framed(i, i + 1 == count, &[part], paced))
+            .collect();
+        if frames.is_empty() {
+            frames.push(answer.framed(0, true, &[], false));
+        }
+        if answer.framing == Framing::JsonArray {
+            frames.push(Frame::closing("]"));
+        }
+        frames
     }
-    let mut frames: Vec<Frame> = responses
-        .iter()
-        .enumerate()
-        .map(|(i, (response, paced))| {
-            let bytes = match framing {
-                Framing::Sse => sse(None, response, "\r\n"),
-                Framing::JsonArray => {
-                    let separator = if i == 0 { "[" } else { ",\r\n" };
-                    format!("{separator}{response}").into()
+
+    #[test]
+    fn gemini_and_vertex_stream_the_responses_they_streamed_when_made_at_once() {
+        for (vertex, show_thoughts) in [(false, false), (false, true), (true, true)] {
+            for framing in [Framing::Sse, Framing::JsonArray] {
+                for generation in samples() {
+                    let answer = Answer {
+                        head: Head::new("gemini-2.5-pro", vertex, 2, show_thoughts),
+                        generation,
+                        framing,
+                        // Unused: the old way counts the responses itself.
+                        responses: 0,
+                    };
+                    let expected = eager(&answer);
+                    let Answer {
+                        head, generation, ..
+                    } = answer;
+                    let frames: Vec<Frame> = stream(head, generation, framing).collect();
+                    assert_eq!(frames, expected, "{framing:?}");
                 }
-            };
-            Frame {
-                bytes,
-                paced: *paced,
-                closing: i + 1 == count,
             }
-        })
-        .collect();
-    if framing == Framing::JsonArray {
-        frames.push(Frame::closing("]"));
+        }
     }
-    frames
+
+    #[test]
+    fn a_million_word_answer_is_streamed_without_making_its_responses_first() {
+        let head = Head::new("gemini-2.5-pro", false, 1, true);
+        stream::tests::first_frames_come_at_once(|generation| {
+            stream(head, generation, Framing::JsonArray)
+        });
+    }
 }

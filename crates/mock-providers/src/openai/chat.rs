@@ -47,7 +47,7 @@ fn answer<P>(
     let generation = reply::generate(&chat.prompt);
     let head = Head::new(model, flavor);
     Ok(match chat.stream {
-        Some(options) => stream::respond(&head, &generation, options, request.delivery()),
+        Some(options) => stream::respond(head, generation, options, request.delivery()),
         None => gate::json_response(wire::completion(&head, &generation), request.cut_after),
     })
 }
