@@ -17,6 +17,7 @@ use meridian_core::Secret;
 use meridian_core::catalog::{self, PriceCatalog};
 use meridian_core::config::{Config, Deployment};
 use meridian_documents::{IssuedDocuments, Mailer, Outbox, RetryPolicy};
+use meridian_gateway::capacity::MemoryCapacity;
 use meridian_gateway::price_refresh::PriceRefresher;
 use meridian_gateway::{Gateway, GatewayOptions, KeyStore, ModelTable, UpstreamClient};
 use meridian_metering::{Journal, MeteringWorker, WorkerConfig};
@@ -146,6 +147,10 @@ impl Server {
             client: UpstreamClient::new(),
             options: options.gateway,
             metrics: Default::default(),
+            capacity: Arc::new(MemoryCapacity::for_config(
+                &options.config,
+                std::time::Instant::now(),
+            )),
         });
         let api = Arc::new(meridian_api::ApiState {
             pool,

@@ -135,19 +135,6 @@ async fn bad_requests_and_upstream_failures_are_openai_errors_metered_unbilled()
 
     env.mock.inject(
         Fault::Status {
-            status: 429,
-            retry_after_secs: Some(7),
-        },
-        1,
-    );
-    let (status, headers, body) = post(&env, key, chat_body("openai/gpt-4o-mini")).await;
-    assert_eq!(status, 429);
-    assert_eq!(headers["retry-after"], "7");
-    assert_openai_error(&body, "rate_limit_exceeded");
-    assert_eq!(headers["x-meridian-provider"], "openai");
-
-    env.mock.inject(
-        Fault::Status {
             status: 500,
             retry_after_secs: None,
         },
@@ -162,6 +149,20 @@ async fn bad_requests_and_upstream_failures_are_openai_errors_metered_unbilled()
             .unwrap()
             .contains("openai")
     );
+
+    // Last: the deployment then rests for the 7 s it was asked to.
+    env.mock.inject(
+        Fault::Status {
+            status: 429,
+            retry_after_secs: Some(7),
+        },
+        1,
+    );
+    let (status, headers, body) = post(&env, key, chat_body("openai/gpt-4o-mini")).await;
+    assert_eq!(status, 429);
+    assert_eq!(headers["retry-after"], "7");
+    assert_openai_error(&body, "rate_limit_exceeded");
+    assert_eq!(headers["x-meridian-provider"], "openai");
 
     let totals = common::wait_for_requests(&env.pool, env.customer, 7).await;
     assert_eq!(
@@ -182,16 +183,17 @@ async fn a_failing_deployment_fails_over_before_the_client_sees_anything() {
     );
     let backup = meridian_core::config::Config::parse(&backup).unwrap();
     let env = TestEnv::start_with(|o| o.config.deployments.extend(backup.deployments)).await;
+    // The 429 comes last: its deployment then rests for the second it asked for.
     for fault in [
-        Fault::Status {
-            status: 429,
-            retry_after_secs: Some(3),
-        },
         Fault::Status {
             status: 503,
             retry_after_secs: None,
         },
         Fault::ConnectionReset,
+        Fault::Status {
+            status: 429,
+            retry_after_secs: Some(1),
+        },
     ] {
         env.mock.inject(fault, 1);
         let (status, headers, _) =
@@ -200,6 +202,7 @@ async fn a_failing_deployment_fails_over_before_the_client_sees_anything() {
         assert_eq!(headers["x-meridian-deployment"], "openai-eu-on-demand");
         assert_eq!(headers["x-meridian-region"], "eu-west");
     }
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (status, headers, _) = post(&env, Some(&env.key), chat_body("openai/gpt-4o-mini")).await;
     assert_eq!(status, 200);
     assert_eq!(

@@ -555,22 +555,6 @@ async fn each_class_of_error_in_openais_shape_naming_the_provider() {
         assert!(message.contains(name), "{name}: {message}");
         assert!(!message.contains("CANARY") && !message.contains("MERIDIAN_FILTER_ME"));
 
-        // A rate limit, with the provider's retry-after.
-        env.mock.inject(
-            Fault::Status {
-                status: 429,
-                retry_after_secs: Some(2),
-            },
-            1,
-        );
-        let raw = post(&env, ask(p, "CANARY words")).await;
-        assert_eq!(raw.status(), 429, "{name}");
-        let hint = if p.retry_after { "2" } else { "1" };
-        assert_eq!(raw.headers()["retry-after"], hint, "{name}");
-        let error: Value = raw.json().await.unwrap();
-        assert_eq!(error["error"]["type"], "rate_limit_error");
-        assert!(error["error"]["message"].as_str().unwrap().contains(name));
-
         // An overloaded or failing provider.
         let (upstream, seen) = p.overloaded;
         env.mock.inject(
@@ -588,6 +572,23 @@ async fn each_class_of_error_in_openais_shape_naming_the_provider() {
             message.contains(name) && !message.contains("CANARY"),
             "{message}"
         );
+
+        // A rate limit, with the provider's retry-after: last, as the deployment then
+        // rests for as long as it asked.
+        env.mock.inject(
+            Fault::Status {
+                status: 429,
+                retry_after_secs: Some(2),
+            },
+            1,
+        );
+        let raw = post(&env, ask(p, "CANARY words")).await;
+        assert_eq!(raw.status(), 429, "{name}");
+        let hint = if p.retry_after { "2" } else { "1" };
+        assert_eq!(raw.headers()["retry-after"], hint, "{name}");
+        let error: Value = raw.json().await.unwrap();
+        assert_eq!(error["error"]["type"], "rate_limit_error");
+        assert!(error["error"]["message"].as_str().unwrap().contains(name));
     }
 }
 

@@ -2,6 +2,7 @@
 //! without IO into a typed [`Config`], reporting every error at once with its key path.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -140,6 +141,31 @@ struct RawDeployment {
     project: Option<String>,
     #[serde(default)]
     http2: bool,
+    first_byte_timeout_ms: Option<u64>,
+    breaker_failures: Option<u32>,
+    breaker_cooldown_ms: Option<u64>,
+}
+
+/// How long a deployment may take to send its response head, unless configured.
+pub const DEFAULT_FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// When a deployment's circuit breaker opens and how long it stays open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BreakerPolicy {
+    /// Consecutive failures that open it (`breaker_failures`, default 5).
+    pub failures: u32,
+    /// How long it stays open before one probe is let through (`breaker_cooldown_ms`,
+    /// default 30 s).
+    pub cooldown: Duration,
+}
+
+impl Default for BreakerPolicy {
+    fn default() -> Self {
+        Self {
+            failures: 5,
+            cooldown: Duration::from_secs(30),
+        }
+    }
 }
 
 /// A validated deployment: one pool of capacity of one provider in one region.
@@ -164,6 +190,10 @@ pub struct Deployment {
     /// many concurrent streams share a few connections. `https://` endpoints negotiate
     /// HTTP/2 through ALPN regardless.
     pub http2: bool,
+    /// How long the provider may take to send its response head before the next
+    /// deployment is tried (`first_byte_timeout_ms`).
+    pub first_byte_timeout: Duration,
+    pub breaker: BreakerPolicy,
 }
 
 impl Deployment {
@@ -262,6 +292,15 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
                 errors.push(format!("{at}.api_version: required for provider azure"));
             }
         }
+        for (key, value) in [
+            ("first_byte_timeout_ms", d.first_byte_timeout_ms),
+            ("breaker_failures", d.breaker_failures.map(u64::from)),
+            ("breaker_cooldown_ms", d.breaker_cooldown_ms),
+        ] {
+            if value == Some(0) {
+                errors.push(format!("{at}.{key}: must be at least 1"));
+            }
+        }
         if d.provider == ProviderKind::Vertex && d.project.is_none() {
             errors.push(format!("{at}.project: required for provider vertex"));
         }
@@ -286,6 +325,17 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
             api_version: d.api_version,
             project: d.project,
             http2: d.http2,
+            first_byte_timeout: d
+                .first_byte_timeout_ms
+                .map_or(DEFAULT_FIRST_BYTE_TIMEOUT, Duration::from_millis),
+            breaker: BreakerPolicy {
+                failures: d
+                    .breaker_failures
+                    .unwrap_or(BreakerPolicy::default().failures),
+                cooldown: d
+                    .breaker_cooldown_ms
+                    .map_or(BreakerPolicy::default().cooldown, Duration::from_millis),
+            },
         });
     }
     let limits = &raw.server;

@@ -187,6 +187,41 @@ impl ApiError {
         }
     }
 
+    /// Every deployment of the model is at its capacity (the gateway's own count, or
+    /// the provider's last 429): nothing was sent; `room_in` is when the earliest may
+    /// have room.
+    pub fn no_capacity(room_in: std::time::Duration) -> Self {
+        let secs = whole_secs(room_in);
+        Self {
+            retry_after_secs: Some(secs),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                Some("rate_limit_exceeded"),
+                format!(
+                    "Every deployment of this model is at its capacity for now; retry in {secs} s."
+                ),
+            )
+        }
+    }
+
+    /// Every deployment of the model failed recently (their breakers are open):
+    /// nothing was sent; `wait` is when the first will be tried again.
+    pub fn no_healthy_deployment(wait: std::time::Duration) -> Self {
+        let secs = whole_secs(wait);
+        Self {
+            retry_after_secs: Some(secs),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "upstream_error",
+                Some("no_healthy_deployment"),
+                format!(
+                    "Every deployment of this model is failing; the first is tried again in {secs} s."
+                ),
+            )
+        }
+    }
+
     pub fn upstream_status(provider: &str, status: StatusCode) -> Self {
         // The provider refusing Meridian's own credential is not the client's fault.
         let ours_to_fix = status.is_server_error()
@@ -286,6 +321,11 @@ const FIXED_REASONS: &[&str] = &[
     // OpenAI, `response_format: {"type": "json_object"}` without the word in the prompt.
     "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
 ];
+
+/// `d` in whole seconds, rounded up, at least 1 (a `retry-after` value).
+fn whole_secs(d: std::time::Duration) -> u64 {
+    (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
+}
 
 /// A short token of letters, digits and `_ . - [ ]`: a field path or an error code.
 fn is_identifier(s: &str) -> bool {

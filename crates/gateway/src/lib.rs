@@ -7,11 +7,13 @@
 
 pub mod auth;
 pub mod body;
+pub mod capacity;
 pub mod client;
 mod cost_json;
 pub mod deadline;
 pub mod error;
 pub mod eventstream;
+pub mod health;
 mod meter;
 pub mod metrics;
 mod models;
@@ -72,6 +74,8 @@ pub struct Gateway {
     pub client: UpstreamClient,
     pub options: GatewayOptions,
     pub metrics: Arc<metrics::Metrics>,
+    /// Each deployment's capacity, spent before a call and corrected after.
+    pub capacity: Arc<dyn capacity::CapacityStore>,
 }
 
 impl Gateway {

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use meridian_core::{CustomerId, KeyId, RequestId, Staged, TokenUsage, UsageEvent, UsageSink};
 use rust_decimal::Decimal;
 
+use crate::capacity::{CapacityStore, Reservation};
 use crate::targets::Target;
 
 /// HTTP status recorded when the client goes away before the response is complete.
@@ -19,6 +20,8 @@ pub struct Meter {
     event: Option<UsageEvent>,
     started: Instant,
     request_id: RequestId,
+    /// The capacity the attempt being served reserved, settled with the event.
+    reserved: Option<(Arc<dyn CapacityStore>, Reservation)>,
 }
 
 impl Meter {
@@ -35,6 +38,7 @@ impl Meter {
             sink,
             started,
             request_id,
+            reserved: None,
             event: Some(UsageEvent {
                 request_id,
                 customer_id,
@@ -79,6 +83,7 @@ impl Meter {
             event: self.event.take(),
             started: self.started,
             request_id: self.request_id,
+            reserved: self.reserved.take(),
         }
     }
 
@@ -89,6 +94,15 @@ impl Meter {
 
     pub fn started(&self) -> Instant {
         self.started
+    }
+
+    /// Holds the capacity an attempt reserved until the request ends; an earlier
+    /// attempt's reservation is settled as having used no tokens (its request still
+    /// counts: the provider saw it).
+    pub fn set_reservation(&mut self, store: Arc<dyn CapacityStore>, reservation: Reservation) {
+        if let Some((store, earlier)) = self.reserved.replace((store, reservation)) {
+            store.settle(&earlier, 0);
+        }
     }
 
     /// The request's id, for log lines.
@@ -141,6 +155,9 @@ impl Meter {
         ttft_us: Option<u64>,
     ) -> Option<UsageEvent> {
         let mut event = self.event.take()?;
+        if let Some((store, reservation)) = self.reserved.take() {
+            store.settle(&reservation, tokens.prompt + tokens.completion);
+        }
         event.status = status;
         event.tokens = tokens;
         event.cost = cost;

@@ -3,7 +3,7 @@
 //! one answers, meter, answer.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -20,11 +20,13 @@ use crate::body::ClientBody;
 use crate::client::{ClientError, Upstream, read_body};
 use crate::cost_json::with_usage_cost;
 use crate::error::ApiError;
+use crate::health::Admit;
 use crate::meter::Meter;
 use crate::providers::{Operation, ResponseBody};
 use crate::request::{parse_chat, parse_embedding};
 use crate::stream::ProxyStream;
 use crate::targets::{ModelRoute, Target};
+use crate::tokens;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const PROVIDER: HeaderName = HeaderName::from_static("x-meridian-provider");
@@ -273,8 +275,48 @@ async fn call(
     meter: &mut Meter,
 ) -> Result<(Arc<Target>, Upstream), Failure> {
     let mut last: Option<Failure> = None;
+    // When the earliest of the deployments skipped may take the request: those without
+    // room (or resting after a 429), and those whose breaker is open.
+    let (mut room_in, mut healthy_in): (Option<Duration>, Option<Duration>) = (None, None);
+    let earliest = |slot: &mut Option<Duration>, wait: Duration| {
+        *slot = Some(slot.map_or(wait, |w| w.min(wait)));
+    };
     for target in &route.targets {
         let target = target.clone();
+        let health = &target.deployment.health;
+        let now = Instant::now();
+        let probe = match health.admit(now) {
+            Admit::Yes => false,
+            Admit::Probe => true,
+            Admit::No { until, resting } => {
+                let wait = until.saturating_duration_since(now);
+                earliest(
+                    if resting {
+                        &mut room_in
+                    } else {
+                        &mut healthy_in
+                    },
+                    wait,
+                );
+                continue;
+            }
+        };
+        let demand = tokens::admission_estimate(
+            body,
+            op == Operation::Embeddings,
+            target.price.max_input_tokens,
+            target.price.max_output_tokens,
+        );
+        match gw.capacity.reserve(target.deployment.pool, demand, now) {
+            Ok(reservation) => meter.set_reservation(gw.capacity.clone(), reservation),
+            Err(full) => {
+                if probe {
+                    health.release_probe();
+                }
+                earliest(&mut room_in, full.retry_after);
+                continue;
+            }
+        }
         meter.set_target(&target);
         let provider = target.deployment.provider.as_str();
         let upstream_request = target
@@ -283,7 +325,7 @@ async fn call(
             .request(op, &target, body, stream)
             .map_err(|e| (e, Some(target.clone())))?;
         let outcome = tokio::time::timeout(
-            gw.options.upstream_timeout,
+            target.deployment.first_byte_timeout,
             gw.client.send(upstream_request, target.deployment.http2),
         )
         .await;
@@ -294,7 +336,10 @@ async fn call(
                 return Err((ApiError::internal(), Some(target)));
             }
             Ok(Err(ClientError::Connect(_))) => ApiError::upstream_unreachable(provider),
-            Ok(Ok(upstream)) if upstream.status().is_success() => return Ok((target, upstream)),
+            Ok(Ok(upstream)) if upstream.status().is_success() => {
+                health.succeeded();
+                return Ok((target, upstream));
+            }
             Ok(Ok(upstream)) => {
                 let status = upstream.status();
                 let headers = upstream.headers().clone();
@@ -310,12 +355,20 @@ async fn call(
                     .deployment
                     .adapter
                     .error(&target, status, &headers, &body);
-                if !(status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()) {
+                if status == StatusCode::TOO_MANY_REQUESTS {
+                    let wait = Duration::from_secs(error.retry_after_secs.unwrap_or(1));
+                    health.rest(Instant::now(), wait);
+                } else if !status.is_server_error() {
+                    // The deployment works; the request is what it refused.
+                    health.succeeded();
                     return Err((error, Some(target)));
                 }
                 error
             }
         };
+        if failure.status != StatusCode::TOO_MANY_REQUESTS {
+            health.failed(Instant::now());
+        }
         tracing::warn!(
             request_id = %meter.request_id(),
             deployment = %target.deployment.id,
@@ -326,7 +379,14 @@ async fn call(
         gw.metrics.upstream_failure(target.deployment.provider);
         last = Some((failure, Some(target)));
     }
-    Err(last.unwrap_or((ApiError::internal(), None)))
+    Err(match (last, room_in) {
+        (Some(failure), _) => failure,
+        (None, Some(room_in)) => (ApiError::no_capacity(room_in), None),
+        (None, None) => match healthy_in {
+            Some(wait) => (ApiError::no_healthy_deployment(wait), None),
+            None => (ApiError::internal(), None),
+        },
+    })
 }
 
 fn target_headers(h: &mut HeaderMap, target: &Target) {

@@ -13,6 +13,7 @@ use meridian_core::Secret;
 use meridian_core::catalog::{ModelPrice, PriceCatalog};
 use meridian_core::config::{CapacityKind, Config, Deployment};
 
+use crate::health::Health;
 use crate::providers::{Adapter, Operation, adapter_for};
 
 /// A deployment ready to take traffic.
@@ -24,6 +25,9 @@ pub struct LiveDeployment {
     /// where they cannot be header values).
     pub id_header: Option<HeaderValue>,
     pub region_header: Option<HeaderValue>,
+    /// The deployment's pool in the capacity store: its index in the configuration.
+    pub pool: usize,
+    pub health: Health,
 }
 
 impl LiveDeployment {
@@ -31,8 +35,11 @@ impl LiveDeployment {
         config: Deployment,
         adapter: &'static dyn Adapter,
         credential: Option<Secret>,
+        pool: usize,
     ) -> Self {
         Self {
+            pool,
+            health: Health::new(config.breaker),
             id_header: HeaderValue::from_str(&config.id).ok(),
             region_header: HeaderValue::from_str(&config.region).ok(),
             config,
@@ -150,9 +157,10 @@ impl ModelTable {
     ) -> Result<ModelTable, TableError> {
         let mut errors = Vec::new();
         let mut routes: HashMap<String, ModelRoute> = HashMap::new();
-        let mut ordered: Vec<&Deployment> = config.deployments.iter().collect();
-        ordered.sort_by_key(|d| d.kind == CapacityKind::OnDemand);
-        for d in ordered {
+        let mut ordered: Vec<(usize, &Deployment)> =
+            config.deployments.iter().enumerate().collect();
+        ordered.sort_by_key(|(_, d)| d.kind == CapacityKind::OnDemand);
+        for (pool, d) in ordered {
             let Some(adapter) = adapter_for(d.provider) else {
                 errors.push(format!(
                     "deployment `{}`: provider {} is not supported yet",
@@ -160,7 +168,7 @@ impl ModelTable {
                 ));
                 continue;
             };
-            let live = Arc::new(LiveDeployment::new(d.clone(), adapter, credential(d)));
+            let live = Arc::new(LiveDeployment::new(d.clone(), adapter, credential(d), pool));
             for model in &d.models {
                 let upstream_model = d.upstream_model(model);
                 let price = match price_of(catalog, d, &upstream_model) {

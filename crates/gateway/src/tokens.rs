@@ -24,6 +24,46 @@ const REPLY_PRIMING: u64 = 3;
 /// What a provider charges for an image at the least (OpenAI's low-detail tile).
 const PER_IMAGE: u64 = 85;
 
+/// Bytes of request text per token in the admission estimate (the usual figure for
+/// English; JSON's quotes and keys make it an overestimate, which is the safe side).
+const BYTES_PER_TOKEN: u64 = 4;
+/// Output reserved for a request when neither it nor the catalog caps it.
+const DEFAULT_OUTPUT_CAP: u64 = 4_096;
+
+/// The tokens a request may cost, reserved against a deployment's capacity before it
+/// is sent ([`crate::capacity`]). Not tokenized (that would cost more than the rest of
+/// the request path): the JSON text of its messages and tools (embeddings: `input`) at
+/// four bytes a token, at most the model's context (an image's base64 is not its
+/// tokens), plus its output cap: `max_completion_tokens`, `max_tokens`, else the
+/// model's, else 4,096. The reservation is corrected to the provider's count when the
+/// request ends.
+pub fn admission_estimate(
+    body: &ClientBody,
+    embeddings: bool,
+    max_input: Option<i64>,
+    max_output: Option<i64>,
+) -> u64 {
+    let bytes = if embeddings {
+        body.get("input").map_or(0, str::len)
+    } else {
+        body.get("messages").map_or(0, str::len) + body.get("tools").map_or(0, str::len)
+    } as u64;
+    let context = max_input
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(u64::MAX);
+    let prompt = (bytes / BYTES_PER_TOKEN).min(context);
+    if embeddings {
+        return prompt;
+    }
+    let asked = ["max_completion_tokens", "max_tokens"]
+        .iter()
+        .find_map(|k| body.get(k)?.parse::<u64>().ok());
+    let output = asked
+        .or_else(|| max_output.and_then(|n| u64::try_from(n).ok()))
+        .unwrap_or(DEFAULT_OUTPUT_CAP);
+    prompt + output
+}
+
 /// A counting job, run by [`off_thread`].
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -129,6 +169,35 @@ mod tests {
         assert_eq!(count_text("gpt-4o-mini", "hello world"), 2);
         assert_eq!(count_text("claude-sonnet-4-5", "hello world"), 2);
         assert_eq!(count_text("gpt-4o-mini", ""), 0);
+    }
+
+    #[test]
+    fn admission_takes_the_text_at_four_bytes_a_token_and_the_output_cap() {
+        let body = |extra: &str| {
+            ClientBody::parse(bytes::Bytes::from(format!(
+                r#"{{"model":"m","messages":[{{"role":"user","content":"{}"}}]{extra}}}"#,
+                "a".repeat(370)
+            )))
+            .unwrap()
+        };
+        // 400 bytes of messages: 100 tokens.
+        assert_eq!(
+            admission_estimate(&body(r#","max_tokens":50"#), false, None, Some(16_384)),
+            150
+        );
+        assert_eq!(
+            admission_estimate(&body(r#","max_completion_tokens":7"#), false, None, None),
+            107
+        );
+        assert_eq!(
+            admission_estimate(&body(""), false, None, Some(16_384)),
+            100 + 16_384
+        );
+        assert_eq!(
+            admission_estimate(&body(""), false, None, None),
+            100 + DEFAULT_OUTPUT_CAP
+        );
+        assert_eq!(admission_estimate(&body(""), false, Some(10), Some(1)), 11);
     }
 
     #[test]

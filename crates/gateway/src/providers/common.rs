@@ -405,6 +405,7 @@ pub(crate) mod testing {
                 config.deployments.into_iter().next().unwrap(),
                 adapter_for(provider).unwrap(),
                 Some(Secret::new(credential.unwrap_or("upstream-key"))),
+                0,
             )),
             model: format!("vendor/{model}"),
             upstream_model: model.into(),

@@ -1,0 +1,90 @@
+//! Live capacity: each deployment's `rpm`/`tpm` is spent by the gateway itself, so a
+//! pool is never sent more than it takes. A request goes to the first deployment of
+//! its model with room; when none has any, the client gets 429 with `retry-after`
+//! and no provider is called.
+
+mod common;
+
+use common::TestEnv;
+use meridian_core::config::Config;
+use serde_json::{Value, json};
+
+/// gpt-4o-mini on a reserved pool of `reserved` and an on-demand pool of `on_demand`
+/// (TOML capacity lines), both on the mock.
+async fn two_pools(reserved: &str, on_demand: &str) -> TestEnv {
+    let (reserved, on_demand) = (reserved.to_string(), on_demand.to_string());
+    TestEnv::start_with(move |options| {
+        let mock = options.config.deployments[0].base_url.clone();
+        let toml = format!(
+            "[[deployments]]\nid = \"reserved-us\"\nprovider = \"openai\"\nregion = \"us-east\"\nkind = \"reserved\"\nbase_url = \"{mock}\"\nmodels = [\"openai/gpt-4o-mini\"]\n{reserved}\n\n\
+             [[deployments]]\nid = \"on-demand-us\"\nprovider = \"openai\"\nregion = \"us-east\"\nkind = \"on-demand\"\nbase_url = \"{mock}\"\nmodels = [\"openai/gpt-4o-mini\"]\n{on_demand}\n"
+        );
+        options.config = Config::parse(&toml).unwrap();
+    })
+    .await
+}
+
+/// Status, serving deployment and `retry-after` of one chat request.
+async fn chat(env: &TestEnv, extra: Value) -> (u16, Option<String>, Option<String>, Value) {
+    let mut body = json!({"model": "openai/gpt-4o-mini",
+        "messages": [{"role": "user", "content": "hello there"}]});
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    let response = reqwest::Client::new()
+        .post(format!("{}/chat/completions", env.base_url()))
+        .bearer_auth(&env.key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    let (status, deployment, retry) = (
+        response.status().as_u16(),
+        header("x-meridian-deployment"),
+        header("retry-after"),
+    );
+    (status, deployment, retry, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn requests_over_a_pools_rpm_go_to_the_next_pool_then_get_429() {
+    let env = two_pools("rpm = 2", "rpm = 1").await;
+    let mut served = Vec::new();
+    for _ in 0..3 {
+        let (status, deployment, _, _) = chat(&env, json!({})).await;
+        assert_eq!(status, 200);
+        served.push(deployment.unwrap());
+    }
+    assert_eq!(served, ["reserved-us", "reserved-us", "on-demand-us"]);
+
+    let seen = env.mock.requests_seen();
+    let (status, _, retry, body) = chat(&env, json!({})).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"]["code"], "rate_limit_exceeded");
+    let retry: u64 = retry.expect("retry-after").parse().unwrap();
+    assert!((1..=61).contains(&retry), "retry-after {retry}");
+    assert_eq!(env.mock.requests_seen(), seen, "no provider was called");
+}
+
+#[tokio::test]
+async fn a_request_whose_tokens_do_not_fit_goes_where_they_do_and_usage_corrects_the_estimate() {
+    let env = two_pools("tpm = 1000", "").await;
+    // Reserved: ~12 tokens of messages and 900 of output cap; the answer uses ~15.
+    let (_, deployment, _, _) = chat(&env, json!({"max_tokens": 900})).await;
+    assert_eq!(deployment.as_deref(), Some("reserved-us"));
+    // The estimate was corrected to the usage, so 900 fit again ...
+    let (_, deployment, _, _) = chat(&env, json!({"max_tokens": 900})).await;
+    assert_eq!(deployment.as_deref(), Some("reserved-us"));
+    // ... but not 990 more on top of what was used, nor a request without a cap (the
+    // model's own output cap is reserved).
+    let (_, deployment, _, _) = chat(&env, json!({"max_tokens": 990})).await;
+    assert_eq!(deployment.as_deref(), Some("on-demand-us"));
+    let (_, deployment, _, _) = chat(&env, json!({})).await;
+    assert_eq!(deployment.as_deref(), Some("on-demand-us"));
+}
