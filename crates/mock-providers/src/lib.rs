@@ -121,6 +121,7 @@
 mod anthropic;
 mod bedrock;
 mod cache;
+mod capacity;
 mod conversation;
 mod faults;
 mod gate;
@@ -136,5 +137,6 @@ mod tokens;
 pub use bedrock::sigv4::{
     ACCESS_KEY as BEDROCK_ACCESS_KEY_ID, SECRET_KEY as BEDROCK_SECRET_ACCESS_KEY,
 };
+pub use capacity::{Capacity, Route};
 pub use faults::Fault;
 pub use server::{MockConfig, MockServer, run};
