@@ -76,13 +76,14 @@ impl<P> Admitted<P> {
 impl<P: Provider> Admitted<P> {
     /// Counts the request against the capacity of `model` on `route`, if it has one:
     /// `tokens` is its prompt and its whole completion, known before it is answered.
-    /// Above the capacity, the provider's 429.
-    pub(crate) fn admit(&self, route: Route, model: &str, tokens: u32) -> Result<(), Response> {
+    /// Above the capacity it is not counted, and the answer is the provider's 429.
+    pub(crate) fn over_capacity(&self, route: Route, model: &str, tokens: u32) -> Option<Response> {
         let window = self.shared.config.capacity_window;
         self.shared
             .capacities
             .admit(route, model, u64::from(tokens), window)
-            .map_err(|throttle| P::throttled(&throttle))
+            .err()
+            .map(|throttle| P::throttled(&throttle))
     }
 }
 

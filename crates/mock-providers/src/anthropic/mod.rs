@@ -54,8 +54,8 @@ fn answer(admitted: &Admitted<Anthropic>) -> Result<Response, Error> {
     let object = request::parse_object(&admitted.body)?;
     let request = request::read(&object)?;
     let generation = reply::generate(&request.prompt);
-    if let Err(throttled) =
-        admitted.admit(Route::Anthropic, request.model, generation.counts.spent())
+    if let Some(throttled) =
+        admitted.over_capacity(Route::Anthropic, request.model, generation.counts.spent())
     {
         return Ok(throttled);
     }

@@ -70,7 +70,9 @@ fn answer(model: &str, admitted: &Admitted<Bedrock>, streamed: bool) -> Result<R
     let schema = request::output_schema(&object)?;
     let request = request::read(&object, model, schema.as_ref())?;
     let generation = reply::generate(&request.prompt);
-    if let Err(throttled) = admitted.admit(Route::Bedrock, model, generation.counts.spent()) {
+    if let Some(throttled) =
+        admitted.over_capacity(Route::Bedrock, model, generation.counts.spent())
+    {
         return Ok(throttled);
     }
     let cache = admitted.shared.prompt_cache.lookup(request.prefix);

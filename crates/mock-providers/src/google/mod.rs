@@ -96,7 +96,7 @@ fn answer<P: Provider>(
         .prompt
         .saturating_add(counts.completion.saturating_mul(request.candidates));
     let route = if vertex { Route::Vertex } else { Route::Gemini };
-    if let Err(throttled) = admitted.admit(route, model, spent) {
+    if let Some(throttled) = admitted.over_capacity(route, model, spent) {
         return Ok(throttled);
     }
     let head = wire::Head::new(model, vertex, request.candidates, request.show_thoughts);

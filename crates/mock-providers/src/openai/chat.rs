@@ -46,7 +46,9 @@ fn answer<P: Provider>(
     }
     let generation = reply::generate(&chat.prompt);
     let deployment = deployment.unwrap_or(model);
-    if let Err(throttled) = request.admit(flavor.route(), deployment, generation.counts.spent()) {
+    if let Some(throttled) =
+        request.over_capacity(flavor.route(), deployment, generation.counts.spent())
+    {
         return Ok(throttled);
     }
     let head = Head::new(model, flavor);

@@ -36,7 +36,9 @@ fn answer<P: Provider>(
     } else {
         Route::OpenAi
     };
-    if let Err(throttled) = request.admit(route, deployment.unwrap_or(model), prompt_tokens) {
+    if let Some(throttled) =
+        request.over_capacity(route, deployment.unwrap_or(model), prompt_tokens)
+    {
         return Ok(throttled);
     }
     let data = inputs
