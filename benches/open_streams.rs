@@ -37,6 +37,7 @@ async fn main() {
     let mock = MockServer::start(MockConfig {
         latency: Duration::ZERO,
         token_delay: Duration::from_millis(500),
+        ..MockConfig::default()
     })
     .await
     .unwrap();

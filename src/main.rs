@@ -252,6 +252,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let cfg = meridian_mock_providers::MockConfig {
                 latency: std::time::Duration::from_millis(latency_ms),
                 token_delay: std::time::Duration::from_millis(token_delay_ms),
+                ..Default::default()
             };
             eprintln!("mock providers on http://{listen}");
             meridian_mock_providers::run(listen, cfg).await?;

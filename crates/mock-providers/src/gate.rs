@@ -18,6 +18,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use futures::StreamExt;
 
+use crate::capacity::{Route, Throttle};
 use crate::faults::Fault;
 use crate::routes::Shared;
 use crate::server::Connection;
@@ -34,6 +35,14 @@ pub(crate) trait Provider: Send + Sync + 'static {
     /// The answer to a body over the size limit.
     fn too_large() -> Response {
         Self::fault(StatusCode::PAYLOAD_TOO_LARGE, None)
+    }
+
+    /// The answer to a request above its deployment's capacity: the provider's 429.
+    fn throttled(throttle: &Throttle) -> Response {
+        Self::fault(
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(throttle.retry_after_secs()),
+        )
     }
 
     /// The refusal of a request that fails the checks made before its body is parsed
@@ -61,6 +70,20 @@ impl<P> Admitted<P> {
             cut_after: self.cut_after,
             shared: self.shared.clone(),
         }
+    }
+}
+
+impl<P: Provider> Admitted<P> {
+    /// Counts the request against the capacity of `model` on `route`, if it has one:
+    /// `tokens` is its prompt and its whole completion, known before it is answered.
+    /// Above the capacity it is not counted, and the answer is the provider's 429.
+    pub(crate) fn over_capacity(&self, route: Route, model: &str, tokens: u32) -> Option<Response> {
+        let window = self.shared.config.capacity_window;
+        self.shared
+            .capacities
+            .admit(route, model, u64::from(tokens), window)
+            .err()
+            .map(|throttle| P::throttled(&throttle))
     }
 }
 

@@ -8,9 +8,11 @@
 //!
 //! It owns: the native routes below, request checks as the real service makes them
 //! (answered in that provider's error shape), answers with usage, streams paced token
-//! by token, and fault injection (`POST /__mock/faults`, or [`MockServer::inject`]).
-//! `GET /__mock/stats` answers `{"requests_seen": N, "streams_open": M}` (streams being
-//! sent: one leaves the count when its client goes away); `GET /healthz` answers `ok`.
+//! by token, provisioned capacity per deployment (see below), and fault injection
+//! (`POST /__mock/faults`, or [`MockServer::inject`]). `GET /__mock/stats` answers
+//! `{"requests_seen": N, "streams_open": M, "throttled": T}` (streams being sent: one
+//! leaves the count when its client goes away; `throttled`: requests refused above a
+//! capacity); `GET /healthz` answers `ok`.
 //!
 //! It must never log or store request content: nothing is logged per request at all,
 //! and error messages name parameters, never the prompt. It must never depend on the
@@ -105,6 +107,29 @@
 //! - embeddings: `prompt_tokens` = words of each text input, or the length of each
 //!   token-id list.
 //!
+//! # Capacity
+//! A deployment can be given a [`Capacity`], as a provisioned one has: at most `rpm`
+//! requests and `tpm` tokens (prompt + completion, by the arithmetic above) in any
+//! sliding window of [`MockConfig::capacity_window`] (60 s by default), set by
+//! [`MockServer::set_capacity`] or `POST /__mock/capacity {"provider": "openai",
+//! "model": "gpt-4o-mini", "rpm": 10, "tpm": 1000}`, all cleared by
+//! [`MockServer::clear_capacities`] or `DELETE /__mock/capacity`. A deployment is keyed
+//! by ([`Route`], model), the model being what the gateway sends anyway: the body's
+//! `model` on the OpenAI (`openai`, chat and embeddings), `deepseek`, `qwen` and
+//! `anthropic` routes; the deployment path segment on `azure` (chat and embeddings);
+//! the model path segment on `gemini` and `vertex`; the `modelId` path segment on
+//! `bedrock`. A request is counted when it is admitted, after its checks, with its
+//! prompt and its whole completion (every candidate's, for Gemini): a real service
+//! counts an estimate at admission and corrects it later, the mock knows the exact
+//! count at once. A request that does not fit is not counted and gets the provider's
+//! 429, saying when it would fit: OpenAI `rate_limit_exceeded` (type `requests` or
+//! `tokens`) with `retry-after` (seconds, rounded up) and `x-ratelimit-limit-*`,
+//! `-remaining-*`, `-reset-*`; Azure `{"error": {"code": "429", …}}` with
+//! `retry-after-ms`, `retry-after` and `x-ratelimit-remaining-*`; Anthropic
+//! `rate_limit_error` with `retry-after`; Google `RESOURCE_EXHAUSTED` with a
+//! `RetryInfo` `retryDelay`; Bedrock `ThrottlingException` with no retry header. A
+//! request larger than the whole `tpm` is told to wait a whole window, and never fits.
+//!
 //! # Faults
 //! [`Fault`]s queue up (first in, first out) and each is met by the next `times` model
 //! requests of any provider, whatever they ask, after the configured latency and
@@ -121,6 +146,7 @@
 mod anthropic;
 mod bedrock;
 mod cache;
+mod capacity;
 mod conversation;
 mod faults;
 mod gate;
@@ -136,5 +162,6 @@ mod tokens;
 pub use bedrock::sigv4::{
     ACCESS_KEY as BEDROCK_ACCESS_KEY_ID, SECRET_KEY as BEDROCK_SECRET_ACCESS_KEY,
 };
+pub use capacity::{Capacity, Route};
 pub use faults::Fault;
 pub use server::{MockConfig, MockServer, run};

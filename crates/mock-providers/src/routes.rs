@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use bytes::Bytes;
 
 use crate::cache::PromptCache;
+use crate::capacity::{self, Capacities};
 use crate::faults::{self, FaultQueue};
 use crate::gate::json_response;
 use crate::google;
@@ -32,6 +33,7 @@ pub(crate) struct Shared {
     /// Streamed answers whose body the connection still holds.
     pub(crate) streams_open: AtomicU64,
     pub(crate) prompt_cache: PromptCache,
+    pub(crate) capacities: Capacities,
 }
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -69,6 +71,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         // The mock itself.
         .route("/healthz", get(healthz))
         .route("/__mock/faults", post(inject_fault))
+        .route(
+            "/__mock/capacity",
+            post(set_capacity).delete(clear_capacities),
+        )
         .route("/__mock/stats", get(stats))
         .fallback(invalid_url)
         .method_not_allowed_fallback(invalid_method)
@@ -89,11 +95,28 @@ async fn inject_fault(State(shared): State<Arc<Shared>>, body: Bytes) -> Respons
     }
 }
 
+async fn set_capacity(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match capacity::parse_setting(&body) {
+        Ok((route, model, capacity)) => {
+            shared.capacities.set(route, &model, capacity);
+            json_response(br#"{"ok":true}"#.to_vec(), None)
+        }
+        Err(refused) => refused.into_response(),
+    }
+}
+
+async fn clear_capacities(State(shared): State<Arc<Shared>>) -> Response {
+    shared.capacities.clear();
+    json_response(br#"{"ok":true}"#.to_vec(), None)
+}
+
 async fn stats(State(shared): State<Arc<Shared>>) -> Response {
     let seen = shared.requests_seen.load(Ordering::Relaxed);
     let open = shared.streams_open.load(Ordering::Relaxed);
+    let throttled = shared.capacities.throttled.load(Ordering::Relaxed);
     json_response(
-        format!(r#"{{"requests_seen":{seen},"streams_open":{open}}}"#).into_bytes(),
+        format!(r#"{{"requests_seen":{seen},"streams_open":{open},"throttled":{throttled}}}"#)
+            .into_bytes(),
         None,
     )
 }

@@ -18,6 +18,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tower_service::Service;
 
+use crate::capacity::{Capacity, Route};
 use crate::faults::Fault;
 use crate::routes::{self, Shared};
 
@@ -25,12 +26,25 @@ use crate::routes::{self, Shared};
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// How the mock behaves when no fault is injected.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MockConfig {
     /// Waited before the response headers of every model request.
     pub latency: Duration,
     /// Waited before each streamed token (content, reasoning or tool-call arguments).
     pub token_delay: Duration,
+    /// The sliding window a [`Capacity`] counts over: a minute, as the providers
+    /// count; tests shorten it rather than wait.
+    pub capacity_window: Duration,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        Self {
+            latency: Duration::ZERO,
+            token_delay: Duration::ZERO,
+            capacity_window: Duration::from_secs(60),
+        }
+    }
 }
 
 /// A running mock server; it stops, with all its connections, when dropped.
@@ -97,6 +111,23 @@ impl MockServer {
     /// `fault`. Faults injected earlier are met first.
     pub fn inject(&self, fault: Fault, times: u32) {
         self.shared.faults.push(fault, times);
+    }
+
+    /// From now on, at most `capacity.rpm` requests and `capacity.tpm` tokens of
+    /// `model` on `route` are admitted in any sliding window; the rest are refused
+    /// with the provider's 429. Changing a capacity keeps what was admitted counted.
+    pub fn set_capacity(&self, route: Route, model: &str, capacity: Capacity) {
+        self.shared.capacities.set(route, model, capacity);
+    }
+
+    /// Removes every capacity.
+    pub fn clear_capacities(&self) {
+        self.shared.capacities.clear();
+    }
+
+    /// How many requests were refused for want of capacity.
+    pub fn throttled(&self) -> u64 {
+        self.shared.capacities.throttled.load(Ordering::Relaxed)
     }
 
     /// How many model requests (of any provider) arrived, whatever their outcome.

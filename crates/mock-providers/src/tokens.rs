@@ -22,6 +22,13 @@ pub(crate) struct Counts {
     pub(crate) reasoning: u32,
 }
 
+impl Counts {
+    /// What one answer spends of a deployment's capacity: prompt and completion.
+    pub(crate) fn spent(&self) -> u32 {
+        self.prompt.saturating_add(self.completion)
+    }
+}
+
 /// Tokens in a text: its whitespace-separated words.
 pub(crate) fn words(text: &str) -> u32 {
     saturate(text.split_whitespace().count())

@@ -13,6 +13,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
+use crate::capacity::Route;
 use crate::gate::{self, Admitted, Provider};
 use crate::reply::{self, random_id};
 use crate::stream;
@@ -53,6 +54,11 @@ fn answer(admitted: &Admitted<Anthropic>) -> Result<Response, Error> {
     let object = request::parse_object(&admitted.body)?;
     let request = request::read(&object)?;
     let generation = reply::generate(&request.prompt);
+    if let Some(throttled) =
+        admitted.over_capacity(Route::Anthropic, request.model, generation.counts.spent())
+    {
+        return Ok(throttled);
+    }
     let cache = admitted.shared.prompt_cache.lookup(request.prefix);
     let head = wire::Head::new(request.model, cache, request.long_ttl);
     let mut response = if request.stream {

@@ -14,6 +14,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
+use crate::capacity::Route;
 use crate::gate::{self, Admitted, Provider};
 use crate::reply;
 use crate::stream;
@@ -69,6 +70,11 @@ fn answer(model: &str, admitted: &Admitted<Bedrock>, streamed: bool) -> Result<R
     let schema = request::output_schema(&object)?;
     let request = request::read(&object, model, schema.as_ref())?;
     let generation = reply::generate(&request.prompt);
+    if let Some(throttled) =
+        admitted.over_capacity(Route::Bedrock, model, generation.counts.spent())
+    {
+        return Ok(throttled);
+    }
     let cache = admitted.shared.prompt_cache.lookup(request.prefix);
     let latency = u64::try_from(admitted.received.elapsed().as_millis()).unwrap_or(u64::MAX);
     let head = wire::Head::new(cache, latency);

@@ -14,6 +14,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
+use crate::capacity::Route;
 use crate::gate::{self, Admitted, Provider};
 use crate::reply;
 use crate::stream;
@@ -76,7 +77,7 @@ pub(crate) async fn vertex(
     answer(&action, &uri, &request, true).unwrap_or_else(IntoResponse::into_response)
 }
 
-fn answer<P>(
+fn answer<P: Provider>(
     action: &str,
     uri: &Uri,
     admitted: &Admitted<P>,
@@ -90,6 +91,14 @@ fn answer<P>(
     let object = request::parse_object(&admitted.body)?;
     let request = request::read(&object, model)?;
     let generation = reply::generate(&request.prompt);
+    let counts = generation.counts;
+    let spent = counts
+        .prompt
+        .saturating_add(counts.completion.saturating_mul(request.candidates));
+    let route = if vertex { Route::Vertex } else { Route::Gemini };
+    if let Some(throttled) = admitted.over_capacity(route, model, spent) {
+        return Ok(throttled);
+    }
     let head = wire::Head::new(model, vertex, request.candidates, request.show_thoughts);
     if !streamed {
         return Ok(gate::json_response(

@@ -3,14 +3,15 @@
 //! own bodies for those refusals, and its content filter, which refuses a prompt
 //! containing the word `MERIDIAN_FILTER_ME`.
 
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::error;
 use super::request::Object;
+use crate::capacity::Throttle;
 use crate::gate::{self, Provider};
 use crate::tokens;
 
@@ -27,6 +28,36 @@ pub(crate) struct Azure;
 impl Provider for Azure {
     fn fault(status: StatusCode, retry_after_secs: Option<u32>) -> Response {
         error::status_error(status, retry_after_secs).into_response()
+    }
+
+    /// Azure's 429 of a provisioned deployment: its gateway's body, `retry-after-ms`
+    /// and `retry-after`, and what is left of each limit.
+    fn throttled(throttle: &Throttle) -> Response {
+        let limit = if throttle.on_requests {
+            "call"
+        } else {
+            "token"
+        };
+        let secs = throttle.retry_after_secs();
+        let message = format!(
+            "Requests to this deployment have exceeded {limit} rate limit of your current ProvisionedManaged pricing tier. Please retry after {secs} seconds."
+        );
+        let mut response = gateway_error(StatusCode::TOO_MANY_REQUESTS, &message);
+        let headers = response.headers_mut();
+        headers.insert(
+            "retry-after-ms",
+            HeaderValue::from(throttle.retry_after_ms()),
+        );
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        headers.insert(
+            "x-ratelimit-remaining-requests",
+            HeaderValue::from(throttle.requests_left),
+        );
+        headers.insert(
+            "x-ratelimit-remaining-tokens",
+            HeaderValue::from(throttle.tokens_left),
+        );
+        response
     }
 
     fn refusal(head: &Parts, _: &Bytes) -> Option<Response> {

@@ -9,7 +9,7 @@ use super::error::ApiError;
 use super::request::{self, Object, array_at, bool_at, object_at, positive_at, required, str_at};
 use super::stream;
 use super::wire::{self, Flavor, Head, StreamOptions};
-use crate::gate::{self, Admitted};
+use crate::gate::{self, Admitted, Provider};
 use crate::reply::{self, Output, Prompt, is_reasoning_model};
 use crate::tokens;
 
@@ -25,7 +25,7 @@ const ROLES: [&str; 6] = [
 
 /// The answer to a chat request; `deployment` names the model where the path does
 /// (Azure), making `model` optional in the body.
-pub(crate) fn respond<P>(
+pub(crate) fn respond<P: Provider>(
     flavor: Flavor,
     request: &Admitted<P>,
     deployment: Option<&str>,
@@ -33,7 +33,7 @@ pub(crate) fn respond<P>(
     answer(flavor, request, deployment).unwrap_or_else(IntoResponse::into_response)
 }
 
-fn answer<P>(
+fn answer<P: Provider>(
     flavor: Flavor,
     request: &Admitted<P>,
     deployment: Option<&str>,
@@ -45,6 +45,12 @@ fn answer<P>(
         return Ok(azure::content_filter_error());
     }
     let generation = reply::generate(&chat.prompt);
+    let deployment = deployment.unwrap_or(model);
+    if let Some(throttled) =
+        request.over_capacity(flavor.route(), deployment, generation.counts.spent())
+    {
+        return Ok(throttled);
+    }
     let head = Head::new(model, flavor);
     Ok(match chat.stream {
         Some(options) => stream::respond(head, generation, options, request.delivery()),

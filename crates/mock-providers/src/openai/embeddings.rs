@@ -9,24 +9,38 @@ use serde_json::Value;
 
 use super::error::ApiError;
 use super::request::{self, Object, positive_at, str_at};
-use crate::gate::{self, Admitted};
+use crate::capacity::Route;
+use crate::gate::{self, Admitted, Provider};
 use crate::tokens;
 
 const INVALID_INPUT: &str = "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.";
 
 /// The answer to an embeddings request; `deployment` names the model where the path
 /// does (Azure), making `model` optional in the body.
-pub(crate) fn respond<P>(request: &Admitted<P>, deployment: Option<&str>) -> Response {
+pub(crate) fn respond<P: Provider>(request: &Admitted<P>, deployment: Option<&str>) -> Response {
     answer(request, deployment).unwrap_or_else(IntoResponse::into_response)
 }
 
-fn answer<P>(request: &Admitted<P>, deployment: Option<&str>) -> Result<Response, ApiError> {
+fn answer<P: Provider>(
+    request: &Admitted<P>,
+    deployment: Option<&str>,
+) -> Result<Response, ApiError> {
     let object = request::parse_object(&request.body)?;
     let model = request::model_or(&object, deployment)?;
     let inputs = inputs(&object)?;
     let base64 = base64_requested(&object)?;
     let dimensions = dimensions(&object, model)?;
     let prompt_tokens = inputs.iter().map(Input::tokens).sum();
+    let route = if deployment.is_some() {
+        Route::Azure
+    } else {
+        Route::OpenAi
+    };
+    if let Some(throttled) =
+        request.over_capacity(route, deployment.unwrap_or(model), prompt_tokens)
+    {
+        return Ok(throttled);
+    }
     let data = inputs
         .iter()
         .enumerate()

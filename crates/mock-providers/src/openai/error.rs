@@ -1,10 +1,14 @@
 //! OpenAI's error body, `{"error": {"message", "type", "param", "code"}}`, with the
 //! messages OpenAI's request validator uses. Messages name parameters, never content.
 
+use std::time::Duration;
+
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::capacity::Throttle;
 
 /// One refusal, in OpenAI's shape.
 #[derive(Debug)]
@@ -145,6 +149,66 @@ pub(crate) fn status_error(status: StatusCode, retry_after_secs: Option<u32>) ->
         ),
     };
     error.with_retry_after(retry_after_secs)
+}
+
+/// OpenAI's 429 above a deployment's capacity, in its words, with `retry-after` and
+/// its `x-ratelimit-*` headers.
+pub(crate) fn throttled(t: &Throttle) -> Response {
+    let (kind, unit, limit, left) = if t.on_requests {
+        (
+            "requests",
+            "requests per min (RPM)",
+            u64::from(t.capacity.rpm),
+            u64::from(t.requests_left),
+        )
+    } else {
+        (
+            "tokens",
+            "tokens per min (TPM)",
+            t.capacity.tpm,
+            t.tokens_left,
+        )
+    };
+    let requested = if t.on_requests { 1 } else { t.requested };
+    let message = format!(
+        "Rate limit reached on {unit}: Limit {limit}, Used {}, Requested {requested}. Please try again in {}. Visit https://platform.openai.com/account/rate-limits to learn more.",
+        limit - left,
+        go_duration(t.retry_after),
+    );
+    let mut response = ApiError::new(StatusCode::TOO_MANY_REQUESTS, kind, message)
+        .with_code("rate_limit_exceeded")
+        .with_retry_after(Some(t.retry_after_secs()))
+        .into_response();
+    let headers = response.headers_mut();
+    let mut set = |name: &'static str, value: String| {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    };
+    set("x-ratelimit-limit-requests", t.capacity.rpm.to_string());
+    set("x-ratelimit-limit-tokens", t.capacity.tpm.to_string());
+    set(
+        "x-ratelimit-remaining-requests",
+        t.requests_left.to_string(),
+    );
+    set("x-ratelimit-remaining-tokens", t.tokens_left.to_string());
+    set("x-ratelimit-reset-requests", go_duration(t.requests_reset));
+    set("x-ratelimit-reset-tokens", go_duration(t.tokens_reset));
+    response
+}
+
+/// A duration as OpenAI writes it in `x-ratelimit-reset-*` (Go's notation): `20ms`,
+/// `1.5s`, `6m0s`.
+fn go_duration(duration: Duration) -> String {
+    let ms = duration.as_millis();
+    match ms {
+        0..1000 => format!("{ms}ms"),
+        1000..60_000 => {
+            let secs = format!("{}.{:03}", ms / 1000, ms % 1000);
+            format!("{}s", secs.trim_end_matches('0').trim_end_matches('.'))
+        }
+        _ => format!("{}m{}s", ms / 60_000, ms % 60_000 / 1000),
+    }
 }
 
 #[derive(Serialize)]

@@ -18,6 +18,7 @@ use bytes::Bytes;
 pub(crate) use azure::Azure;
 pub(crate) use error::ApiError;
 
+use crate::capacity::Throttle;
 use crate::gate::{self, Admitted, Provider};
 use wire::Flavor;
 
@@ -41,6 +42,10 @@ pub(crate) struct OpenAi;
 impl Provider for OpenAi {
     fn fault(status: StatusCode, retry_after_secs: Option<u32>) -> Response {
         error::status_error(status, retry_after_secs).into_response()
+    }
+
+    fn throttled(throttle: &Throttle) -> Response {
+        error::throttled(throttle)
     }
 
     fn too_large() -> Response {

@@ -5,6 +5,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::capacity::Route;
 use crate::reply::{Generation, random_id};
 use crate::stream::sse;
 use crate::tokens::Counts;
@@ -27,6 +28,16 @@ pub(crate) enum Flavor {
 }
 
 impl Flavor {
+    /// The route a capacity of this flavor is keyed by.
+    pub(crate) fn route(self) -> Route {
+        match self {
+            Flavor::OpenAi => Route::OpenAi,
+            Flavor::DeepSeek => Route::DeepSeek,
+            Flavor::Qwen => Route::Qwen,
+            Flavor::Azure => Route::Azure,
+        }
+    }
+
     fn system_fingerprint(self) -> Option<&'static str> {
         match self {
             Flavor::OpenAi => Some("fp_0ba0d124f1"),

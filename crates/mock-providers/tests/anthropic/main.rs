@@ -4,6 +4,7 @@
 mod common;
 
 mod cache;
+mod capacity;
 mod faults;
 mod messages;
 mod refusals;

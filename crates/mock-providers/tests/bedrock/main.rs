@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod capacity;
 mod converse;
 mod faults;
 mod signing;

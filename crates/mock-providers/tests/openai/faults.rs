@@ -64,7 +64,10 @@ async fn a_status_500_fault_injected_over_http_is_met_times_times() {
         .json()
         .await
         .unwrap();
-    assert_eq!(stats, json!({"requests_seen": 3, "streams_open": 0}));
+    assert_eq!(
+        stats,
+        json!({"requests_seen": 3, "streams_open": 0, "throttled": 0})
+    );
 
     let refused = client()
         .post(format!("{}/__mock/faults", server.base_url()))
