@@ -7,12 +7,20 @@ mod common;
 
 use common::TestEnv;
 use meridian_core::config::Config;
+use meridian_mock_providers::{Capacity, Route};
 use serde_json::{Value, json};
 
+const RESERVED_MODEL: &str = "gpt-4o-mini";
+const ON_DEMAND_MODEL: &str = "gpt-4o-mini-2024-07-18";
+
 /// gpt-4o-mini on a reserved pool of `reserved` and an on-demand pool of `on_demand`
-/// (TOML capacity lines), both on the mock.
+/// (TOML capacity lines), both on the mock, under two names there (the mock counts
+/// capacity per model name): `gpt-4o-mini` and its dated snapshot.
 async fn two_pools(reserved: &str, on_demand: &str) -> TestEnv {
-    let (reserved, on_demand) = (reserved.to_string(), on_demand.to_string());
+    let (reserved, on_demand) = (
+        format!("upstream_model = \"{RESERVED_MODEL}\"\n{reserved}"),
+        format!("upstream_model = \"{ON_DEMAND_MODEL}\"\n{on_demand}"),
+    );
     TestEnv::start_with(move |options| {
         let mock = options.config.deployments[0].base_url.clone();
         let toml = format!(
@@ -87,4 +95,47 @@ async fn a_request_whose_tokens_do_not_fit_goes_where_they_do_and_usage_corrects
     assert_eq!(deployment.as_deref(), Some("on-demand-us"));
     let (_, deployment, _, _) = chat(&env, json!({})).await;
     assert_eq!(deployment.as_deref(), Some("on-demand-us"));
+}
+
+/// The provisioned-service view: the mock refuses above the same capacities the
+/// gateway is configured with. A burst twice the reserved pool's size is served by the
+/// reserved pool up to its capacity and then by the on-demand one, and the provider
+/// never has to refuse a request the gateway admitted.
+#[tokio::test]
+async fn a_burst_spills_to_the_next_pool_and_no_admitted_request_meets_a_429() {
+    let env = two_pools("rpm = 5\ntpm = 200000", "rpm = 5\ntpm = 200000").await;
+    for model in [RESERVED_MODEL, ON_DEMAND_MODEL] {
+        env.mock.set_capacity(
+            Route::OpenAi,
+            model,
+            Capacity {
+                rpm: 5,
+                tpm: 200_000,
+            },
+        );
+    }
+    let burst = (0..10).map(|_| chat(&env, json!({"max_tokens": 100})));
+    let answers = futures::future::join_all(burst).await;
+    let mut served: Vec<String> = answers
+        .iter()
+        .map(|(status, deployment, _, body)| {
+            assert_eq!(*status, 200, "{body}");
+            deployment.clone().unwrap()
+        })
+        .collect();
+    served.sort();
+    assert_eq!(served.iter().filter(|d| *d == "reserved-us").count(), 5);
+    assert_eq!(served.iter().filter(|d| *d == "on-demand-us").count(), 5);
+    assert_eq!(
+        env.mock.throttled(),
+        0,
+        "the gateway never overbooked a pool"
+    );
+
+    let seen = env.mock.requests_seen();
+    let (status, _, retry, _) = chat(&env, json!({"max_tokens": 100})).await;
+    assert_eq!(status, 429);
+    assert!(retry.is_some());
+    assert_eq!(env.mock.requests_seen(), seen);
+    assert_eq!(env.mock.throttled(), 0);
 }
