@@ -138,4 +138,24 @@ async fn a_burst_spills_to_the_next_pool_and_no_admitted_request_meets_a_429() {
     assert!(retry.is_some());
     assert_eq!(env.mock.requests_seen(), seen);
     assert_eq!(env.mock.throttled(), 0);
+
+    let metrics = env.metrics().await;
+    for line in [
+        "meridian_deployment_utilization{deployment=\"reserved-us\",limit=\"requests\"} 1",
+        "meridian_deployment_utilization{deployment=\"on-demand-us\",limit=\"requests\"} 1",
+        "meridian_deployment_upstream_429_total{deployment=\"reserved-us\"} 0",
+        "meridian_deployment_breaker_open{deployment=\"reserved-us\"} 0",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
+    // Each request after the fifth skipped the reserved pool; the last one both.
+    let skips = |deployment: &str| -> u64 {
+        let name =
+            format!("meridian_deployment_capacity_skips_total{{deployment=\"{deployment}\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&name)?.parse().ok())
+            .unwrap()
+    };
+    assert_eq!((skips("reserved-us"), skips("on-demand-us")), (6, 1));
 }

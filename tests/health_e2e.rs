@@ -64,6 +64,9 @@ async fn a_failing_deployment_is_skipped_until_a_probe_succeeds() {
         seen,
         "an open breaker sends nothing"
     );
+    let metrics = env.metrics().await;
+    assert!(metrics.contains("meridian_deployment_breaker_open{deployment=\"primary\"} 1"));
+    assert!(metrics.contains("meridian_deployment_breaker_skips_total{deployment=\"primary\"} 1"));
     // After the cooldown one probe goes to the primary; it succeeds and closes it.
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(served_by(&env).await, "primary");

@@ -59,6 +59,9 @@ pub trait CapacityStore: Send + Sync + 'static {
 
     /// Corrects a reservation to the tokens the request used.
     fn settle(&self, reservation: &Reservation, used_tokens: u64);
+
+    /// Requests and tokens counted in `pool`'s window now, with its capacity.
+    fn used(&self, pool: usize, now: Instant) -> ((u64, u64), Capacity);
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -188,6 +191,16 @@ impl CapacityStore for MemoryCapacity {
         })
     }
 
+    fn used(&self, pool: usize, now: Instant) -> ((u64, u64), Capacity) {
+        let (second, _) = self.second(now);
+        self.pools
+            .get(pool)
+            .map_or(((0, 0), Capacity::default()), |w| {
+                let w = w.lock();
+                (w.used(second), w.capacity)
+            })
+    }
+
     fn settle(&self, reservation: &Reservation, used_tokens: u64) {
         let Some(window) = self.pools.get(reservation.pool) else {
             return;
@@ -233,6 +246,7 @@ mod tests {
         let r = store.reserve(0, 900, t0).unwrap();
         assert!(store.reserve(0, 200, t0).is_err(), "900 + 200 > 1000");
         store.settle(&r, 300);
+        assert_eq!(store.used(0, t0).0, (1, 300));
         store.reserve(0, 700, t0).unwrap();
         assert!(store.reserve(0, 1, t0).is_err());
     }

@@ -79,6 +79,28 @@ pub struct Gateway {
 }
 
 impl Gateway {
+    /// `/metrics`: the request metrics, then each deployment's.
+    fn render_metrics(&self) -> String {
+        let mut out = self.metrics.render();
+        let now = std::time::Instant::now();
+        let deployments = self.models.deployments();
+        let views: Vec<metrics::DeploymentView<'_>> = deployments
+            .iter()
+            .map(|d| {
+                let (used, capacity) = self.capacity.used(d.pool, now);
+                metrics::DeploymentView {
+                    id: &d.id,
+                    counters: &d.counters,
+                    breaker_open: d.health.is_open(),
+                    used,
+                    capacity,
+                }
+            })
+            .collect();
+        metrics::render_deployments(&mut out, &views);
+        out
+    }
+
     /// The `/v1/*` routes, open to browsers of any origin (CORS), and
     /// `/metrics`.
     pub fn router(self: Arc<Self>) -> Router {
@@ -94,7 +116,7 @@ impl Gateway {
             .layer(cors())
             .route(
                 "/metrics",
-                get(|State(gw): State<Arc<Gateway>>| async move { gw.metrics.render() }),
+                get(|State(gw): State<Arc<Gateway>>| async move { gw.render_metrics() }),
             )
             .with_state(self)
     }

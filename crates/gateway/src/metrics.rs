@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use meridian_core::config::ProviderKind;
 
+use crate::capacity::Capacity;
 use crate::providers::Operation;
 
 /// The `status` label: the class of the status, but 499 (the client went away before
@@ -33,6 +34,89 @@ pub struct Metrics {
     stream_failures: [AtomicU64; ProviderKind::ALL.len()],
     /// meridian_requests_in_flight: `/v1` requests being served (streams until they end).
     in_flight: Arc<AtomicU64>,
+}
+
+/// Counters of one deployment, kept on it (deployments come from the configuration,
+/// so their ids are a fixed set of labels).
+#[derive(Debug, Default)]
+pub struct DeploymentCounters {
+    /// meridian_deployment_capacity_skips_total: attempts not made, the pool was full.
+    pub capacity_skips: AtomicU64,
+    /// meridian_deployment_breaker_skips_total: attempts not made, the breaker was
+    /// open or the provider had asked to wait.
+    pub health_skips: AtomicU64,
+    /// meridian_deployment_upstream_429_total: 429s the provider answered.
+    pub upstream_429: AtomicU64,
+}
+
+impl DeploymentCounters {
+    pub fn count(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// What `/metrics` shows of one deployment.
+pub struct DeploymentView<'a> {
+    pub id: &'a str,
+    pub counters: &'a DeploymentCounters,
+    pub breaker_open: bool,
+    /// (requests, tokens) in the capacity window, and the capacity.
+    pub used: (u64, u64),
+    pub capacity: Capacity,
+}
+
+/// Appends the per-deployment metrics.
+pub fn render_deployments(out: &mut String, deployments: &[DeploymentView<'_>]) {
+    let counter =
+        |out: &mut String, name: &str, help: &str, value: &dyn Fn(&DeploymentView<'_>) -> u64| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+            for d in deployments {
+                let _ = writeln!(out, "{name}{{deployment=\"{}\"}} {}", d.id, value(d));
+            }
+        };
+    counter(
+        out,
+        "meridian_deployment_capacity_skips_total",
+        "Attempts not made because the deployment's capacity window was full.",
+        &|d| d.counters.capacity_skips.load(Ordering::Relaxed),
+    );
+    counter(
+        out,
+        "meridian_deployment_breaker_skips_total",
+        "Attempts not made because the deployment's breaker was open or the provider had asked to wait.",
+        &|d| d.counters.health_skips.load(Ordering::Relaxed),
+    );
+    counter(
+        out,
+        "meridian_deployment_upstream_429_total",
+        "429s the deployment's provider answered.",
+        &|d| d.counters.upstream_429.load(Ordering::Relaxed),
+    );
+    out.push_str("# HELP meridian_deployment_breaker_open Whether the deployment's circuit breaker is open (1) or closed (0).\n# TYPE meridian_deployment_breaker_open gauge\n");
+    for d in deployments {
+        let _ = writeln!(
+            out,
+            "meridian_deployment_breaker_open{{deployment=\"{}\"}} {}",
+            d.id,
+            u8::from(d.breaker_open)
+        );
+    }
+    out.push_str("# HELP meridian_deployment_utilization Share of the deployment's capacity used in the last minute, by limit (deployments with that limit).\n# TYPE meridian_deployment_utilization gauge\n");
+    for d in deployments {
+        for (limit, used, capacity) in [
+            ("requests", d.used.0, d.capacity.rpm),
+            ("tokens", d.used.1, d.capacity.tpm),
+        ] {
+            if let Some(capacity) = capacity.filter(|c| *c > 0) {
+                let _ = writeln!(
+                    out,
+                    "meridian_deployment_utilization{{deployment=\"{}\",limit=\"{limit}\"}} {}",
+                    d.id,
+                    used as f64 / capacity as f64
+                );
+            }
+        }
+    }
 }
 
 /// One request counted in `meridian_requests_in_flight` while it lives (a stream's

@@ -22,6 +22,7 @@ use crate::cost_json::with_usage_cost;
 use crate::error::ApiError;
 use crate::health::Admit;
 use crate::meter::Meter;
+use crate::metrics::DeploymentCounters;
 use crate::providers::{Operation, ResponseBody};
 use crate::request::{parse_chat, parse_embedding};
 use crate::stream::ProxyStream;
@@ -289,6 +290,7 @@ async fn call(
             Admit::Yes => false,
             Admit::Probe => true,
             Admit::No { until, resting } => {
+                DeploymentCounters::count(&target.deployment.counters.health_skips);
                 let wait = until.saturating_duration_since(now);
                 earliest(
                     if resting {
@@ -310,6 +312,7 @@ async fn call(
         match gw.capacity.reserve(target.deployment.pool, demand, now) {
             Ok(reservation) => meter.set_reservation(gw.capacity.clone(), reservation),
             Err(full) => {
+                DeploymentCounters::count(&target.deployment.counters.capacity_skips);
                 if probe {
                     health.release_probe();
                 }
@@ -356,6 +359,7 @@ async fn call(
                     .adapter
                     .error(&target, status, &headers, &body);
                 if status == StatusCode::TOO_MANY_REQUESTS {
+                    DeploymentCounters::count(&target.deployment.counters.upstream_429);
                     let wait = Duration::from_secs(error.retry_after_secs.unwrap_or(1));
                     health.rest(Instant::now(), wait);
                 } else if !status.is_server_error() {

@@ -14,6 +14,7 @@ use meridian_core::catalog::{ModelPrice, PriceCatalog};
 use meridian_core::config::{CapacityKind, Config, Deployment};
 
 use crate::health::Health;
+use crate::metrics::DeploymentCounters;
 use crate::providers::{Adapter, Operation, adapter_for};
 
 /// A deployment ready to take traffic.
@@ -28,6 +29,7 @@ pub struct LiveDeployment {
     /// The deployment's pool in the capacity store: its index in the configuration.
     pub pool: usize,
     pub health: Health,
+    pub counters: DeploymentCounters,
 }
 
 impl LiveDeployment {
@@ -40,6 +42,7 @@ impl LiveDeployment {
         Self {
             pool,
             health: Health::new(config.breaker),
+            counters: DeploymentCounters::default(),
             id_header: HeaderValue::from_str(&config.id).ok(),
             region_header: HeaderValue::from_str(&config.region).ok(),
             config,
@@ -247,6 +250,23 @@ impl ModelTable {
             .get(model)
             .or_else(|| routes.bare.get(model))
             .cloned()
+    }
+
+    /// Every deployment serving a model, once, in configuration order.
+    pub fn deployments(&self) -> Vec<Arc<LiveDeployment>> {
+        let mut all: Vec<Arc<LiveDeployment>> = self
+            .iter()
+            .flat_map(|route| {
+                route
+                    .targets
+                    .iter()
+                    .map(|t| t.deployment.clone())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        all.sort_by_key(|d| d.pool);
+        all.dedup_by_key(|d| d.pool);
+        all
     }
 
     /// The routes of the snapshot in force.
