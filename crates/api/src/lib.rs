@@ -18,16 +18,16 @@ use axum::http::{HeaderMap, Method, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use meridian_core::CustomerId;
 use meridian_core::wire::bearer_token;
-use meridian_gateway::KeyStore;
+use meridian_core::{CustomerId, KeyLookup};
 use sqlx::PgPool;
 
 pub use problem::Problem;
 
 pub struct ApiState {
     pub pool: PgPool,
-    pub keys: Arc<KeyStore>,
+    /// The API keys, looked up in memory (the gateway's store).
+    pub keys: Arc<dyn KeyLookup>,
     /// Bearer token of `/admin/v1/*`; `None` disables those routes.
     pub admin_token: Option<String>,
 }

@@ -9,10 +9,12 @@ pub mod catalog;
 pub mod config;
 pub mod db;
 pub mod ids;
+pub mod keys;
 pub mod secret;
 pub mod usage;
 pub mod wire;
 
 pub use ids::{CustomerId, KeyId, RequestId};
+pub use keys::{KeyEntry, KeyLookup};
 pub use secret::Secret;
 pub use usage::{Staged, TokenUsage, UsageEvent, UsageSink};

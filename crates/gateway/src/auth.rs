@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use chrono::{DateTime, TimeDelta, Utc};
-use meridian_core::{CustomerId, KeyId};
+pub use meridian_core::KeyEntry;
+use meridian_core::{CustomerId, KeyId, KeyLookup};
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use rust_decimal::Decimal;
@@ -26,13 +27,6 @@ pub type KeyHash = [u8; 32];
 
 pub fn hash_key(key: &str) -> KeyHash {
     Sha256::digest(key.as_bytes()).into()
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyEntry {
-    pub id: KeyId,
-    pub customer_id: CustomerId,
-    pub revoked: bool,
 }
 
 /// A freshly created key. `secret` is shown once and never stored.
@@ -56,6 +50,12 @@ struct KeyRow {
     key_hash: Vec<u8>,
     revoked: bool,
     updated_at: DateTime<Utc>,
+}
+
+impl KeyLookup for KeyStore {
+    fn lookup(&self, secret: &str) -> Option<KeyEntry> {
+        KeyStore::lookup(self, secret)
+    }
 }
 
 impl KeyStore {
