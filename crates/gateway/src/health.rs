@@ -85,17 +85,18 @@ impl Health {
         s.probing = false;
     }
 
-    /// A connection error, timeout or 5xx.
-    pub fn failed(&self, now: Instant) {
+    /// A connection error, timeout or 5xx. Returns whether it opened the breaker (a
+    /// failed probe opens it again).
+    pub fn failed(&self, now: Instant) -> bool {
         let mut s = self.state.lock();
         s.failures = s.failures.saturating_add(1);
-        if s.probing || s.failures >= self.policy.failures {
-            if s.open_until.is_none() || s.probing {
-                tracing::warn!(failures = s.failures, "circuit breaker opened");
-            }
-            s.open_until = Some(now + self.policy.cooldown);
-            s.probing = false;
+        if !(s.probing || s.failures >= self.policy.failures) {
+            return false;
         }
+        let opened = s.open_until.is_none() || s.probing;
+        s.open_until = Some(now + self.policy.cooldown);
+        s.probing = false;
+        opened
     }
 
     /// The provider answered 429: skip the deployment for `wait`.

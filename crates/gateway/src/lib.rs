@@ -47,8 +47,9 @@ pub use targets::ModelTable;
 pub struct GatewayOptions {
     /// Largest request body accepted (413 above).
     pub body_limit: usize,
-    /// How long a provider may take to send its response headers (and, for whole
-    /// responses, its body) before the next deployment is tried.
+    /// How long a provider may take, after its response head, to send a whole answer's
+    /// body or an error's (the head itself has each deployment's
+    /// `first_byte_timeout`).
     pub upstream_timeout: Duration,
     /// Longest silence inside a stream before it is considered broken.
     pub stream_idle_timeout: Duration,

@@ -322,11 +322,18 @@ async fn call(
         }
         meter.set_target(&target);
         let provider = target.deployment.provider.as_str();
+        // A probe that is not sent leaves the breaker as it found it.
+        let unsent = |error: ApiError| {
+            if probe {
+                health.release_probe();
+            }
+            (error, Some(target.clone()))
+        };
         let upstream_request = target
             .deployment
             .adapter
             .request(op, &target, body, stream)
-            .map_err(|e| (e, Some(target.clone())))?;
+            .map_err(unsent)?;
         let outcome = tokio::time::timeout(
             target.deployment.first_byte_timeout,
             gw.client.send(upstream_request, target.deployment.http2),
@@ -336,7 +343,7 @@ async fn call(
             Err(_) => ApiError::upstream_timeout(provider),
             Ok(Err(ClientError::Build)) => {
                 tracing::error!(request_id = %meter.request_id(), deployment = %target.deployment.id, "upstream request could not be built");
-                return Err((ApiError::internal(), Some(target)));
+                return Err(unsent(ApiError::internal()));
             }
             Ok(Err(ClientError::Connect(_))) => ApiError::upstream_unreachable(provider),
             Ok(Ok(upstream)) if upstream.status().is_success() => {
@@ -370,8 +377,8 @@ async fn call(
                 error
             }
         };
-        if failure.status != StatusCode::TOO_MANY_REQUESTS {
-            health.failed(Instant::now());
+        if failure.status != StatusCode::TOO_MANY_REQUESTS && health.failed(Instant::now()) {
+            tracing::warn!(deployment = %target.deployment.id, "circuit breaker opened");
         }
         tracing::warn!(
             request_id = %meter.request_id(),

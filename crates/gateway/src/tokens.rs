@@ -14,7 +14,6 @@ use std::sync::mpsc;
 use serde::Deserialize;
 use serde_json::Value;
 use tiktoken_rs::CoreBPE;
-use tiktoken_rs::tokenizer::Tokenizer;
 
 use crate::body::ClientBody;
 
@@ -101,7 +100,6 @@ pub fn off_thread(job: impl FnOnce() + Send + 'static) {
 /// The tokenizer of `upstream_model` (the provider's name of the model).
 fn tokenizer(upstream_model: &str) -> &'static CoreBPE {
     tiktoken_rs::bpe_for_model(upstream_model)
-        .or_else(|_| tiktoken_rs::bpe_for_tokenizer(Tokenizer::O200kBase))
         .unwrap_or_else(|_| tiktoken_rs::o200k_base_singleton())
 }
 
