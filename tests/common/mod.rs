@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 pub mod cli;
+pub mod sdk;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,0 +1,41 @@
+//! The official provider SDKs (Python, from PyPI) for tests that drive Meridian the way
+//! its users do: `scripts/sdk-python` makes the virtualenv once per machine.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The Python that has `anthropic` and `openai` installed.
+pub fn python() -> PathBuf {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON
+        .get_or_init(|| {
+            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/sdk-python");
+            let out = Command::new(script).output().expect("run scripts/sdk-python");
+            assert!(
+                out.status.success(),
+                "scripts/sdk-python failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+        })
+        .clone()
+}
+
+/// Runs `program` (Python source) with `env` set; panics with its stderr on failure and
+/// returns its output otherwise.
+pub fn run(program: &str, env: &[(&str, &str)]) -> Output {
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(program)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "python failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
