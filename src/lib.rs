@@ -79,6 +79,8 @@ impl ServeOptions {
 /// and the e-mail sender.
 pub struct Server {
     pub addr: SocketAddr,
+    /// The key table the gateway authenticates from (kept fresh by the refresher).
+    pub keys: Arc<KeyStore>,
     stop_http: watch::Sender<bool>,
     stop_worker: watch::Sender<bool>,
     http: JoinHandle<()>,
@@ -140,17 +142,21 @@ impl Server {
             None => None,
         };
 
+        let gateway_keys = keys.clone();
         let gateway = Arc::new(Gateway {
             models,
             keys: keys.clone(),
             sink: journal,
-            client: UpstreamClient::new(),
+            client: UpstreamClient::with_connect_timeouts(
+                options.config.deployments.iter().map(|d| d.connect_timeout),
+            ),
             options: options.gateway,
             metrics: Default::default(),
             capacity: Arc::new(MemoryCapacity::for_config(
                 &options.config,
                 std::time::Instant::now(),
             )),
+            placement: options.config.placement.clone(),
         });
         let api = Arc::new(meridian_api::ApiState {
             pool,
@@ -171,6 +177,7 @@ impl Server {
         let http = tokio::spawn(server::serve(listener, app, options.limits, stop));
         Ok(Server {
             addr,
+            keys: gateway_keys,
             stop_http,
             stop_worker,
             http,

@@ -132,8 +132,13 @@ struct CreateCustomer {
     /// Lines separated by `\n`.
     #[arg(long)]
     address: Option<String>,
+    /// Data residency: a `[residency]` value of the config (e.g. `eu`), or `any`.
     #[arg(long)]
     residency: Option<String>,
+    /// The region whose reserved pools serve this customer first (default: the
+    /// gateway's region when the residency admits it, else its first region).
+    #[arg(long)]
+    home_region: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -275,6 +280,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     state: c.state,
                     address: c.address,
                     residency: c.residency,
+                    home_region: c.home_region,
                 },
             )
             .await?;

@@ -20,7 +20,11 @@ pub struct NewCustomer {
     pub country: Option<String>,
     pub state: Option<String>,
     pub address: Option<String>,
+    /// A `[residency]` value of the gateway's config, or `any` (`None`: any region).
     pub residency: Option<String>,
+    /// The region whose reserved pools serve the customer first (`None`: the
+    /// gateway's region when the residency admits it, else the residency's first).
+    pub home_region: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
@@ -37,7 +41,19 @@ pub struct Customer {
     pub country: Option<String>,
     pub state: Option<String>,
     pub address: Option<String>,
+    /// A `[residency]` value of the gateway's config, or `any` (`None`: any region).
     pub residency: Option<String>,
+    /// The region whose reserved pools serve the customer first (`None`: the
+    /// gateway's region when the residency admits it, else the residency's first).
+    pub home_region: Option<String>,
+}
+
+/// Whether `s` can be a residency value or a region name as the config spells them
+/// (`eu`, `eu-west`, `ap-northeast-1`).
+fn is_region_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
 }
 
 /// Whether `s` looks like an e-mail address (something@something).
@@ -70,6 +86,18 @@ fn validate(c: &NewCustomer) -> Result<(), BillingError> {
     }
     if !is_email(&c.email) {
         problems.push(format!("--email `{}` is not an e-mail address", c.email));
+    }
+    for (flag, value) in [
+        ("--residency", &c.residency),
+        ("--home-region", &c.home_region),
+    ] {
+        if let Some(v) = value
+            && !is_region_name(v)
+        {
+            problems.push(format!(
+                "{flag} `{v}` is not a name like eu or eu-west (lower-case letters, digits and -)"
+            ));
+        }
     }
     if let Some(country) = &c.country
         && !(country.len() == 2 && country.chars().all(|ch| ch.is_ascii_uppercase()))
@@ -138,8 +166,8 @@ pub async fn create(pool: &PgPool, c: &NewCustomer) -> Result<Customer, BillingE
     let entity = entities::require(pool, &c.entity).await?;
     let tax_id = validate_for_entity(c, &entity)?;
     let customer = sqlx::query_as(
-        "INSERT INTO customers (id, name, entity_code, currency, locale, email, tax_id, country, state, address, residency)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *",
+        "INSERT INTO customers (id, name, entity_code, currency, locale, email, tax_id, country, state, address, residency, home_region)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *",
     )
     .bind(CustomerId::new())
     .bind(c.name.trim())
@@ -152,6 +180,7 @@ pub async fn create(pool: &PgPool, c: &NewCustomer) -> Result<Customer, BillingE
     .bind(c.state.as_ref().map(|s| s.trim().to_ascii_uppercase()))
     .bind(c.address.as_ref().map(|a| a.replace("\\n", "\n")))
     .bind(&c.residency)
+    .bind(&c.home_region)
     .fetch_one(pool)
     .await?;
     Ok(customer)

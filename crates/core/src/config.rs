@@ -1,7 +1,7 @@
 //! `meridian.toml`: read into raw structs that deny unknown fields, then validated
 //! without IO into a typed [`Config`], reporting every error at once with its key path.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -110,6 +110,98 @@ struct RawConfig {
     deployments: Vec<RawDeployment>,
     #[serde(default)]
     server: ServerLimits,
+    #[serde(default)]
+    gateway: RawGateway,
+    #[serde(default)]
+    residency: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGateway {
+    region: Option<String>,
+    deadline_ms: Option<u64>,
+}
+
+/// The residency value that admits every region, and every customer's default.
+pub const ANY_RESIDENCY: &str = "any";
+
+/// How long a request may take, over all its attempts, to get its answer started,
+/// unless `[gateway] deadline_ms` says otherwise.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
+
+/// How long connecting to a deployment may take, unless configured.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `[gateway]` and `[residency]`: where this gateway runs and where each residency
+/// value lets a customer's traffic go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    /// The region this gateway runs in: the home region of customers without one
+    /// (`[gateway] region`; `None` when not configured).
+    pub region: Option<String>,
+    /// The regions each residency value admits, in the order listed.
+    pub residency: BTreeMap<String, Vec<String>>,
+    /// The longest a request may take, over all attempts, to get its answer started.
+    pub deadline: Duration,
+}
+
+impl Default for Placement {
+    fn default() -> Self {
+        Self {
+            region: None,
+            residency: BTreeMap::new(),
+            deadline: DEFAULT_DEADLINE,
+        }
+    }
+}
+
+/// Where one customer's traffic may go and where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admitted<'a> {
+    /// Every region.
+    Anywhere,
+    /// Only these regions.
+    Regions(&'a [String]),
+}
+
+impl Admitted<'_> {
+    pub fn admits(&self, region: &str) -> bool {
+        match self {
+            Admitted::Anywhere => true,
+            Admitted::Regions(regions) => regions.iter().any(|r| r == region),
+        }
+    }
+}
+
+impl Placement {
+    /// The regions `residency` admits (`None` or `any`: all of them), or `None` when
+    /// the value is not configured: such a customer is served nowhere, never
+    /// everywhere.
+    pub fn admitted(&self, residency: Option<&str>) -> Option<Admitted<'_>> {
+        match residency {
+            None => Some(Admitted::Anywhere),
+            Some(ANY_RESIDENCY) => Some(Admitted::Anywhere),
+            Some(value) => self.residency.get(value).map(|r| Admitted::Regions(r)),
+        }
+    }
+
+    /// A customer's home region: its own, else the gateway's region when its
+    /// residency admits it, else the first region its residency lists.
+    pub fn home_region<'a>(
+        &'a self,
+        own: Option<&'a str>,
+        admitted: &Admitted<'a>,
+    ) -> Option<&'a str> {
+        if own.is_some() {
+            return own;
+        }
+        match (self.region.as_deref(), admitted) {
+            (Some(region), admitted) if admitted.admits(region) => Some(region),
+            (_, Admitted::Regions(regions)) => regions.first().map(String::as_str),
+            _ => None,
+        }
+    }
 }
 
 /// `[server]`: the listener's connection cap and client read timeouts; a key left
@@ -142,6 +234,9 @@ struct RawDeployment {
     #[serde(default)]
     http2: bool,
     first_byte_timeout_ms: Option<u64>,
+    connect_timeout_ms: Option<u64>,
+    #[serde(default)]
+    collects_data: bool,
     breaker_failures: Option<u32>,
     breaker_cooldown_ms: Option<u64>,
 }
@@ -193,6 +288,13 @@ pub struct Deployment {
     /// How long the provider may take to send its response head before the next
     /// deployment is tried (`first_byte_timeout_ms`).
     pub first_byte_timeout: Duration,
+    /// How long connecting to the provider may take before the next deployment is
+    /// tried (`connect_timeout_ms`).
+    pub connect_timeout: Duration,
+    /// The provider may keep or train on what it is sent (`collects_data`, default
+    /// false): such a deployment never serves a request with `provider.data_collection:
+    /// "deny"`.
+    pub collects_data: bool,
     pub breaker: BreakerPolicy,
 }
 
@@ -213,6 +315,7 @@ impl Deployment {
 pub struct Config {
     pub deployments: Vec<Deployment>,
     pub server: ServerLimits,
+    pub placement: Placement,
 }
 
 /// Every problem found in a config file, one per line, each with its key path.
@@ -294,6 +397,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         }
         for (key, value) in [
             ("first_byte_timeout_ms", d.first_byte_timeout_ms),
+            ("connect_timeout_ms", d.connect_timeout_ms),
             ("breaker_failures", d.breaker_failures.map(u64::from)),
             ("breaker_cooldown_ms", d.breaker_cooldown_ms),
         ] {
@@ -328,6 +432,10 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
             first_byte_timeout: d
                 .first_byte_timeout_ms
                 .map_or(DEFAULT_FIRST_BYTE_TIMEOUT, Duration::from_millis),
+            connect_timeout: d
+                .connect_timeout_ms
+                .map_or(DEFAULT_CONNECT_TIMEOUT, Duration::from_millis),
+            collects_data: d.collects_data,
             breaker: BreakerPolicy {
                 failures: d
                     .breaker_failures
@@ -349,13 +457,48 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
             errors.push(format!("server.{key}: must be at least 1"));
         }
     }
+    let placement = validate_placement(raw.gateway, raw.residency, &mut errors);
     if errors.is_empty() {
         Ok(Config {
             deployments,
             server: raw.server,
+            placement,
         })
     } else {
         Err(ConfigError(errors))
+    }
+}
+
+fn validate_placement(
+    gateway: RawGateway,
+    residency: BTreeMap<String, Vec<String>>,
+    errors: &mut Vec<String>,
+) -> Placement {
+    if gateway
+        .region
+        .as_deref()
+        .is_some_and(|r| r.trim().is_empty())
+    {
+        errors.push("gateway.region: must not be empty".into());
+    }
+    if gateway.deadline_ms == Some(0) {
+        errors.push("gateway.deadline_ms: must be at least 1".into());
+    }
+    for (name, regions) in &residency {
+        if name == ANY_RESIDENCY {
+            errors.push(format!(
+                "residency.{name}: `{ANY_RESIDENCY}` always admits every region and cannot be redefined"
+            ));
+        } else if regions.is_empty() {
+            errors.push(format!("residency.{name}: lists no region"));
+        }
+    }
+    Placement {
+        region: gateway.region,
+        residency,
+        deadline: gateway
+            .deadline_ms
+            .map_or(DEFAULT_DEADLINE, Duration::from_millis),
     }
 }
 
@@ -563,5 +706,49 @@ mod tests {
             err.to_string().contains("unknown field `idle_timeout`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn placement_reads_the_gateway_region_and_residency_and_defaults_home_regions() {
+        let cfg = Config::parse(
+            r#"
+            [gateway]
+            region = "us-east"
+            deadline_ms = 1500
+            [residency]
+            eu = ["eu-west", "eu-central"]
+            "#,
+        )
+        .unwrap();
+        let p = &cfg.placement;
+        assert_eq!(p.deadline, Duration::from_millis(1500));
+        let eu = p.admitted(Some("eu")).unwrap();
+        assert!(eu.admits("eu-central") && !eu.admits("us-east"));
+        assert_eq!(p.home_region(None, &eu), Some("eu-west"));
+        let any = p.admitted(Some(ANY_RESIDENCY)).unwrap();
+        assert_eq!(p.home_region(None, &any), Some("us-east"));
+        assert_eq!(p.home_region(Some("ap-south"), &any), Some("ap-south"));
+        assert_eq!(
+            p.admitted(Some("apac")),
+            None,
+            "an unknown value admits nothing"
+        );
+    }
+
+    #[test]
+    fn placement_errors_name_their_keys() {
+        let err = Config::parse(
+            "[gateway]\nregion = \" \"\ndeadline_ms = 0\n[residency]\nany = [\"x\"]\neu = []\n",
+        )
+        .unwrap_err()
+        .to_string();
+        for key in [
+            "gateway.region",
+            "gateway.deadline_ms",
+            "residency.any",
+            "residency.eu",
+        ] {
+            assert!(err.contains(key), "{err}");
+        }
     }
 }

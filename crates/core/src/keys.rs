@@ -2,6 +2,8 @@
 //! authenticates with them (the dashboard and finance API): a lookup by the bearer
 //! secret, so that the API does not link the gateway's upstream stack.
 
+use std::sync::Arc;
+
 use crate::{CustomerId, KeyId};
 
 /// What a key is, as a request needs it.
@@ -10,6 +12,10 @@ pub struct KeyEntry {
     pub id: KeyId,
     pub customer_id: CustomerId,
     pub revoked: bool,
+    /// The customer's residency value (`None`: any region) and home region (`None`:
+    /// the default the config gives), for routing.
+    pub residency: Option<Arc<str>>,
+    pub home_region: Option<Arc<str>>,
 }
 
 pub trait KeyLookup: Send + Sync + 'static {

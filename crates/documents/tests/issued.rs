@@ -159,6 +159,7 @@ async fn issue_october(pool: &PgPool) -> Vec<CustomerId> {
                 state: b.state.map(Into::into),
                 address: Some("1 Example Street\nExample City".into()),
                 residency: None,
+                home_region: None,
             },
         )
         .await

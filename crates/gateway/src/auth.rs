@@ -49,7 +49,21 @@ struct KeyRow {
     customer_id: CustomerId,
     key_hash: Vec<u8>,
     revoked: bool,
+    residency: Option<String>,
+    home_region: Option<String>,
     updated_at: DateTime<Utc>,
+}
+
+impl KeyRow {
+    fn entry(&self) -> KeyEntry {
+        KeyEntry {
+            id: self.id,
+            customer_id: self.customer_id,
+            revoked: self.revoked,
+            residency: self.residency.as_deref().map(Arc::from),
+            home_region: self.home_region.as_deref().map(Arc::from),
+        }
+    }
 }
 
 impl KeyLookup for KeyStore {
@@ -75,36 +89,25 @@ impl KeyStore {
     pub async fn refresh(&self, pool: &PgPool) -> sqlx::Result<()> {
         let since = *self.newest_change.lock();
         let rows: Vec<KeyRow> = sqlx::query_as(
-            "SELECT id, customer_id, key_hash, revoked_at IS NOT NULL AS revoked, updated_at
+            "SELECT id, customer_id, key_hash, revoked_at IS NOT NULL AS revoked, residency,
+                    home_region, updated_at
              FROM api_keys WHERE $1::timestamptz IS NULL OR updated_at > $1",
         )
         .bind(since.map(|t| t - POLL_OVERLAP))
         .fetch_all(pool)
         .await?;
         let current = self.keys.load();
-        let changed: Vec<&KeyRow> = rows
+        let changed: Vec<(KeyHash, KeyEntry)> = rows
             .iter()
-            .filter(|r| {
-                let Ok(hash) = KeyHash::try_from(r.key_hash.as_slice()) else {
-                    return false;
-                };
-                current.get(&hash).is_none_or(|e| e.revoked != r.revoked)
+            .filter_map(|r| {
+                let hash = KeyHash::try_from(r.key_hash.as_slice()).ok()?;
+                let entry = r.entry();
+                (current.get(&hash) != Some(&entry)).then_some((hash, entry))
             })
             .collect();
         if !changed.is_empty() {
             let mut next = HashMap::clone(&current);
-            for r in changed {
-                if let Ok(hash) = KeyHash::try_from(r.key_hash.as_slice()) {
-                    next.insert(
-                        hash,
-                        KeyEntry {
-                            id: r.id,
-                            customer_id: r.customer_id,
-                            revoked: r.revoked,
-                        },
-                    );
-                }
-            }
+            next.extend(changed);
             self.keys.store(Arc::new(next));
         }
         if let Some(newest) = rows.iter().map(|r| r.updated_at).max() {

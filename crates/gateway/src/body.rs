@@ -32,6 +32,11 @@ impl<'a> Members<'a> {
         serde_json::from_str(json)
     }
 
+    /// Each member, in order (a repeated key as often as it was sent).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &'a RawValue)> {
+        self.0.iter().map(|(k, v)| (k.as_ref(), *v))
+    }
+
     /// The JSON text of member `key`.
     pub fn get(&self, key: &str) -> Option<&'a str> {
         self.0

@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -16,6 +17,8 @@ use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+
+use meridian_core::config::DEFAULT_CONNECT_TIMEOUT;
 
 use crate::providers::UpstreamRequest;
 
@@ -26,11 +29,32 @@ type Inner = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 /// HTTP/2 connections per h2c upstream host, used in turn.
 const H2C_CONNECTIONS: usize = 8;
 
+/// Connection pools that give up connecting after one timeout.
+struct Pools {
+    connect_timeout: Duration,
+    http1: Inner,
+    h2c: Box<[Inner]>,
+    next_h2c: AtomicUsize,
+}
+
+impl Pools {
+    fn new(connect_timeout: Duration) -> Self {
+        Self {
+            connect_timeout,
+            http1: build(false, connect_timeout),
+            h2c: (0..H2C_CONNECTIONS)
+                .map(|_| build(true, connect_timeout))
+                .collect(),
+            next_h2c: AtomicUsize::new(0),
+        }
+    }
+}
+
+/// One set of pools per connect timeout that deployments use (a handful at most:
+/// connecting happens inside the pooled client, so the timeout is the pool's).
 #[derive(Clone)]
 pub struct UpstreamClient {
-    http1: Inner,
-    h2c: Arc<[Inner]>,
-    next_h2c: Arc<AtomicUsize>,
+    pools: Arc<[Pools]>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,16 +72,34 @@ impl Default for UpstreamClient {
 }
 
 impl UpstreamClient {
+    /// A client for deployments with the default connect timeout.
     pub fn new() -> Self {
+        Self::with_connect_timeouts([])
+    }
+
+    /// A client for deployments connecting within each of `timeouts` (and the
+    /// default).
+    pub fn with_connect_timeouts(timeouts: impl IntoIterator<Item = Duration>) -> Self {
+        let mut distinct = vec![DEFAULT_CONNECT_TIMEOUT];
+        for t in timeouts {
+            if !distinct.contains(&t) {
+                distinct.push(t);
+            }
+        }
         Self {
-            http1: build(false),
-            h2c: (0..H2C_CONNECTIONS).map(|_| build(true)).collect(),
-            next_h2c: Arc::default(),
+            pools: distinct.into_iter().map(Pools::new).collect(),
         }
     }
 
-    /// Sends `req`; `h2c` selects HTTP/2 with prior knowledge for plain-http URLs.
-    pub async fn send(&self, req: UpstreamRequest, h2c: bool) -> Result<Upstream, ClientError> {
+    /// Sends `req`; `h2c` selects HTTP/2 with prior knowledge for plain-http URLs, and
+    /// a connection not made within `connect_timeout` is an error (a timeout the
+    /// client was not built with gets the default's pools).
+    pub async fn send(
+        &self,
+        req: UpstreamRequest,
+        h2c: bool,
+        connect_timeout: Duration,
+    ) -> Result<Upstream, ClientError> {
         let mut builder = hyper::Request::builder().method(req.method).uri(req.url);
         if let Some(h) = builder.headers_mut() {
             *h = req.headers;
@@ -65,20 +107,25 @@ impl UpstreamClient {
         let request = builder
             .body(Full::new(req.body))
             .map_err(|_| ClientError::Build)?;
+        let pools = self
+            .pools
+            .iter()
+            .find(|p| p.connect_timeout == connect_timeout)
+            .unwrap_or(&self.pools[0]);
         let client = if h2c {
-            &self.h2c[self.next_h2c.fetch_add(1, Ordering::Relaxed) % self.h2c.len()]
+            &pools.h2c[pools.next_h2c.fetch_add(1, Ordering::Relaxed) % pools.h2c.len()]
         } else {
-            &self.http1
+            &pools.http1
         };
         client.request(request).await.map_err(ClientError::Connect)
     }
 }
 
-fn build(http2_only: bool) -> Inner {
+fn build(http2_only: bool, connect_timeout: Duration) -> Inner {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
-    http.set_connect_timeout(Some(std::time::Duration::from_secs(5)));
+    http.set_connect_timeout(Some(connect_timeout));
     let tls = hyper_rustls::HttpsConnectorBuilder::new()
         .with_webpki_roots()
         .https_or_http();
@@ -88,7 +135,7 @@ fn build(http2_only: bool) -> Inner {
         tls.enable_http1().wrap_connector(http)
     };
     Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(std::time::Duration::from_secs(60))
+        .pool_idle_timeout(Duration::from_secs(60))
         .pool_max_idle_per_host(1024)
         .http2_only(http2_only)
         .build(https)

@@ -205,6 +205,30 @@ impl ApiError {
         }
     }
 
+    /// The customer's data residency leaves no deployment to serve the model: never
+    /// widened to find one.
+    pub fn residency_unavailable(message: String) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "upstream_error",
+            Some("residency_unavailable"),
+            message,
+        )
+    }
+
+    /// The request's total deadline passed before any deployment answered.
+    pub fn deadline_exceeded(deadline: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "upstream_error",
+            Some("deadline_exceeded"),
+            format!(
+                "No deployment answered within the request's deadline of {} ms.",
+                deadline.as_millis()
+            ),
+        )
+    }
+
     /// Every deployment of the model failed recently (their breakers are open):
     /// nothing was sent; `wait` is when the first will be tried again.
     pub fn no_healthy_deployment(wait: std::time::Duration) -> Self {

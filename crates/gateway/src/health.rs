@@ -8,6 +8,7 @@
 //! deployment works, it is full) but its `retry-after` is honoured: the deployment
 //! is skipped until then. State is in memory, per process.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use meridian_core::config::BreakerPolicy;
@@ -39,6 +40,8 @@ struct State {
 pub struct Health {
     policy: BreakerPolicy,
     state: Mutex<State>,
+    /// Recent time to first byte, in µs, smoothed (0: not measured yet).
+    latency_us: AtomicU64,
 }
 
 impl Health {
@@ -46,6 +49,7 @@ impl Health {
         Self {
             policy,
             state: Mutex::new(State::default()),
+            latency_us: AtomicU64::new(0),
         }
     }
 
@@ -104,6 +108,30 @@ impl Health {
         let mut s = self.state.lock();
         s.probing = false;
         s.resting_until = Some(now + wait);
+    }
+
+    /// Folds one response's time to first byte into the recent latency (an
+    /// exponentially weighted mean, each new sample weighing 1/8). Concurrent
+    /// samples may overwrite each other; the mean stays a mean of samples.
+    pub fn observe_latency(&self, latency: Duration) {
+        let sample = u64::try_from(latency.as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let old = self.latency_us.load(Ordering::Relaxed);
+        let new = if old == 0 {
+            sample
+        } else {
+            (old.saturating_mul(7).saturating_add(sample) / 8).max(1)
+        };
+        self.latency_us.store(new, Ordering::Relaxed);
+    }
+
+    /// The recent time to first byte, once measured.
+    pub fn latency(&self) -> Option<Duration> {
+        match self.latency_us.load(Ordering::Relaxed) {
+            0 => None,
+            us => Some(Duration::from_micros(us)),
+        }
     }
 
     /// Whether the breaker is open (for `/metrics`).

@@ -21,6 +21,7 @@ pub mod price_refresh;
 pub mod providers;
 mod proxy;
 pub mod request;
+pub mod routing;
 pub mod sse;
 mod stream;
 pub mod targets;
@@ -77,6 +78,8 @@ pub struct Gateway {
     pub metrics: Arc<metrics::Metrics>,
     /// Each deployment's capacity, spent before a call and corrected after.
     pub capacity: Arc<dyn capacity::CapacityStore>,
+    /// The gateway's region, the residency values and the request deadline.
+    pub placement: meridian_core::config::Placement,
 }
 
 impl Gateway {

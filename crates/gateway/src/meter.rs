@@ -68,6 +68,7 @@ impl Meter {
     /// Names the deployment that served (or last failed) the request.
     pub fn set_target(&mut self, target: &Target) {
         if let Some(e) = &mut self.event {
+            e.model.clone_from(&target.model);
             e.provider = target.deployment.provider.as_str().to_string();
             e.deployment = target.deployment.id.clone();
             e.region = target.deployment.region.clone();

@@ -47,6 +47,12 @@ pub struct DeploymentCounters {
     pub health_skips: AtomicU64,
     /// meridian_deployment_upstream_429_total: 429s the provider answered.
     pub upstream_429: AtomicU64,
+    /// meridian_deployment_spilled_out_total: requests the policy put on this
+    /// deployment first that another one served.
+    pub spilled_out: AtomicU64,
+    /// meridian_deployment_spilled_in_total: requests this deployment served that the
+    /// policy had put on another one first.
+    pub spilled_in: AtomicU64,
 }
 
 impl DeploymentCounters {
@@ -91,6 +97,18 @@ pub fn render_deployments(out: &mut String, deployments: &[DeploymentView<'_>]) 
         "meridian_deployment_upstream_429_total",
         "429s the deployment's provider answered.",
         &|d| d.counters.upstream_429.load(Ordering::Relaxed),
+    );
+    counter(
+        out,
+        "meridian_deployment_spilled_out_total",
+        "Requests the routing policy put on the deployment first that another deployment served.",
+        &|d| d.counters.spilled_out.load(Ordering::Relaxed),
+    );
+    counter(
+        out,
+        "meridian_deployment_spilled_in_total",
+        "Requests the deployment served that the routing policy had put on another deployment first.",
+        &|d| d.counters.spilled_in.load(Ordering::Relaxed),
     );
     out.push_str("# HELP meridian_deployment_breaker_open Whether the deployment's circuit breaker is open (1) or closed (0).\n# TYPE meridian_deployment_breaker_open gauge\n");
     for d in deployments {

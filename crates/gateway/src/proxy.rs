@@ -16,15 +16,13 @@ use serde_json::{Map, Value};
 
 use crate::Gateway;
 use crate::auth::KeyEntry;
-use crate::body::ClientBody;
 use crate::client::{ClientError, Upstream, read_body};
 use crate::cost_json::with_usage_cost;
 use crate::error::ApiError;
-use crate::health::Admit;
 use crate::meter::Meter;
-use crate::metrics::DeploymentCounters;
 use crate::providers::{Operation, ResponseBody};
-use crate::request::{parse_chat, parse_embedding};
+use crate::request::{ClientRequest, parse_chat, parse_embedding};
+use crate::routing::{self, Attempts, Customer, NoRoute, Outcome, Policy, Skipped};
 use crate::stream::ProxyStream;
 use crate::targets::{ModelRoute, Target};
 use crate::tokens;
@@ -65,7 +63,7 @@ async fn handle(gw: Arc<Gateway>, request: Request, op: Operation) -> Response {
     let mut response = match authenticate(&gw, request.headers()) {
         Ok(key) => {
             let mut meter = meter_for(&key);
-            serve(&gw, request, op, &mut meter)
+            serve(&gw, &key, request, op, &mut meter)
                 .await
                 .unwrap_or_else(|(error, target)| {
                     if error.status.is_server_error() {
@@ -112,14 +110,14 @@ struct StreamCounted;
 pub(crate) fn authenticate(
     gw: &Gateway,
     headers: &HeaderMap,
-) -> Result<KeyEntry, (ApiError, Option<KeyEntry>)> {
+) -> Result<KeyEntry, (ApiError, Option<Box<KeyEntry>>)> {
     let key = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(bearer_token)
         .ok_or((ApiError::missing_key(), None))?;
     match gw.keys.lookup(key) {
-        Some(entry) if entry.revoked => Err((ApiError::revoked_key(), Some(entry))),
+        Some(entry) if entry.revoked => Err((ApiError::revoked_key(), Some(Box::new(entry)))),
         Some(entry) => Ok(entry),
         None => Err((ApiError::invalid_key(), None)),
     }
@@ -129,6 +127,7 @@ type Failure = (ApiError, Option<Arc<Target>>);
 
 async fn serve(
     gw: &Gateway,
+    key: &KeyEntry,
     request: Request,
     op: Operation,
     meter: &mut Meter,
@@ -163,19 +162,23 @@ async fn serve(
         Operation::Embeddings => parse_embedding(bytes),
     }
     .map_err(|e| (e, None))?;
-    let route = gw
-        .models
-        .resolve(&parsed.model)
-        .ok_or_else(|| (ApiError::unknown_model(&parsed.model), None))?;
-    meter.set_model(&route.public_id);
-    if !route.serves(op) {
-        let embedding_model = op == Operation::Chat;
-        return Err((
-            ApiError::wrong_endpoint(&route.public_id, embedding_model),
-            None,
-        ));
+    let mut routes = Vec::with_capacity(1 + parsed.controls.models.len());
+    for model in std::iter::once(&parsed.model).chain(&parsed.controls.models) {
+        let route = gw
+            .models
+            .resolve(model)
+            .ok_or_else(|| (ApiError::unknown_model(model), None))?;
+        if !route.serves(op) {
+            let embedding_model = op == Operation::Chat;
+            return Err((
+                ApiError::wrong_endpoint(&route.public_id, embedding_model),
+                None,
+            ));
+        }
+        routes.push(route);
     }
-    let (target, upstream) = call(gw, &route, op, &parsed.body, parsed.stream, meter).await?;
+    meter.set_model(&routes[0].public_id);
+    let (target, upstream) = call(gw, key, &routes, op, &parsed, meter).await?;
     if parsed.stream {
         let stream = ProxyStream::new(
             gw,
@@ -264,90 +267,102 @@ async fn serve(
     Ok(response)
 }
 
-/// Tries the route's targets in order. A connection failure, a timeout, a 429 or a
-/// 5xx moves on to the next target (nothing has reached the client yet); any other
-/// refusal is the client's to see.
+/// Tries the deployments of the routing plan in order. A connection failure, a
+/// timeout, a 429, a 5xx or the adapter's refusal of a parameter moves on to the next
+/// deployment (nothing has reached the client yet); any other refusal is the
+/// client's to see. Every attempt fits in the request's deadline.
 async fn call(
     gw: &Gateway,
-    route: &ModelRoute,
+    key: &KeyEntry,
+    routes: &[Arc<ModelRoute>],
     op: Operation,
-    body: &ClientBody,
-    stream: bool,
+    request: &ClientRequest,
     meter: &mut Meter,
 ) -> Result<(Arc<Target>, Upstream), Failure> {
-    let mut last: Option<Failure> = None;
-    // When the earliest of the deployments skipped may take the request: those without
-    // room (or resting after a 429), and those whose breaker is open.
-    let (mut room_in, mut healthy_in): (Option<Duration>, Option<Duration>) = (None, None);
-    let earliest = |slot: &mut Option<Duration>, wait: Duration| {
-        *slot = Some(slot.map_or(wait, |w| w.min(wait)));
+    let placement = &gw.placement;
+    let residency = key.residency.as_deref();
+    let admitted = placement.admitted(residency).ok_or_else(|| {
+        let error = NoRoute::ResidencyNotConfigured.error(&routes[0].public_id, residency);
+        (error, None)
+    })?;
+    let customer = Customer {
+        home_region: placement.home_region(key.home_region.as_deref(), &admitted),
+        admitted,
     };
-    for target in &route.targets {
-        let target = target.clone();
-        let health = &target.deployment.health;
-        let now = Instant::now();
-        let probe = match health.admit(now) {
-            Admit::Yes => false,
-            Admit::Probe => true,
-            Admit::No { until, resting } => {
-                DeploymentCounters::count(&target.deployment.counters.health_skips);
-                let wait = until.saturating_duration_since(now);
-                earliest(
-                    if resting {
-                        &mut room_in
-                    } else {
-                        &mut healthy_in
-                    },
-                    wait,
-                );
-                continue;
-            }
-        };
-        let demand = tokens::admission_estimate(
-            body,
+    let plan = routing::plan(
+        routes,
+        &customer,
+        &request.controls,
+        Policy::default(),
+        &*gw.capacity,
+        Instant::now(),
+    )
+    .map_err(|no_route| (no_route.error(&routes[0].public_id, residency), None))?;
+    let mut attempts = Attempts::new(plan);
+    let deadline = meter.started() + placement.deadline;
+    let demand = |t: &Target| {
+        tokens::admission_estimate(
+            &request.body,
             op == Operation::Embeddings,
-            target.price.max_input_tokens,
-            target.price.max_output_tokens,
-        );
-        match gw.capacity.reserve(target.deployment.pool, demand, now) {
-            Ok(reservation) => meter.set_reservation(gw.capacity.clone(), reservation),
-            Err(full) => {
-                DeploymentCounters::count(&target.deployment.counters.capacity_skips);
-                if probe {
-                    health.release_probe();
-                }
-                earliest(&mut room_in, full.retry_after);
-                continue;
-            }
-        }
+            t.price.max_input_tokens,
+            t.price.max_output_tokens,
+        )
+    };
+    let mut last: Option<Failure> = None;
+    let mut refused: Option<Failure> = None;
+    while let Some(attempt) = attempts.next(&*gw.capacity, demand, Instant::now()) {
+        let target = attempt.target.clone();
+        meter.set_reservation(gw.capacity.clone(), attempt.reservation.clone());
         meter.set_target(&target);
         let provider = target.deployment.provider.as_str();
-        // A probe that is not sent leaves the breaker as it found it.
-        let unsent = |error: ApiError| {
-            if probe {
-                health.release_probe();
-            }
-            (error, Some(target.clone()))
+        let upstream_request =
+            match target
+                .deployment
+                .adapter
+                .request(op, &target, &request.body, request.stream)
+            {
+                Ok(r) => r,
+                Err(refusal) => {
+                    attempt.finish(Outcome::NotSent, Instant::now());
+                    refused.get_or_insert((refusal, Some(target)));
+                    continue;
+                }
+            };
+        let sent = Instant::now();
+        let Some(left) = deadline
+            .checked_duration_since(sent)
+            .filter(|d| !d.is_zero())
+        else {
+            attempt.finish(Outcome::NotSent, sent);
+            last = Some((
+                ApiError::deadline_exceeded(placement.deadline),
+                Some(target),
+            ));
+            break;
         };
-        let upstream_request = target
-            .deployment
-            .adapter
-            .request(op, &target, body, stream)
-            .map_err(unsent)?;
+        let first_byte = target.deployment.first_byte_timeout.min(left);
         let outcome = tokio::time::timeout(
-            target.deployment.first_byte_timeout,
-            gw.client.send(upstream_request, target.deployment.http2),
+            first_byte,
+            gw.client.send(
+                upstream_request,
+                target.deployment.http2,
+                target.deployment.connect_timeout,
+            ),
         )
         .await;
         let failure = match outcome {
+            Err(_) if first_byte == left => ApiError::deadline_exceeded(placement.deadline),
             Err(_) => ApiError::upstream_timeout(provider),
             Ok(Err(ClientError::Build)) => {
                 tracing::error!(request_id = %meter.request_id(), deployment = %target.deployment.id, "upstream request could not be built");
-                return Err(unsent(ApiError::internal()));
+                attempt.finish(Outcome::NotSent, Instant::now());
+                return Err((ApiError::internal(), Some(target)));
             }
             Ok(Err(ClientError::Connect(_))) => ApiError::upstream_unreachable(provider),
             Ok(Ok(upstream)) if upstream.status().is_success() => {
-                health.succeeded();
+                target.deployment.health.observe_latency(sent.elapsed());
+                attempt.finish(Outcome::Answered, Instant::now());
+                attempts.served(&attempt);
                 return Ok((target, upstream));
             }
             Ok(Ok(upstream)) => {
@@ -366,18 +381,19 @@ async fn call(
                     .adapter
                     .error(&target, status, &headers, &body);
                 if status == StatusCode::TOO_MANY_REQUESTS {
-                    DeploymentCounters::count(&target.deployment.counters.upstream_429);
                     let wait = Duration::from_secs(error.retry_after_secs.unwrap_or(1));
-                    health.rest(Instant::now(), wait);
+                    attempt.finish(Outcome::Throttled(wait), Instant::now());
                 } else if !status.is_server_error() {
                     // The deployment works; the request is what it refused.
-                    health.succeeded();
+                    attempt.finish(Outcome::Answered, Instant::now());
                     return Err((error, Some(target)));
                 }
                 error
             }
         };
-        if failure.status != StatusCode::TOO_MANY_REQUESTS && health.failed(Instant::now()) {
+        if failure.status != StatusCode::TOO_MANY_REQUESTS
+            && attempt.finish(Outcome::Failed, Instant::now())
+        {
             tracing::warn!(deployment = %target.deployment.id, "circuit breaker opened");
         }
         tracing::warn!(
@@ -390,13 +406,16 @@ async fn call(
         gw.metrics.upstream_failure(target.deployment.provider);
         last = Some((failure, Some(target)));
     }
-    Err(match (last, room_in) {
-        (Some(failure), _) => failure,
-        (None, Some(room_in)) => (ApiError::no_capacity(room_in), None),
-        (None, None) => match healthy_in {
-            Some(wait) => (ApiError::no_healthy_deployment(wait), None),
-            None => (ApiError::internal(), None),
-        },
+    let Skipped {
+        room_in,
+        healthy_in,
+    } = attempts.skipped;
+    Err(match (last, room_in, refused, healthy_in) {
+        (Some(failure), ..) => failure,
+        (None, Some(room_in), ..) => (ApiError::no_capacity(room_in), None),
+        (None, None, Some(refusal), _) => refusal,
+        (None, None, None, Some(wait)) => (ApiError::no_healthy_deployment(wait), None),
+        (None, None, None, None) => (ApiError::internal(), None),
     })
 }
 

@@ -12,6 +12,9 @@ use serde_json::value::RawValue;
 
 use crate::body::{ClientBody, Key, Members};
 use crate::error::ApiError;
+use crate::routing::Controls;
+
+pub mod controls;
 
 /// What a field must be.
 #[derive(Clone, Copy)]
@@ -125,6 +128,8 @@ pub struct ClientRequest {
     pub stream: bool,
     /// The client asked for usage: `stream_options.include_usage` or `usage.include`.
     pub wants_usage: bool,
+    /// The request's routing members, taken out of `body`.
+    pub controls: Controls,
 }
 
 fn check_types(body: &ClientBody, fields: &[(&str, Kind)]) -> Result<(), ApiError> {
@@ -289,7 +294,8 @@ impl<'de> Deserialize<'de> for MessageKinds {
 }
 
 pub fn parse_chat(bytes: Bytes) -> Result<ClientRequest, ApiError> {
-    let body = ClientBody::parse(bytes)?;
+    let mut body = ClientBody::parse(bytes)?;
+    let controls = controls::take(&mut body)?;
     check_types(&body, CHAT_FIELDS)?;
     let model = required_model(&body)?;
     check_messages(&body)?;
@@ -301,6 +307,7 @@ pub fn parse_chat(bytes: Bytes) -> Result<ClientRequest, ApiError> {
         model,
         stream,
         wants_usage,
+        controls,
     })
 }
 
@@ -351,7 +358,8 @@ fn check_input(body: &ClientBody) -> Result<(), ApiError> {
 }
 
 pub fn parse_embedding(bytes: Bytes) -> Result<ClientRequest, ApiError> {
-    let body = ClientBody::parse(bytes)?;
+    let mut body = ClientBody::parse(bytes)?;
+    let controls = controls::take(&mut body)?;
     check_types(&body, EMBEDDING_FIELDS)?;
     let model = required_model(&body)?;
     check_input(&body)?;
@@ -361,6 +369,7 @@ pub fn parse_embedding(bytes: Bytes) -> Result<ClientRequest, ApiError> {
         model,
         stream: false,
         wants_usage,
+        controls,
     })
 }
 

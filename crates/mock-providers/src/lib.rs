@@ -60,9 +60,10 @@
 //! shape sampling (`temperature`, `seed`, `n`, `logprobs`, …) are checked where the
 //! provider checks them, and ignored: there is always one choice (Gemini's
 //! `candidateCount` repeats its candidate). OpenAI accepts unknown parameters, except
-//! the OpenRouter-style `usage` switch, which OpenAI refuses with a 400 ("Unrecognized
-//! request argument supplied: usage"); the mock refuses it on every OpenAI-format
-//! route, so that the gateway is caught forwarding its own switch anywhere.
+//! the OpenRouter-style members (the `usage` switch, the `models` and `provider`
+//! routing controls), which OpenAI refuses with a 400 ("Unrecognized request argument
+//! supplied: usage"); the mock refuses them on every OpenAI-format route, so that the
+//! gateway is caught forwarding its own switches anywhere.
 //!
 //! # Token counting
 //! Deterministic, and the same for every provider, so tests can predict every number:

@@ -9,19 +9,26 @@ pub(crate) type Object = Map<String, Value>;
 
 const UNPARSABLE: &str = "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)";
 
+/// OpenRouter's members, which OpenAI does not know: the `usage` switch and the
+/// routing controls.
+const OPENROUTER_ARGUMENTS: [&str; 3] = ["usage", "models", "provider"];
+
 /// The body as a JSON object, refusing what OpenAI refuses before looking at any
 /// parameter: bytes that are not JSON, JSON that is not an object, and the
-/// OpenRouter-style `usage` switch (an argument OpenAI does not know).
+/// OpenRouter-style members (arguments OpenAI does not know).
 pub(crate) fn parse_object(body: &[u8]) -> Result<Object, ApiError> {
     let object: Object = serde_json::from_slice(body).map_err(|e| match e.classify() {
         Category::Data => ApiError::invalid("Invalid type for body: expected an object.")
             .with_code("invalid_type"),
         Category::Io | Category::Syntax | Category::Eof => ApiError::invalid(UNPARSABLE),
     })?;
-    if object.contains_key("usage") {
-        return Err(ApiError::invalid(
-            "Unrecognized request argument supplied: usage",
-        ));
+    if let Some(name) = OPENROUTER_ARGUMENTS
+        .iter()
+        .find(|a| object.contains_key(**a))
+    {
+        return Err(ApiError::invalid(format!(
+            "Unrecognized request argument supplied: {name}"
+        )));
     }
     Ok(object)
 }
