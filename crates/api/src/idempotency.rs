@@ -109,14 +109,11 @@ impl Idempotent {
         path: &str,
         body: &[u8],
     ) -> Result<Begun, Problem> {
-        let claim = match header_key(headers)? {
-            Some(key) => Some(Claim {
-                scope,
-                key,
-                fingerprint: fingerprint(method, path, body),
-            }),
-            None => None,
-        };
+        let claim = header_key(headers)?.map(|key| Claim {
+            scope,
+            key,
+            fingerprint: fingerprint(method, path, body),
+        });
         if let Some(claim) = &claim {
             let mut conn = pool.acquire().await?;
             sqlx::query(

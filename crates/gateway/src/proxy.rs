@@ -111,7 +111,7 @@ struct StreamCounted;
 pub(crate) fn authenticate(
     gw: &Gateway,
     headers: &HeaderMap,
-) -> Result<KeyEntry, (ApiError, Option<KeyEntry>)> {
+) -> Result<KeyEntry, (ApiError, Option<Box<KeyEntry>>)> {
     let key = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -122,8 +122,8 @@ pub(crate) fn authenticate(
     };
     match entry.status(Utc::now()) {
         KeyStatus::Live => Ok(entry),
-        KeyStatus::Revoked => Err((ApiError::revoked_key(), Some(entry))),
-        KeyStatus::Expired => Err((ApiError::expired_key(), Some(entry))),
+        KeyStatus::Revoked => Err((ApiError::revoked_key(), Some(Box::new(entry)))),
+        KeyStatus::Expired => Err((ApiError::expired_key(), Some(Box::new(entry)))),
     }
 }
 

@@ -100,14 +100,7 @@ async fn answer_with_secret(
     work: Idempotent,
     created: CreatedKey,
 ) -> Result<Response, Problem> {
-    let context = Context::load(
-        &state.pool,
-        caller.customer,
-        std::slice::from_ref(&created.record),
-        Utc::now(),
-    )
-    .await?;
-    let kept = context.view(&created.record);
+    let kept = Context::one(&state.pool, caller.customer, &created.record).await?;
     if let Some(replay) = work.commit(StatusCode::CREATED, &kept).await? {
         return Ok(replay);
     }
@@ -146,14 +139,9 @@ pub async fn get(
     let key = table::get(&state.pool, Scope::Customer(caller.customer), id.get()?)
         .await?
         .ok_or_else(no_key)?;
-    let context = Context::load(
-        &state.pool,
-        caller.customer,
-        std::slice::from_ref(&key),
-        Utc::now(),
-    )
-    .await?;
-    Ok(Json(context.view(&key)))
+    Ok(Json(
+        Context::one(&state.pool, caller.customer, &key).await?,
+    ))
 }
 
 /// `PATCH /api/v1/keys/{id}`: a JSON merge patch of `name`, `expires_at`, `limits`
@@ -167,24 +155,18 @@ pub async fn update(
     let caller = state.key_admin(&headers)?;
     let id = id.get()?;
     let patch = body::patch(&bytes)?;
-    let now = Utc::now();
     let key = table::update(
         &state.pool,
         Scope::Customer(caller.customer),
         id,
         &patch,
-        now,
+        Utc::now(),
     )
     .await?
     .ok_or_else(no_key)?;
-    let context = Context::load(
-        &state.pool,
-        caller.customer,
-        std::slice::from_ref(&key),
-        now,
-    )
-    .await?;
-    Ok(Json(context.view(&key)))
+    Ok(Json(
+        Context::one(&state.pool, caller.customer, &key).await?,
+    ))
 }
 
 /// `DELETE /api/v1/keys/{id}`: revokes the key (and a rotated key's previous secret)

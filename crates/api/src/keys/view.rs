@@ -51,6 +51,16 @@ impl Context {
         })
     }
 
+    /// The key object of `key`, alone.
+    pub async fn one(
+        pool: &PgPool,
+        customer: CustomerId,
+        key: &KeyRecord,
+    ) -> Result<Value, Problem> {
+        let context = Context::load(pool, customer, std::slice::from_ref(key), Utc::now()).await?;
+        Ok(context.view(key))
+    }
+
     /// The key object of `key`.
     pub fn view(&self, key: &KeyRecord) -> Value {
         let usage = self.usage.get(&key.id).copied().unwrap_or_default();
