@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -214,10 +215,12 @@ pub async fn rotate(
 pub async fn customer_keys(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
-    Path(customer): Path<String>,
+    customer: Result<Path<String>, PathRejection>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Page<Value>>, Problem> {
     admin::authorize(&state, &headers)?;
+    // A segment that is not UTF-8 names no customer either.
+    let customer = customer.map(|Path(c)| c).unwrap_or_default();
     let no_customer = || Problem::not_found(format!("No customer `{}`.", shown_id(&customer)));
     let id: CustomerId = customer.parse().map_err(|_| no_customer())?;
     if meridian_billing::customers::get(&state.pool, id)
