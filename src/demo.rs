@@ -16,8 +16,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use meridian_billing::customers::{self, NewCustomer};
-use meridian_core::Secret;
 use meridian_core::config::{Config, Deployment, ProviderKind, credential_from};
+use meridian_core::{CustomerId, KeyRole, Secret};
+use meridian_keys::KeySettings;
 use meridian_mock_providers::{
     BEDROCK_ACCESS_KEY_ID, BEDROCK_SECRET_ACCESS_KEY, MockConfig, MockServer,
 };
@@ -101,6 +102,17 @@ type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// A new `admin` key of the demo customer (its secret, shown once).
+pub async fn demo_key(pool: &PgPool, customer: CustomerId) -> anyhow::Result<Secret> {
+    let settings = KeySettings {
+        name: Some("demo".into()),
+        ..KeySettings::default()
+    };
+    let mut conn = pool.acquire().await?;
+    let key = meridian_keys::table::create(&mut conn, customer, KeyRole::Admin, &settings).await?;
+    Ok(key.secret)
 }
 
 /// The demo's customer, created on first use.

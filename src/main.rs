@@ -3,20 +3,18 @@
 
 mod billing_cli;
 mod documents_cli;
+mod keys_cli;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::str::FromStr;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use meridian::{BUNDLED_PRICES, ServeOptions, Server, demo};
 use meridian_billing::customers::{self, NewCustomer};
-use meridian_core::CustomerId;
 use meridian_core::catalog;
 use meridian_core::config::Config;
 use meridian_core::db;
-use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -75,7 +73,7 @@ enum Command {
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
-        command: KeysCommand,
+        command: keys_cli::KeysCommand,
     },
     /// Manage the price catalog.
     Prices {
@@ -139,19 +137,6 @@ struct CreateCustomer {
     /// gateway's region when the residency admits it, else its first region).
     #[arg(long)]
     home_region: Option<String>,
-}
-
-#[derive(Subcommand)]
-enum KeysCommand {
-    /// Create a key; prints it once (only its hash is stored).
-    Create {
-        #[arg(long)]
-        customer: String,
-        #[arg(long)]
-        name: Option<String>,
-        #[arg(long)]
-        budget: Option<String>,
-    },
 }
 
 #[derive(Subcommand)]
@@ -291,36 +276,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Keys {
-            command:
-                KeysCommand::Create {
-                    customer,
-                    name,
-                    budget,
-                },
-        } => {
-            let customer_id = CustomerId::from_str(&customer)
-                .map_err(|_| anyhow::anyhow!("--customer `{customer}` is not a customer id"))?;
-            let budget = budget
-                .map(|b| {
-                    Decimal::from_str_exact(&b)
-                        .map_err(|_| anyhow::anyhow!("--budget `{b}` is not a decimal amount"))
-                })
-                .transpose()?;
-            let pool = database().await?;
-            if customers::get(&pool, customer_id).await?.is_none() {
-                bail!("no customer with id {customer_id}");
-            }
-            let key =
-                meridian_gateway::auth::create_key(&pool, customer_id, name.as_deref(), budget)
-                    .await?;
-            print(
-                json,
-                json!({"id": key.id, "key": key.secret, "customer_id": customer_id}),
-                &key.secret,
-            );
-            Ok(())
-        }
+        Command::Keys { command } => keys_cli::run(&database().await?, command, json).await,
         Command::Prices {
             command: PricesCommand::Import { file },
         } => {
@@ -379,7 +335,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn print(json: bool, value: serde_json::Value, text: &str) {
+pub(crate) fn print(json: bool, value: serde_json::Value, text: &str) {
     if json {
         println!("{value}");
     } else {
@@ -393,14 +349,14 @@ async fn run_demo(listen: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
     let url = db::provision(&db::configured_url(), &data_dir).await?;
     let pool = db::connect_and_migrate(&url).await?;
     let customer = demo::demo_customer(&pool).await?;
-    let key = meridian_gateway::auth::create_key(&pool, customer.id, Some("demo"), None).await?;
+    let key = demo::demo_key(&pool, customer.id).await?;
     let (config, mock) = demo::demo_config().await?;
     let mut options = ServeOptions::new(listen, config, data_dir.clone());
     options.credentials = demo::credential_source();
     let server = Server::start(pool, options).await?;
     demo::print_welcome(&demo::Welcome {
         base_url: &server.base_url(),
-        key: &key.secret,
+        key: key.expose(),
         database_url: &url,
         data_dir: &data_dir,
         mock: mock.as_ref(),

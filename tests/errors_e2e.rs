@@ -65,11 +65,10 @@ async fn key_errors_are_401_and_revocation_takes_effect_within_a_second() {
         .fetch_one(&env.pool)
         .await
         .unwrap();
-    assert!(
-        meridian_gateway::auth::revoke_key(&env.pool, env.customer, meridian_core::KeyId(key_id))
-            .await
-            .unwrap()
-    );
+    let mut conn = env.pool.acquire().await.unwrap();
+    let scope = meridian_keys::Scope::Customer(env.customer);
+    let revoked = meridian_keys::table::revoke(&mut conn, scope, meridian_core::KeyId(key_id));
+    assert!(revoked.await.unwrap().is_some());
     let revoked_at = Instant::now();
     loop {
         let (status, _, body) = post(&env, Some(&env.key), chat_body("openai/gpt-4o-mini")).await;

@@ -130,11 +130,11 @@ async fn a_price_import_reaches_the_running_gateway_within_a_second() {
 #[tokio::test]
 async fn a_key_created_while_serving_works_within_a_second() {
     let env = TestEnv::start().await;
-    let key = meridian_gateway::auth::create_key(&env.pool, env.customer, Some("new"), None)
+    let key = meridian::demo::demo_key(&env.pool, env.customer)
         .await
         .unwrap();
     let created = Instant::now();
-    while let Err(status) = chat(&env, &key.secret).await {
+    while let Err(status) = chat(&env, key.expose()).await {
         assert_eq!(status, 401);
         assert!(
             created.elapsed() < Duration::from_secs(1),

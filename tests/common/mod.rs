@@ -143,10 +143,8 @@ pub fn openai_client(
 
 pub async fn customer_and_key(pool: &PgPool) -> (CustomerId, String) {
     let customer = meridian::demo::demo_customer(pool).await.unwrap();
-    let key = meridian_gateway::auth::create_key(pool, customer.id, Some("test"), None)
-        .await
-        .unwrap();
-    (customer.id, key.secret)
+    let key = meridian::demo::demo_key(pool, customer.id).await.unwrap();
+    (customer.id, key.expose().to_string())
 }
 
 /// `n` customers with usage on three days of October 2026, the i-th of entity,

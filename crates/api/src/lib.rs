@@ -6,6 +6,9 @@
 pub mod admin;
 mod document_ref;
 pub mod documents;
+mod idempotency;
+pub mod keys;
+pub mod page;
 pub mod problem;
 pub mod usage;
 
@@ -14,12 +17,12 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, Uri};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use meridian_core::wire::bearer_token;
-use meridian_core::{CustomerId, KeyLookup};
+use meridian_core::{CustomerId, KeyId, KeyLookup, KeyRole, KeyStatus, RequestId};
 use sqlx::PgPool;
 
 pub use problem::Problem;
@@ -32,9 +35,18 @@ pub struct ApiState {
     pub admin_token: Option<String>,
 }
 
+/// Who calls `/api/v1/*`: a live key of one customer.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller {
+    pub customer: CustomerId,
+    pub key: KeyId,
+    pub role: KeyRole,
+}
+
 impl ApiState {
-    /// The customer whose live key is the request's bearer token.
-    pub fn customer(&self, headers: &HeaderMap) -> Result<CustomerId, Problem> {
+    /// The live key that is the request's bearer token (401 for none, a wrong, a
+    /// revoked or an expired one).
+    pub fn caller(&self, headers: &HeaderMap) -> Result<Caller, Problem> {
         let key = headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -44,10 +56,33 @@ impl ApiState {
                     "Send the customer's API key as `Authorization: Bearer mk-...`.",
                 )
             })?;
-        match self.keys.lookup(key) {
-            Some(entry) if !entry.revoked => Ok(entry.customer_id),
-            Some(_) => Err(Problem::unauthorized("This API key has been revoked.")),
-            None => Err(Problem::unauthorized("Incorrect API key provided.")),
+        let Some(entry) = self.keys.lookup(key) else {
+            return Err(Problem::unauthorized("Incorrect API key provided."));
+        };
+        match entry.status(chrono::Utc::now()) {
+            KeyStatus::Live => Ok(Caller {
+                customer: entry.customer_id,
+                key: entry.id,
+                role: entry.role,
+            }),
+            KeyStatus::Revoked => Err(Problem::unauthorized("This API key has been revoked.")),
+            KeyStatus::Expired => Err(Problem::unauthorized("This API key has expired.")),
+        }
+    }
+
+    /// The customer whose live key is the request's bearer token.
+    pub fn customer(&self, headers: &HeaderMap) -> Result<CustomerId, Problem> {
+        self.caller(headers).map(|c| c.customer)
+    }
+
+    /// A caller whose key has the `admin` role (403 for an `inference` key).
+    pub fn key_admin(&self, headers: &HeaderMap) -> Result<Caller, Problem> {
+        let caller = self.caller(headers)?;
+        match caller.role {
+            KeyRole::Admin => Ok(caller),
+            KeyRole::Inference => Err(Problem::forbidden(
+                "An `inference` key cannot manage keys or budgets: use a key with the `admin` role.",
+            )),
         }
     }
 }
@@ -58,10 +93,29 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/usage", get(usage::get_usage))
         .route("/api/v1/invoices", get(documents::customer_invoices))
         .route("/api/v1/invoices/{id}/pdf", get(documents::customer_pdf))
+        .route("/api/v1/keys", get(keys::list).post(keys::create))
+        .route(
+            "/api/v1/keys/{id}",
+            get(keys::get).patch(keys::update).delete(keys::revoke),
+        )
+        .route("/api/v1/keys/{id}/rotate", post(keys::rotate))
         // A service, not a nested Router: its fallbacks and its gate stay its own.
         .nest_service(FINANCE, finance(state.clone()).into_service::<Body>())
         .route("/healthz", get(|| async { "ok" }))
         .with_state(state)
+        .layer(middleware::map_response(with_request_id))
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Gives every response of these routes an `x-request-id` (a new id per request).
+async fn with_request_id(mut response: Response) -> Response {
+    if !response.headers().contains_key(REQUEST_ID)
+        && let Ok(id) = HeaderValue::from_str(&RequestId::new().to_string())
+    {
+        response.headers_mut().insert(REQUEST_ID, id);
+    }
+    response
 }
 
 const FINANCE: &str = "/admin/v1";
@@ -82,6 +136,7 @@ fn finance(state: Arc<ApiState>) -> Router {
         .route("/invoices/{number}/xml", get(documents::finance_xml))
         .route("/outbox", get(documents::outbox))
         .route("/outbox/{number}/retry", post(documents::retry))
+        .route("/customers/{id}/keys", get(keys::customer_keys))
         .fallback(|method: Method, uri: Uri| async move {
             Problem::no_route(method.as_str(), &format!("{FINANCE}{}", uri.path()))
         })

@@ -28,6 +28,14 @@ impl Problem {
         }
     }
 
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::FORBIDDEN,
+            title: "Forbidden",
+            detail: detail.into(),
+        }
+    }
+
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self {
             status: StatusCode::NOT_FOUND,

@@ -140,3 +140,57 @@ pub async fn get_usage(
         "total": total,
     })))
 }
+
+/// What a key has spent and when it was last used, from the hourly rollups.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct KeyUsage {
+    /// Cost in USD since the start of the UTC day.
+    pub today: Decimal,
+    /// Cost in USD since the start of the UTC month.
+    pub this_month: Decimal,
+    /// The start of the latest hour with usage.
+    pub last_hour: Option<chrono::DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct KeyUsageRow {
+    key_id: uuid::Uuid,
+    today: Decimal,
+    this_month: Decimal,
+    last_hour: Option<chrono::DateTime<Utc>>,
+}
+
+/// [`KeyUsage`] of each of `keys` of `customer` that has any, as of `now`.
+pub(crate) async fn by_key(
+    pool: &sqlx::PgPool,
+    customer: meridian_core::CustomerId,
+    keys: &[meridian_core::KeyId],
+    now: chrono::DateTime<Utc>,
+) -> sqlx::Result<std::collections::HashMap<meridian_core::KeyId, KeyUsage>> {
+    use meridian_core::BudgetPeriod;
+    let ids: Vec<uuid::Uuid> = keys.iter().map(|k| k.0).collect();
+    let rows: Vec<KeyUsageRow> = sqlx::query_as(
+        "SELECT key_id, coalesce(sum(cost) FILTER (WHERE hour >= $3), 0) AS today,
+                coalesce(sum(cost) FILTER (WHERE hour >= $4), 0) AS this_month,
+                max(hour) AS last_hour
+         FROM usage_rollups WHERE customer_id = $1 AND key_id = ANY($2)
+         GROUP BY key_id",
+    )
+    .bind(customer)
+    .bind(ids)
+    .bind(BudgetPeriod::Day.start(now))
+    .bind(BudgetPeriod::Month.start(now))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let usage = KeyUsage {
+                today: r.today,
+                this_month: r.this_month,
+                last_hour: r.last_hour,
+            };
+            (meridian_core::KeyId(r.key_id), usage)
+        })
+        .collect())
+}

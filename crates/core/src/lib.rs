@@ -15,6 +15,6 @@ pub mod usage;
 pub mod wire;
 
 pub use ids::{CustomerId, KeyId, RequestId};
-pub use keys::{KeyEntry, KeyLookup};
+pub use keys::{BudgetPeriod, KeyBudget, KeyEntry, KeyLimits, KeyLookup, KeyRole, KeyStatus};
 pub use secret::Secret;
 pub use usage::{Staged, TokenUsage, UsageEvent, UsageSink};

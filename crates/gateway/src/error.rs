@@ -69,6 +69,15 @@ impl ApiError {
         )
     }
 
+    pub fn expired_key() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            Some("invalid_api_key"),
+            "This API key has expired.",
+        )
+    }
+
     pub fn unknown_model(model: &str) -> Self {
         let shown = shown_id(model);
         Self::new(

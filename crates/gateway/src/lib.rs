@@ -5,7 +5,6 @@
 //! Request and response bodies live only in memory while a request is served: this
 //! crate never logs, stores or echoes them (error messages name fields, never values).
 
-pub mod auth;
 pub mod body;
 pub mod capacity;
 pub mod client;
@@ -38,9 +37,9 @@ use axum::routing::{get, post};
 use meridian_core::UsageSink;
 use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 
-pub use auth::KeyStore;
 pub use client::UpstreamClient;
 pub use error::ApiError;
+pub use meridian_keys::KeyStore;
 pub use proxy::{COST, DEPLOYMENT, PROVIDER, REGION, REQUEST_ID};
 pub use targets::ModelTable;
 

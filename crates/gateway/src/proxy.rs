@@ -10,12 +10,11 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use meridian_core::RequestId;
 use meridian_core::wire::{bearer_token, is_identity_encoding};
+use meridian_core::{KeyEntry, KeyStatus, RequestId};
 use serde_json::{Map, Value};
 
 use crate::Gateway;
-use crate::auth::KeyEntry;
 use crate::client::{ClientError, Upstream, read_body};
 use crate::cost_json::with_usage_cost;
 use crate::error::ApiError;
@@ -105,8 +104,8 @@ async fn handle(gw: Arc<Gateway>, request: Request, op: Operation) -> Response {
 #[derive(Clone, Copy)]
 struct StreamCounted;
 
-/// Checks the bearer key. A revoked key's owner is returned with the error so that
-/// the refusal is metered against it.
+/// Checks the bearer key. A revoked or expired key's owner is returned with the error
+/// so that the refusal is metered against it.
 pub(crate) fn authenticate(
     gw: &Gateway,
     headers: &HeaderMap,
@@ -116,10 +115,13 @@ pub(crate) fn authenticate(
         .and_then(|v| v.to_str().ok())
         .and_then(bearer_token)
         .ok_or((ApiError::missing_key(), None))?;
-    match gw.keys.lookup(key) {
-        Some(entry) if entry.revoked => Err((ApiError::revoked_key(), Some(Box::new(entry)))),
-        Some(entry) => Ok(entry),
-        None => Err((ApiError::invalid_key(), None)),
+    let Some(entry) = gw.keys.lookup(key) else {
+        return Err((ApiError::invalid_key(), None));
+    };
+    match entry.status(Utc::now()) {
+        KeyStatus::Live => Ok(entry),
+        KeyStatus::Revoked => Err((ApiError::revoked_key(), Some(Box::new(entry)))),
+        KeyStatus::Expired => Err((ApiError::expired_key(), Some(Box::new(entry)))),
     }
 }
 

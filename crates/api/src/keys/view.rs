@@ -1,0 +1,97 @@
+//! A key as the REST API shows it: its record, when it was last used, and its budget
+//! with what it has spent in the current period, in the customer's currency.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use meridian_billing::{Currency, fx};
+use meridian_core::{BudgetPeriod, CustomerId, KeyId};
+use meridian_keys::KeyRecord;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::Problem;
+use crate::usage::{self, KeyUsage};
+
+/// What the views of one customer's keys need beyond the records.
+pub(crate) struct Context {
+    currency: Currency,
+    /// The customer's currency per USD at the latest stored ECB rate (`None` when
+    /// none is stored: `spent` is then null).
+    usd_rate: Option<Decimal>,
+    usage: HashMap<KeyId, KeyUsage>,
+}
+
+impl Context {
+    pub async fn load(
+        pool: &PgPool,
+        customer: CustomerId,
+        keys: &[KeyRecord],
+        now: DateTime<Utc>,
+    ) -> Result<Context, Problem> {
+        let record = meridian_billing::customers::get(pool, customer)
+            .await?
+            .ok_or_else(|| Problem::not_found("No such customer."))?;
+        let currency = Currency::parse(&record.currency)?;
+        let usd_rate = if keys.iter().any(|k| k.budget.is_some()) {
+            fx::usd_rate(pool, currency, now.date_naive())
+                .await
+                .ok()
+                .map(|r| r.rate)
+        } else {
+            None
+        };
+        let ids: Vec<KeyId> = keys.iter().map(|k| k.id).collect();
+        let usage = usage::by_key(pool, customer, &ids, now).await?;
+        Ok(Context {
+            currency,
+            usd_rate,
+            usage,
+        })
+    }
+
+    /// The key object of `key`, alone.
+    pub async fn one(
+        pool: &PgPool,
+        customer: CustomerId,
+        key: &KeyRecord,
+    ) -> Result<Value, Problem> {
+        let context = Context::load(pool, customer, std::slice::from_ref(key), Utc::now()).await?;
+        Ok(context.view(key))
+    }
+
+    /// The key object of `key`.
+    pub fn view(&self, key: &KeyRecord) -> Value {
+        let usage = self.usage.get(&key.id).copied().unwrap_or_default();
+        let budget = key.budget.map(|b| {
+            let spent_usd = match b.period {
+                BudgetPeriod::Day => usage.today,
+                BudgetPeriod::Month => usage.this_month,
+            };
+            let spent = self
+                .usd_rate
+                .map(|rate| (spent_usd * rate).normalize().to_string());
+            json!({
+                // As set: NUMERIC keeps the scale it was given ("100.00").
+                "amount": b.amount.to_string(),
+                "currency": self.currency.code(),
+                "period": b.period,
+                "spent": spent,
+            })
+        });
+        json!({
+            "id": key.id,
+            "name": key.name,
+            "role": key.role,
+            "prefix": key.prefix,
+            "created_at": key.created_at,
+            "expires_at": key.expires_at,
+            "revoked_at": key.revoked_at,
+            "last_used_at": usage.last_hour,
+            "limits": key.limits,
+            "budget": budget,
+            "previous_key_expires_at": key.previous_key_expires_at,
+        })
+    }
+}
