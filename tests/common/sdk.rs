@@ -11,7 +11,9 @@ pub fn python() -> PathBuf {
     PYTHON
         .get_or_init(|| {
             let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/sdk-python");
-            let out = Command::new(script).output().expect("run scripts/sdk-python");
+            let out = Command::new(script)
+                .output()
+                .expect("run scripts/sdk-python");
             assert!(
                 out.status.success(),
                 "scripts/sdk-python failed: {}",

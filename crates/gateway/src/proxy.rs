@@ -1,6 +1,6 @@
-//! The request path of `/v1/chat/completions` and `/v1/embeddings`: authenticate,
-//! read and check the body, resolve the model, call the deployments in order until
-//! one answers, meter, answer.
+//! The request path of `/v1/chat/completions`, `/v1/embeddings` and (through
+//! [`crate::responses`]) `/v1/responses`: authenticate, read and check the body,
+//! resolve the model, call the deployments in order until one answers, meter, answer.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,8 +10,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use meridian_core::RequestId;
 use meridian_core::wire::{bearer_token, is_identity_encoding};
+use meridian_core::{RequestId, TokenUsage};
 use serde_json::{Map, Value};
 
 use crate::Gateway;
@@ -25,7 +25,7 @@ use crate::meter::Meter;
 use crate::metrics::DeploymentCounters;
 use crate::providers::{Operation, ResponseBody};
 use crate::request::{parse_chat, parse_embedding};
-use crate::stream::ProxyStream;
+use crate::stream::{ChatFormat, ProxyStream};
 use crate::targets::{ModelRoute, Target};
 use crate::tokens;
 
@@ -46,6 +46,10 @@ pub async fn chat_completions(State(gw): State<Arc<Gateway>>, request: Request) 
 
 pub async fn embeddings(State(gw): State<Arc<Gateway>>, request: Request) -> Response {
     handle(gw, request, Operation::Embeddings).await
+}
+
+pub async fn responses(State(gw): State<Arc<Gateway>>, request: Request) -> Response {
+    handle(gw, request, Operation::Responses).await
 }
 
 async fn handle(gw: Arc<Gateway>, request: Request, op: Operation) -> Response {
@@ -125,7 +129,27 @@ pub(crate) fn authenticate(
     }
 }
 
-type Failure = (ApiError, Option<Arc<Target>>);
+/// An error for the client, with the deployment it came from (for its headers).
+pub(crate) type Failure = (ApiError, Option<Arc<Target>>);
+
+/// What [`call`] sends each target: the operation and the body its adapter builds
+/// the request from. Chat and embeddings send every target the client's body
+/// ([`Same`]); the Responses API sends its own body to the providers that speak it and
+/// a chat translation to the others.
+pub(crate) trait Payload: Sync {
+    /// The operation and body for `target`, or why it cannot take this request (a
+    /// client error: nothing is sent).
+    fn for_target(&self, target: &Target) -> Result<(Operation, &ClientBody), ApiError>;
+}
+
+/// The same operation and body for every target.
+pub(crate) struct Same<'a>(pub Operation, pub &'a ClientBody);
+
+impl Payload for Same<'_> {
+    fn for_target(&self, _: &Target) -> Result<(Operation, &ClientBody), ApiError> {
+        Ok((self.0, self.1))
+    }
+}
 
 async fn serve(
     gw: &Gateway,
@@ -134,6 +158,50 @@ async fn serve(
     meter: &mut Meter,
 ) -> Result<Response, Failure> {
     let in_flight = gw.metrics.enter();
+    let bytes = read_request_body(gw, request).await?;
+    let parsed = match op {
+        Operation::Chat => parse_chat(bytes),
+        Operation::Embeddings => parse_embedding(bytes),
+        Operation::Responses => {
+            return crate::responses::serve(gw, bytes, meter, in_flight).await;
+        }
+    }
+    .map_err(|e| (e, None))?;
+    let route = resolve(gw, &parsed.model, op, meter)?;
+    let payload = Same(op, &parsed.body);
+    let (target, upstream) = call(gw, &route, &payload, parsed.stream, meter).await?;
+    if parsed.stream {
+        let stream = ProxyStream::new(
+            gw,
+            upstream.into_body(),
+            target.clone(),
+            parsed.body,
+            parsed.wants_usage,
+            meter.hand_over(),
+            in_flight,
+            Box::new(ChatFormat),
+        );
+        return Ok(stream_response(gw, stream, &target).await);
+    }
+    let body = read_upstream_body(gw, &target, upstream).await?;
+    let parsed_response = target
+        .deployment
+        .adapter
+        .response(op, &target, body)
+        .map_err(|_| malformed(&target))?;
+    answer_whole(
+        gw,
+        meter,
+        &target,
+        parsed_response.usage,
+        parsed_response.body,
+        parsed.wants_usage,
+    )
+    .await
+}
+
+/// The request body, read whole within the body limit, as sent (no content coding).
+async fn read_request_body(gw: &Gateway, request: Request) -> Result<bytes::Bytes, Failure> {
     if let Some(coding) = request.headers().get(header::CONTENT_ENCODING)
         && !coding.to_str().is_ok_and(is_identity_encoding)
     {
@@ -148,7 +216,7 @@ async fn serve(
     {
         return Err((ApiError::body_too_large(limit), None));
     }
-    let bytes = axum::body::to_bytes(request.into_body(), limit)
+    axum::body::to_bytes(request.into_body(), limit)
         .await
         .map_err(|e| {
             let error = if crate::deadline::is_body_timeout(&e) {
@@ -157,47 +225,64 @@ async fn serve(
                 ApiError::body_too_large(limit)
             };
             (error, None)
-        })?;
-    let parsed = match op {
-        Operation::Chat => parse_chat(bytes),
-        Operation::Embeddings => parse_embedding(bytes),
-    }
-    .map_err(|e| (e, None))?;
+        })
+}
+
+/// The model's route, named on the meter; a model of the wrong kind for `op` is
+/// refused.
+pub(crate) fn resolve(
+    gw: &Gateway,
+    model: &str,
+    op: Operation,
+    meter: &mut Meter,
+) -> Result<Arc<ModelRoute>, Failure> {
     let route = gw
         .models
-        .resolve(&parsed.model)
-        .ok_or_else(|| (ApiError::unknown_model(&parsed.model), None))?;
+        .resolve(model)
+        .ok_or_else(|| (ApiError::unknown_model(model), None))?;
     meter.set_model(&route.public_id);
     if !route.serves(op) {
-        let embedding_model = op == Operation::Chat;
+        let embedding_model = op != Operation::Embeddings;
         return Err((
             ApiError::wrong_endpoint(&route.public_id, embedding_model),
             None,
         ));
     }
-    let (target, upstream) = call(gw, &route, op, &parsed.body, parsed.stream, meter).await?;
-    if parsed.stream {
-        let stream = ProxyStream::new(
-            gw,
-            upstream.into_body(),
-            target.clone(),
-            parsed.body,
-            parsed.wants_usage,
-            meter.hand_over(),
-            in_flight,
-        );
-        let mut response = Response::new(stream.into_body(gw.options.stream_head_wait).await);
-        response.extensions_mut().insert(StreamCounted);
-        let h = response.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/event-stream"),
-        );
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        target_headers(h, &target);
-        return Ok(response);
-    }
-    let body = tokio::time::timeout(
+    Ok(route)
+}
+
+/// The response to a streamed request: its head and the stream as its body.
+pub(crate) async fn stream_response(
+    gw: &Gateway,
+    stream: ProxyStream,
+    target: &Target,
+) -> Response {
+    let mut response = Response::new(stream.into_body(gw.options.stream_head_wait).await);
+    response.extensions_mut().insert(StreamCounted);
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    target_headers(h, target);
+    response
+}
+
+fn malformed(target: &Arc<Target>) -> Failure {
+    (
+        ApiError::upstream_malformed(target.deployment.provider.as_str()),
+        Some(target.clone()),
+    )
+}
+
+/// A whole upstream answer, read within the upstream timeout.
+pub(crate) async fn read_upstream_body(
+    gw: &Gateway,
+    target: &Arc<Target>,
+    upstream: Upstream,
+) -> Result<bytes::Bytes, Failure> {
+    tokio::time::timeout(
         gw.options.upstream_timeout,
         read_body(upstream.into_body(), UPSTREAM_BODY_LIMIT),
     )
@@ -213,22 +298,25 @@ async fn serve(
             ApiError::upstream_unreachable(target.deployment.provider.as_str()),
             Some(target.clone()),
         )
-    })?;
-    let parsed_response = target
-        .deployment
-        .adapter
-        .response(op, &target, body)
-        .map_err(|_| {
-            (
-                ApiError::upstream_malformed(target.deployment.provider.as_str()),
-                Some(target.clone()),
-            )
-        })?;
-    let cost = target.price.cost(&parsed_response.usage);
-    let Some(staged) = meter.stage_success(parsed_response.usage, cost) else {
-        return Err((ApiError::internal(), Some(target)));
+    })
+}
+
+/// Meters a whole answer and answers the client: the body (with `usage.cost` when it
+/// asked for usage), the exact cost in its header. The usage event is durable before
+/// the answer leaves.
+pub(crate) async fn answer_whole(
+    gw: &Gateway,
+    meter: &mut Meter,
+    target: &Arc<Target>,
+    usage: TokenUsage,
+    body: ResponseBody,
+    wants_usage: bool,
+) -> Result<Response, Failure> {
+    let cost = target.price.cost(&usage);
+    let Some(staged) = meter.stage_success(usage, cost) else {
+        return Err((ApiError::internal(), Some(target.clone())));
     };
-    let body = match (parsed_response.body, parsed.wants_usage) {
+    let body = match (body, wants_usage) {
         (ResponseBody::Unchanged(bytes), false) => bytes,
         (ResponseBody::Translated(object), false) => {
             serde_json::to_vec(&object).unwrap_or_default().into()
@@ -249,7 +337,7 @@ async fn serve(
     }
     if let Err(e) = gw.sink.make_durable(staged) {
         tracing::error!(error = %e, "usage event could not be recorded");
-        return Err((ApiError::internal(), Some(target)));
+        return Err((ApiError::internal(), Some(target.clone())));
     }
     let mut response = Response::new(Body::from(body));
     let h = response.headers_mut();
@@ -257,7 +345,7 @@ async fn serve(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    target_headers(h, &target);
+    target_headers(h, target);
     if let Ok(v) = HeaderValue::from_str(&cost.normalize().to_string()) {
         h.insert(COST, v);
     }
@@ -267,11 +355,10 @@ async fn serve(
 /// Tries the route's targets in order. A connection failure, a timeout, a 429 or a
 /// 5xx moves on to the next target (nothing has reached the client yet); any other
 /// refusal is the client's to see.
-async fn call(
+pub(crate) async fn call(
     gw: &Gateway,
     route: &ModelRoute,
-    op: Operation,
-    body: &ClientBody,
+    payload: &dyn Payload,
     stream: bool,
     meter: &mut Meter,
 ) -> Result<(Arc<Target>, Upstream), Failure> {
@@ -284,6 +371,9 @@ async fn call(
     };
     for target in &route.targets {
         let target = target.clone();
+        let (op, body) = payload
+            .for_target(&target)
+            .map_err(|e| (e, Some(target.clone())))?;
         let health = &target.deployment.health;
         let now = Instant::now();
         let probe = match health.admit(now) {

@@ -37,6 +37,8 @@ use axum::body::Body;
 use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 use hyper::body::{Body as _, Incoming};
+use rust_decimal::Decimal;
+use serde_json::{Map, Value};
 use tokio::time::Sleep;
 
 use meridian_core::TokenUsage;
@@ -53,6 +55,69 @@ use crate::sse::SseDecoder;
 use crate::targets::Target;
 use crate::tokens;
 
+/// The client's side of a stream: how each upstream event is read and how what it
+/// means is written. Chat Completions' ([`ChatFormat`]) reads with the adapter and
+/// writes `data:` chunks ending with `[DONE]`; another ingress API (Responses) brings
+/// its own, and the batching, metering and cut-short billing stay here.
+pub trait StreamFormat: Send + 'static {
+    /// The operation the stream is counted under in the request metrics.
+    fn operation(&self) -> Operation {
+        Operation::Chat
+    }
+
+    /// Reads one upstream event.
+    fn read(
+        &mut self,
+        target: &Target,
+        state: &mut StreamState,
+        event: UpstreamEvent<'_>,
+    ) -> Result<StreamOut, Malformed> {
+        target.deployment.adapter.stream_event(target, state, event)
+    }
+
+    /// The upstream body ended (see [`crate::providers::Adapter::stream_end`]).
+    fn end(&mut self, target: &Target, state: &mut StreamState) -> Option<StreamOut> {
+        target.deployment.adapter.stream_end(state)
+    }
+
+    /// The client's bytes for a chunk.
+    fn chunk(&mut self, chunk: Map<String, Value>) -> Bytes {
+        sse_data(serde_json::to_vec(&chunk).unwrap_or_default())
+    }
+
+    /// The client's bytes once the usage is known (metered before they are sent):
+    /// the usage chunk with its cost, for a client that asked for usage.
+    fn usage(
+        &mut self,
+        chunk: Map<String, Value>,
+        usage: &TokenUsage,
+        cost: Decimal,
+        wants_usage: bool,
+    ) -> Bytes {
+        let _ = usage;
+        if wants_usage {
+            sse_data(with_usage_cost(chunk, cost))
+        } else {
+            Bytes::new()
+        }
+    }
+
+    /// The client's bytes at the end of a complete stream.
+    fn done(&mut self) -> Bytes {
+        Bytes::from_static(b"data: [DONE]\n\n")
+    }
+
+    /// The client's bytes for an error that ends the stream.
+    fn error(&mut self, error: &ApiError) -> Bytes {
+        sse_data(serde_json::to_vec(&error.body()).unwrap_or_default())
+    }
+}
+
+/// Chat Completions' stream format.
+pub struct ChatFormat;
+
+impl StreamFormat for ChatFormat {}
+
 /// Held events are passed on once they reach this size, burst or not.
 const BATCH_LIMIT: usize = 32 * 1024;
 
@@ -64,6 +129,7 @@ enum Decoder {
 
 pub struct ProxyStream {
     upstream: Incoming,
+    format: Box<dyn StreamFormat>,
     decoder: Decoder,
     state: StreamState,
     target: Arc<Target>,
@@ -95,6 +161,7 @@ impl ProxyStream {
         wants_usage: bool,
         meter: Meter,
         in_flight: InFlight,
+        format: Box<dyn StreamFormat>,
     ) -> Self {
         let idle_timeout = gw.options.stream_idle_timeout;
         let decoder = match target.deployment.adapter.framing() {
@@ -103,6 +170,7 @@ impl ProxyStream {
         };
         Self {
             upstream,
+            format,
             decoder,
             state: StreamState::default(),
             target,
@@ -186,11 +254,7 @@ impl ProxyStream {
         if self.done {
             return Ok(());
         }
-        let out =
-            self.target
-                .deployment
-                .adapter
-                .stream_event(&self.target, &mut self.state, event)?;
+        let out = self.format.read(&self.target, &mut self.state, event)?;
         self.apply(out, raw)
     }
 
@@ -202,15 +266,15 @@ impl ProxyStream {
             }
             StreamOut::Chunk(chunk) => {
                 self.first_token();
-                self.push(sse_data(serde_json::to_vec(&chunk).unwrap_or_default()));
+                let bytes = self.format.chunk(chunk);
+                self.push(bytes);
             }
             StreamOut::Usage { usage, chunk } => {
                 let cost = self.target.price.cost(&usage);
                 self.meter.success(usage, cost, self.ttft_us);
                 self.status = Some(200);
-                if self.wants_usage {
-                    self.push(sse_data(with_usage_cost(chunk, cost)));
-                }
+                let bytes = self.format.usage(chunk, &usage, cost, self.wants_usage);
+                self.push(bytes);
             }
             StreamOut::Skip => {}
             StreamOut::Done => {
@@ -218,7 +282,8 @@ impl ProxyStream {
                     tracing::warn!(request_id = %self.meter.request_id(), deployment = %self.target.deployment.id, "stream ended without usage; counted");
                     self.meter_estimated(200);
                 }
-                self.push(Bytes::from_static(b"data: [DONE]\n\n"));
+                let bytes = self.format.done();
+                self.push(bytes);
                 self.done = true;
             }
             StreamOut::Error(error) => self.broken(error),
@@ -235,6 +300,9 @@ impl ProxyStream {
     }
 
     fn push(&mut self, bytes: Bytes) {
+        if bytes.is_empty() {
+            return;
+        }
         self.held += bytes.len();
         self.out.push_back(bytes);
     }
@@ -274,9 +342,8 @@ impl ProxyStream {
         self.metrics.stream_failure(provider);
         self.meter_estimated(error.status.as_u16());
         self.status = Some(error.status.as_u16());
-        self.push(sse_data(
-            serde_json::to_vec(&error.body()).unwrap_or_default(),
-        ));
+        let bytes = self.format.error(&error);
+        self.push(bytes);
         self.done = true;
     }
 
@@ -335,12 +402,14 @@ impl Drop for ProxyStream {
             );
             self.meter_estimated(CLIENT_CLOSED);
         }
-        self.metrics
-            .request(Operation::Chat, self.status.unwrap_or(CLIENT_CLOSED));
+        self.metrics.request(
+            self.format.operation(),
+            self.status.unwrap_or(CLIENT_CLOSED),
+        );
     }
 }
 
-fn sse_data(json: Vec<u8>) -> Bytes {
+pub fn sse_data(json: Vec<u8>) -> Bytes {
     let mut event = Vec::with_capacity(json.len() + 8);
     event.extend_from_slice(b"data: ");
     event.extend_from_slice(&json);
@@ -389,7 +458,7 @@ impl Stream for ProxyStream {
                 }
                 Poll::Ready(None) => {
                     // Some providers end their stream with the body alone.
-                    let end = this.target.deployment.adapter.stream_end(&mut this.state);
+                    let end = this.format.end(&this.target, &mut this.state);
                     if let Some(out) = end
                         && this.apply(out, None).is_err()
                     {
