@@ -59,10 +59,14 @@ pub fn response(
     }
     let head = Head {
         id: &object::new_id("resp_"),
-        created_at: completion["created"]
-            .as_i64()
+        created_at: completion
+            .get("created")
+            .and_then(Value::as_i64)
             .unwrap_or_else(|| chrono::Utc::now().timestamp()),
-        model: completion["model"].as_str().unwrap_or_default(),
+        model: completion
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
         echo,
     };
     Ok(object::response(&head, status, output, Some(usage)))

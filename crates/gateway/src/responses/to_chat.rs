@@ -82,13 +82,44 @@ fn string<'a>(v: &'a Value, path: &str) -> Result<&'a str, ApiError> {
     v.as_str().ok_or_else(|| invalid(path, "a string"))
 }
 
-/// A type name to show: an identifier, else nothing of the value.
+/// Types of the Responses API with no chat form, named in refusals; any other value
+/// is not repeated (it could be content).
+const KNOWN_TYPES: &[&str] = &[
+    "web_search",
+    "web_search_preview",
+    "file_search",
+    "computer_use_preview",
+    "code_interpreter",
+    "image_generation",
+    "mcp",
+    "local_shell",
+    "shell",
+    "custom",
+    "input_file",
+    "input_audio",
+    "web_search_call",
+    "file_search_call",
+    "computer_call",
+    "computer_call_output",
+    "code_interpreter_call",
+    "image_generation_call",
+    "local_shell_call",
+    "local_shell_call_output",
+    "mcp_call",
+    "mcp_list_tools",
+    "mcp_approval_request",
+    "mcp_approval_response",
+    "custom_tool_call",
+    "custom_tool_call_output",
+];
+
+/// A type name to show: one of [`KNOWN_TYPES`], else nothing of the value.
 fn shown(kind: &str) -> &str {
-    if kind.len() <= 40 && kind.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        kind
-    } else {
-        "?"
-    }
+    KNOWN_TYPES
+        .iter()
+        .find(|k| **k == kind)
+        .copied()
+        .unwrap_or("(unknown)")
 }
 
 fn read_input(input: &Value, messages: &mut Vec<Value>) -> Result<(), ApiError> {
@@ -402,6 +433,7 @@ mod tests {
                 "`tools[0].type` `web_search`",
             ),
             (json!({"include": ["CANARY"]}), "`include[0]`"),
+            (json!({"input": [{"type": "CANARY"}]}), "`input[0].type` `(unknown)`"),
             (json!({"top_logprobs": 2}), "`top_logprobs`"),
             (json!({"truncation": "auto"}), "`truncation`"),
             (json!({"text": {"verbosity": "low"}}), "`text.verbosity`"),
