@@ -117,16 +117,21 @@ async fn the_openai_sdk_creates_and_streams_responses_natively_and_translated() 
         options.credentials = Arc::new(|_| Some(Secret::new("test-upstream-key")));
     })
     .await;
-    let base = env.base_url();
-    let out = sdk::run(
-        PROGRAM,
-        &[
-            ("BASE", &base),
-            ("KEY", &env.key),
-            ("NATIVE", NATIVE),
-            ("TRANSLATED", TRANSLATED),
-        ],
-    );
+    let (base, key) = (env.base_url(), env.key.clone());
+    // The SDK runs off the runtime, which serves its requests in this process.
+    let out = tokio::task::spawn_blocking(move || {
+        sdk::run(
+            PROGRAM,
+            &[
+                ("BASE", &base),
+                ("KEY", &key),
+                ("NATIVE", NATIVE),
+                ("TRANSLATED", TRANSLATED),
+            ],
+        )
+    })
+    .await
+    .unwrap();
     let out: Value = serde_json::from_slice(&out.stdout).unwrap();
     let catalog: PriceCatalog = meridian::BUNDLED_PRICES.parse().unwrap();
     for (model, kind, region, upstream, deployment) in [

@@ -433,7 +433,10 @@ mod tests {
                 "`tools[0].type` `web_search`",
             ),
             (json!({"include": ["CANARY"]}), "`include[0]`"),
-            (json!({"input": [{"type": "CANARY"}]}), "`input[0].type` `(unknown)`"),
+            (
+                json!({"input": [{"type": "CANARY"}]}),
+                "`input[0].type` `(unknown)`",
+            ),
             (json!({"top_logprobs": 2}), "`top_logprobs`"),
             (json!({"truncation": "auto"}), "`truncation`"),
             (json!({"text": {"verbosity": "low"}}), "`text.verbosity`"),
