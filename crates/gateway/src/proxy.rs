@@ -176,10 +176,11 @@ async fn serve(
             upstream.into_body(),
             target.clone(),
             parsed.body,
-            parsed.wants_usage,
             meter.hand_over(),
             in_flight,
-            Box::new(ChatFormat),
+            Box::new(ChatFormat {
+                wants_usage: parsed.wants_usage,
+            }),
         );
         return Ok(stream_response(gw, stream, &target).await);
     }

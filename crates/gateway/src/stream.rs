@@ -85,22 +85,8 @@ pub trait StreamFormat: Send + 'static {
         sse_data(serde_json::to_vec(&chunk).unwrap_or_default())
     }
 
-    /// The client's bytes once the usage is known (metered before they are sent):
-    /// the usage chunk with its cost, for a client that asked for usage.
-    fn usage(
-        &mut self,
-        chunk: Map<String, Value>,
-        usage: &TokenUsage,
-        cost: Decimal,
-        wants_usage: bool,
-    ) -> Bytes {
-        let _ = usage;
-        if wants_usage {
-            sse_data(with_usage_cost(chunk, cost))
-        } else {
-            Bytes::new()
-        }
-    }
+    /// The client's bytes once the usage is known (metered before they are sent).
+    fn usage(&mut self, chunk: Map<String, Value>, usage: &TokenUsage, cost: Decimal) -> Bytes;
 
     /// The client's bytes at the end of a complete stream.
     fn done(&mut self) -> Bytes {
@@ -114,9 +100,21 @@ pub trait StreamFormat: Send + 'static {
 }
 
 /// Chat Completions' stream format.
-pub struct ChatFormat;
+pub struct ChatFormat {
+    /// Whether the client asked for usage (then the usage chunk, with its cost, is
+    /// sent).
+    pub wants_usage: bool,
+}
 
-impl StreamFormat for ChatFormat {}
+impl StreamFormat for ChatFormat {
+    fn usage(&mut self, chunk: Map<String, Value>, _: &TokenUsage, cost: Decimal) -> Bytes {
+        if self.wants_usage {
+            sse_data(with_usage_cost(chunk, cost))
+        } else {
+            Bytes::new()
+        }
+    }
+}
 
 /// Held events are passed on once they reach this size, burst or not.
 const BATCH_LIMIT: usize = 32 * 1024;
@@ -133,7 +131,6 @@ pub struct ProxyStream {
     decoder: Decoder,
     state: StreamState,
     target: Arc<Target>,
-    wants_usage: bool,
     meter: Meter,
     /// The client's request, to count its prompt if the provider never reports it.
     body: Option<ClientBody>,
@@ -158,7 +155,6 @@ impl ProxyStream {
         upstream: Incoming,
         target: Arc<Target>,
         body: ClientBody,
-        wants_usage: bool,
         meter: Meter,
         in_flight: InFlight,
         format: Box<dyn StreamFormat>,
@@ -174,7 +170,6 @@ impl ProxyStream {
             decoder,
             state: StreamState::default(),
             target,
-            wants_usage,
             meter,
             body: Some(body),
             metrics: gw.metrics.clone(),
@@ -273,7 +268,7 @@ impl ProxyStream {
                 let cost = self.target.price.cost(&usage);
                 self.meter.success(usage, cost, self.ttft_us);
                 self.status = Some(200);
-                let bytes = self.format.usage(chunk, &usage, cost, self.wants_usage);
+                let bytes = self.format.usage(chunk, &usage, cost);
                 self.push(bytes);
             }
             StreamOut::Skip => {}

@@ -49,10 +49,12 @@ pub struct Reencoder {
     open: bool,
     finish: Option<String>,
     completed: bool,
+    /// Whether the client asked for usage (then `usage.cost` is added).
+    wants_usage: bool,
 }
 
 impl Reencoder {
-    pub fn new(echo: Echo) -> Self {
+    pub fn new(echo: Echo, wants_usage: bool) -> Self {
         Self {
             echo,
             id: object::new_id("resp_"),
@@ -64,6 +66,7 @@ impl Reencoder {
             open: false,
             finish: None,
             completed: false,
+            wants_usage,
         }
     }
 
@@ -351,14 +354,8 @@ impl StreamFormat for Reencoder {
         out.freeze()
     }
 
-    fn usage(
-        &mut self,
-        _chunk: Map<String, Value>,
-        usage: &TokenUsage,
-        cost: Decimal,
-        wants_usage: bool,
-    ) -> Bytes {
-        self.complete(Some(usage), wants_usage.then_some(cost))
+    fn usage(&mut self, _: Map<String, Value>, usage: &TokenUsage, cost: Decimal) -> Bytes {
+        self.complete(Some(usage), self.wants_usage.then_some(cost))
     }
 
     /// A stream that ended without usage (metered by counting) still completes.
@@ -418,7 +415,7 @@ mod tests {
 
     #[test]
     fn chunks_become_items_in_order_and_the_usage_completes_the_response() {
-        let mut r = Reencoder::new(Echo::of(&Map::new()));
+        let mut r = Reencoder::new(Echo::of(&Map::new()), true);
         let usage = TokenUsage {
             prompt: 9,
             completion: 4,
@@ -442,7 +439,7 @@ mod tests {
                 None,
             )),
             r.chunk(chunk(json!({}), Some("tool_calls"))),
-            r.usage(Map::new(), &usage, Decimal::new(15, 6), true),
+            r.usage(Map::new(), &usage, Decimal::new(15, 6)),
             r.done(),
         ];
         let events = events(&out);
@@ -485,10 +482,10 @@ mod tests {
 
     #[test]
     fn a_cut_answer_is_incomplete_and_an_error_is_an_error_event() {
-        let mut r = Reencoder::new(Echo::of(&Map::new()));
+        let mut r = Reencoder::new(Echo::of(&Map::new()), false);
         let out = vec![
             r.chunk(chunk(json!({"content": "You"}), Some("length"))),
-            r.usage(Map::new(), &TokenUsage::default(), Decimal::ZERO, false),
+            r.usage(Map::new(), &TokenUsage::default(), Decimal::ZERO),
         ];
         let events = events(&out);
         let last = events.last().unwrap();

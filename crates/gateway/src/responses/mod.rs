@@ -88,15 +88,20 @@ pub(crate) async fn serve(
     };
     if request.stream {
         let (body, format): (ClientBody, Box<dyn StreamFormat>) = match chat {
-            Some(Ok(chat)) if !native => (chat, Box::new(events::Reencoder::new(echo()?))),
-            _ => (request.body, Box::<native::Passthrough>::default()),
+            Some(Ok(chat)) if !native => (
+                chat,
+                Box::new(events::Reencoder::new(echo()?, request.wants_usage)),
+            ),
+            _ => (
+                request.body,
+                Box::new(native::Passthrough::new(request.wants_usage)),
+            ),
         };
         let stream = ProxyStream::new(
             gw,
             upstream.into_body(),
             target.clone(),
             body,
-            request.wants_usage,
             meter.hand_over(),
             in_flight,
             format,

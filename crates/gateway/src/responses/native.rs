@@ -75,10 +75,20 @@ struct EventHead<'a> {
 }
 
 /// The pass-through stream format.
-#[derive(Default)]
 pub struct Passthrough {
     /// The sequence number the next event of Meridian's own would take.
     next_sequence: u64,
+    /// Whether the client asked for usage (then `usage.cost` is added).
+    wants_usage: bool,
+}
+
+impl Passthrough {
+    pub fn new(wants_usage: bool) -> Self {
+        Self {
+            next_sequence: 0,
+            wants_usage,
+        }
+    }
 }
 
 impl StreamFormat for Passthrough {
@@ -137,14 +147,13 @@ impl StreamFormat for Passthrough {
         mut chunk: Map<String, Value>,
         _usage: &TokenUsage,
         cost: Decimal,
-        wants_usage: bool,
     ) -> Bytes {
         let kind = chunk
             .get("type")
             .and_then(Value::as_str)
             .unwrap_or("response.completed")
             .to_string();
-        if !wants_usage {
+        if !self.wants_usage {
             let json = serde_json::to_vec(&chunk).unwrap_or_default();
             return object::event_bytes(&kind, &json);
         }
@@ -189,7 +198,7 @@ mod tests {
 
         let t = target(ProviderKind::OpenAi, "gpt-4o", None);
         let mut state = StreamState::default();
-        let mut format = Passthrough::default();
+        let mut format = Passthrough::new(false);
         let mut read = |data: &str| {
             format
                 .read(&t, &mut state, UpstreamEvent { event: None, data })
@@ -222,9 +231,8 @@ mod tests {
             r#"{"type":"response.completed","sequence_number":9,"response":{"id":"r","usage":{"input_tokens":3}}}"#,
         )
         .unwrap();
-        let mut format = Passthrough::default();
         let cost = Decimal::new(45, 5);
-        let bytes = format.usage(chunk.clone(), &TokenUsage::default(), cost, true);
+        let bytes = Passthrough::new(true).usage(chunk.clone(), &TokenUsage::default(), cost);
         let text = String::from_utf8(bytes.to_vec()).unwrap();
         assert!(
             text.starts_with("event: response.completed\ndata: "),
@@ -235,7 +243,7 @@ mod tests {
                 .unwrap();
         assert_eq!(data["sequence_number"], 9);
         assert_eq!(data["response"]["usage"]["cost"].to_string(), "0.00045");
-        let bytes = format.usage(chunk, &TokenUsage::default(), cost, false);
+        let bytes = Passthrough::new(false).usage(chunk, &TokenUsage::default(), cost);
         assert!(!String::from_utf8(bytes.to_vec()).unwrap().contains("cost"));
     }
 }
