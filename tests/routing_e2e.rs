@@ -61,7 +61,7 @@ async fn unknown_paths_and_wrong_methods_under_v1_are_openai_errors() {
     let env = start().await;
     let key = Some(env.key.as_str());
 
-    for endpoint in ["/v1/responses", "/v1/completions", "/v1/messages"] {
+    for endpoint in ["/v1/completions", "/v1/messages"] {
         let message = assert_openai(
             &ask(&env, Method::POST, endpoint, key).await,
             404,

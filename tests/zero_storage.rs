@@ -54,6 +54,31 @@ async fn a_canary_in_prompts_and_completions_is_stored_and_logged_nowhere() {
         assert!(text.contains(&canary), "the mock echoes the prompt");
         seen_in_success += 1;
     }
+    // The Responses API: passed through to OpenAI, and translated for DeepSeek.
+    let responses = format!("http://{addr}/v1/responses");
+    for body in [
+        json!({"model": "openai/gpt-4o-mini", "input": prompt, "instructions": prompt}),
+        json!({"model": "openai/gpt-4o-mini", "stream": true, "input": [{"role": "user", "content": [{"type": "input_text", "text": prompt}]}]}),
+        json!({"model": "deepseek/deepseek-chat", "input": prompt}),
+        json!({"model": "deepseek/deepseek-chat", "stream": true, "instructions": prompt, "input": prompt}),
+    ] {
+        let (status, text) = send(&responses, body.to_string()).await;
+        assert_eq!(status, 200, "{text}");
+        assert!(text.contains(&canary), "the mock echoes the prompt");
+        seen_in_success += 1;
+    }
+    for body in [
+        json!({"model": "openai/gpt-4o-mini", "input": prompt, "previous_response_id": canary}),
+        json!({"model": "openai/gpt-4o-mini", "input": [{"type": "item_reference", "id": canary}]}),
+        json!({"model": "deepseek/deepseek-chat", "input": [{"type": canary, "id": canary}]}),
+    ] {
+        let (status, text) = send(&responses, body.to_string()).await;
+        assert_eq!(status, 400, "{text}");
+        assert!(
+            !text.contains(&canary),
+            "error message repeats request content: {text}"
+        );
+    }
     let (status, _) = send(
         &format!("http://{addr}/v1/embeddings"),
         json!({"model": "openai/text-embedding-3-small", "input": prompt}).to_string(),
@@ -89,7 +114,7 @@ async fn a_canary_in_prompts_and_completions_is_stored_and_logged_nowhere() {
         );
     }
     common::wait_for_requests(&pool, customer, requests).await;
-    assert_eq!(seen_in_success, 4);
+    assert_eq!(seen_in_success, 8);
     tokio::time::sleep(Duration::from_millis(300)).await;
     server.stop();
 

@@ -22,7 +22,13 @@ use meridian_gateway::targets::ModelRoute;
 
 const TARGET_P99: Duration = Duration::from_micros(5);
 const DEPLOYMENTS: usize = 50;
-const REGIONS: [&str; 5] = ["us-east", "us-west", "eu-west", "ap-northeast", "ap-southeast"];
+const REGIONS: [&str; 5] = [
+    "us-east",
+    "us-west",
+    "eu-west",
+    "ap-northeast",
+    "ap-southeast",
+];
 
 struct Fixture {
     route: Arc<ModelRoute>,

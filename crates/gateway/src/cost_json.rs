@@ -24,7 +24,7 @@ pub fn with_usage_cost(mut object: Map<String, Value>, cost: Decimal) -> Vec<u8>
 }
 
 /// Appends `"key": raw` to the serialized JSON object `json`.
-fn append_raw_field(mut json: String, key: &str, raw: &str) -> String {
+pub fn append_raw_field(mut json: String, key: &str, raw: &str) -> String {
     json.pop(); // the closing brace
     if json.len() > 1 {
         json.push(',');

@@ -151,11 +151,11 @@ impl ApiError {
     pub fn unknown_endpoint(method: &str, path: &str) -> Self {
         let endpoint = path.trim_end_matches('/');
         let hint = match endpoint {
-            "/v1/responses" | "/v1/completions" | "/v1/messages" => {
+            "/v1/completions" | "/v1/messages" => {
                 "this gateway does not serve it yet: use POST /v1/chat/completions"
             }
             _ => {
-                "this gateway serves POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models and GET /v1/models/{model}"
+                "this gateway serves POST /v1/chat/completions, POST /v1/responses, POST /v1/embeddings, GET /v1/models and GET /v1/models/{model}"
             }
         };
         let method: String = method.chars().take(20).collect();

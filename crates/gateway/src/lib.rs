@@ -20,6 +20,7 @@ pub mod price_refresh;
 pub mod providers;
 mod proxy;
 pub mod request;
+mod responses;
 pub mod routing;
 pub mod sse;
 mod stream;
@@ -110,6 +111,7 @@ impl Gateway {
         Router::new()
             .route("/v1/chat/completions", post(proxy::chat_completions))
             .route("/v1/embeddings", post(proxy::embeddings))
+            .route("/v1/responses", post(proxy::responses))
             .route("/v1/models", get(models::list))
             // A wildcard: public ids hold a slash (`openai/gpt-4o-mini`).
             .route("/v1/models/{*id}", get(models::retrieve))

@@ -1,6 +1,6 @@
-//! The request path of `/v1/chat/completions` and `/v1/embeddings`: authenticate,
-//! read and check the body, resolve the model, call the deployments in order until
-//! one answers, meter, answer.
+//! The request path of `/v1/chat/completions`, `/v1/embeddings` and (through
+//! [`crate::responses`]) `/v1/responses`: authenticate, read and check the body,
+//! resolve the model, call the deployments in order until one answers, meter, answer.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,18 +11,19 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use meridian_core::wire::{bearer_token, is_identity_encoding};
-use meridian_core::{KeyEntry, KeyStatus, RequestId};
+use meridian_core::{KeyEntry, KeyStatus, RequestId, TokenUsage};
 use serde_json::{Map, Value};
 
 use crate::Gateway;
+use crate::body::ClientBody;
 use crate::client::{ClientError, Upstream, read_body};
 use crate::cost_json::with_usage_cost;
 use crate::error::ApiError;
 use crate::meter::Meter;
 use crate::providers::{Operation, ResponseBody};
-use crate::request::{ClientRequest, parse_chat, parse_embedding};
-use crate::routing::{self, Attempts, Customer, NoRoute, Outcome, Policy, Skipped};
-use crate::stream::ProxyStream;
+use crate::request::{parse_chat, parse_embedding};
+use crate::routing::{self, Attempts, Controls, Customer, NoRoute, Outcome, Policy, Skipped};
+use crate::stream::{ChatFormat, ProxyStream};
 use crate::targets::{ModelRoute, Target};
 use crate::tokens;
 
@@ -43,6 +44,10 @@ pub async fn chat_completions(State(gw): State<Arc<Gateway>>, request: Request) 
 
 pub async fn embeddings(State(gw): State<Arc<Gateway>>, request: Request) -> Response {
     handle(gw, request, Operation::Embeddings).await
+}
+
+pub async fn responses(State(gw): State<Arc<Gateway>>, request: Request) -> Response {
+    handle(gw, request, Operation::Responses).await
 }
 
 async fn handle(gw: Arc<Gateway>, request: Request, op: Operation) -> Response {
@@ -125,7 +130,27 @@ pub(crate) fn authenticate(
     }
 }
 
-type Failure = (ApiError, Option<Arc<Target>>);
+/// An error for the client, with the deployment it came from (for its headers).
+pub(crate) type Failure = (ApiError, Option<Arc<Target>>);
+
+/// What [`call`] sends each target: the operation and the body its adapter builds
+/// the request from. Chat and embeddings send every target the client's body
+/// ([`Same`]); the Responses API sends its own body to the providers that speak it and
+/// a chat translation to the others.
+pub(crate) trait Payload: Sync {
+    /// The operation and body for `target`, or why it cannot take this request (a
+    /// client error: nothing is sent).
+    fn for_target(&self, target: &Target) -> Result<(Operation, &ClientBody), ApiError>;
+}
+
+/// The same operation and body for every target.
+pub(crate) struct Same<'a>(pub Operation, pub &'a ClientBody);
+
+impl Payload for Same<'_> {
+    fn for_target(&self, _: &Target) -> Result<(Operation, &ClientBody), ApiError> {
+        Ok((self.0, self.1))
+    }
+}
 
 async fn serve(
     gw: &Gateway,
@@ -135,6 +160,60 @@ async fn serve(
     meter: &mut Meter,
 ) -> Result<Response, Failure> {
     let in_flight = gw.metrics.enter();
+    let bytes = read_request_body(gw, request).await?;
+    let parsed = match op {
+        Operation::Chat => parse_chat(bytes),
+        Operation::Embeddings => parse_embedding(bytes),
+        Operation::Responses => {
+            return crate::responses::serve(gw, key, bytes, meter, in_flight).await;
+        }
+    }
+    .map_err(|e| (e, None))?;
+    let routes = resolve(gw, &parsed.model, &parsed.controls.models, op, meter)?;
+    let payload = Same(op, &parsed.body);
+    let (target, upstream) = call(
+        gw,
+        key,
+        &routes,
+        &payload,
+        &parsed.controls,
+        parsed.stream,
+        meter,
+    )
+    .await?;
+    if parsed.stream {
+        let stream = ProxyStream::new(
+            gw,
+            upstream.into_body(),
+            target.clone(),
+            parsed.body,
+            meter.hand_over(),
+            in_flight,
+            Box::new(ChatFormat {
+                wants_usage: parsed.wants_usage,
+            }),
+        );
+        return Ok(stream_response(gw, stream, &target).await);
+    }
+    let body = read_upstream_body(gw, &target, upstream).await?;
+    let parsed_response = target
+        .deployment
+        .adapter
+        .response(op, &target, body)
+        .map_err(|_| malformed(&target))?;
+    answer_whole(
+        gw,
+        meter,
+        &target,
+        parsed_response.usage,
+        parsed_response.body,
+        parsed.wants_usage,
+    )
+    .await
+}
+
+/// The request body, read whole within the body limit, as sent (no content coding).
+async fn read_request_body(gw: &Gateway, request: Request) -> Result<bytes::Bytes, Failure> {
     if let Some(coding) = request.headers().get(header::CONTENT_ENCODING)
         && !coding.to_str().is_ok_and(is_identity_encoding)
     {
@@ -149,7 +228,7 @@ async fn serve(
     {
         return Err((ApiError::body_too_large(limit), None));
     }
-    let bytes = axum::body::to_bytes(request.into_body(), limit)
+    axum::body::to_bytes(request.into_body(), limit)
         .await
         .map_err(|e| {
             let error = if crate::deadline::is_body_timeout(&e) {
@@ -158,20 +237,29 @@ async fn serve(
                 ApiError::body_too_large(limit)
             };
             (error, None)
-        })?;
-    let parsed = match op {
-        Operation::Chat => parse_chat(bytes),
-        Operation::Embeddings => parse_embedding(bytes),
-    }
-    .map_err(|e| (e, None))?;
-    let mut routes = Vec::with_capacity(1 + parsed.controls.models.len());
-    for model in std::iter::once(&parsed.model).chain(&parsed.controls.models) {
+        })
+}
+
+/// The routes of the request's model and of its fallback `models`, in order; the
+/// first is named on the meter. A model of the wrong kind for `op` is refused.
+pub(crate) fn resolve(
+    gw: &Gateway,
+    model: &str,
+    fallbacks: &[String],
+    op: Operation,
+    meter: &mut Meter,
+) -> Result<Vec<Arc<ModelRoute>>, Failure> {
+    let mut routes = Vec::with_capacity(1 + fallbacks.len());
+    for model in std::iter::once(model).chain(fallbacks.iter().map(String::as_str)) {
         let route = gw
             .models
             .resolve(model)
             .ok_or_else(|| (ApiError::unknown_model(model), None))?;
+        if routes.is_empty() {
+            meter.set_model(&route.public_id);
+        }
         if !route.serves(op) {
-            let embedding_model = op == Operation::Chat;
+            let embedding_model = op != Operation::Embeddings;
             return Err((
                 ApiError::wrong_endpoint(&route.public_id, embedding_model),
                 None,
@@ -179,30 +267,41 @@ async fn serve(
         }
         routes.push(route);
     }
-    meter.set_model(&routes[0].public_id);
-    let (target, upstream) = call(gw, key, &routes, op, &parsed, meter).await?;
-    if parsed.stream {
-        let stream = ProxyStream::new(
-            gw,
-            upstream.into_body(),
-            target.clone(),
-            parsed.body,
-            parsed.wants_usage,
-            meter.hand_over(),
-            in_flight,
-        );
-        let mut response = Response::new(stream.into_body(gw.options.stream_head_wait).await);
-        response.extensions_mut().insert(StreamCounted);
-        let h = response.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/event-stream"),
-        );
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        target_headers(h, &target);
-        return Ok(response);
-    }
-    let body = tokio::time::timeout(
+    Ok(routes)
+}
+
+/// The response to a streamed request: its head and the stream as its body.
+pub(crate) async fn stream_response(
+    gw: &Gateway,
+    stream: ProxyStream,
+    target: &Target,
+) -> Response {
+    let mut response = Response::new(stream.into_body(gw.options.stream_head_wait).await);
+    response.extensions_mut().insert(StreamCounted);
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    target_headers(h, target);
+    response
+}
+
+fn malformed(target: &Arc<Target>) -> Failure {
+    (
+        ApiError::upstream_malformed(target.deployment.provider.as_str()),
+        Some(target.clone()),
+    )
+}
+
+/// A whole upstream answer, read within the upstream timeout.
+pub(crate) async fn read_upstream_body(
+    gw: &Gateway,
+    target: &Arc<Target>,
+    upstream: Upstream,
+) -> Result<bytes::Bytes, Failure> {
+    tokio::time::timeout(
         gw.options.upstream_timeout,
         read_body(upstream.into_body(), UPSTREAM_BODY_LIMIT),
     )
@@ -218,22 +317,25 @@ async fn serve(
             ApiError::upstream_unreachable(target.deployment.provider.as_str()),
             Some(target.clone()),
         )
-    })?;
-    let parsed_response = target
-        .deployment
-        .adapter
-        .response(op, &target, body)
-        .map_err(|_| {
-            (
-                ApiError::upstream_malformed(target.deployment.provider.as_str()),
-                Some(target.clone()),
-            )
-        })?;
-    let cost = target.price.cost(&parsed_response.usage);
-    let Some(staged) = meter.stage_success(parsed_response.usage, cost) else {
-        return Err((ApiError::internal(), Some(target)));
+    })
+}
+
+/// Meters a whole answer and answers the client: the body (with `usage.cost` when it
+/// asked for usage), the exact cost in its header. The usage event is durable before
+/// the answer leaves.
+pub(crate) async fn answer_whole(
+    gw: &Gateway,
+    meter: &mut Meter,
+    target: &Arc<Target>,
+    usage: TokenUsage,
+    body: ResponseBody,
+    wants_usage: bool,
+) -> Result<Response, Failure> {
+    let cost = target.price.cost(&usage);
+    let Some(staged) = meter.stage_success(usage, cost) else {
+        return Err((ApiError::internal(), Some(target.clone())));
     };
-    let body = match (parsed_response.body, parsed.wants_usage) {
+    let body = match (body, wants_usage) {
         (ResponseBody::Unchanged(bytes), false) => bytes,
         (ResponseBody::Translated(object), false) => {
             serde_json::to_vec(&object).unwrap_or_default().into()
@@ -254,7 +356,7 @@ async fn serve(
     }
     if let Err(e) = gw.sink.make_durable(staged) {
         tracing::error!(error = %e, "usage event could not be recorded");
-        return Err((ApiError::internal(), Some(target)));
+        return Err((ApiError::internal(), Some(target.clone())));
     }
     let mut response = Response::new(Body::from(body));
     let h = response.headers_mut();
@@ -262,7 +364,7 @@ async fn serve(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    target_headers(h, &target);
+    target_headers(h, target);
     if let Ok(v) = HeaderValue::from_str(&cost.normalize().to_string()) {
         h.insert(COST, v);
     }
@@ -270,15 +372,17 @@ async fn serve(
 }
 
 /// Tries the deployments of the routing plan in order. A connection failure, a
-/// timeout, a 429, a 5xx or the adapter's refusal of a parameter moves on to the next
-/// deployment (nothing has reached the client yet); any other refusal is the
-/// client's to see. Every attempt fits in the request's deadline.
-async fn call(
+/// timeout, a 429, a 5xx or a refusal of the request for one provider (its adapter's,
+/// or the payload's) moves on to the next deployment (nothing has reached the client
+/// yet); any other refusal is the client's to see. Every attempt fits in the
+/// request's deadline.
+pub(crate) async fn call(
     gw: &Gateway,
     key: &KeyEntry,
     routes: &[Arc<ModelRoute>],
-    op: Operation,
-    request: &ClientRequest,
+    payload: &dyn Payload,
+    controls: &Controls,
+    stream: bool,
     meter: &mut Meter,
 ) -> Result<(Arc<Target>, Upstream), Failure> {
     let placement = &gw.placement;
@@ -294,7 +398,7 @@ async fn call(
     let plan = routing::plan(
         routes,
         &customer,
-        &request.controls,
+        controls,
         Policy::default(),
         &*gw.capacity,
         Instant::now(),
@@ -303,8 +407,11 @@ async fn call(
     let mut attempts = Attempts::new(plan);
     let deadline = meter.started() + placement.deadline;
     let demand = |t: &Target| {
+        let Ok((op, body)) = payload.for_target(t) else {
+            return 0;
+        };
         tokens::admission_estimate(
-            &request.body,
+            body,
             op == Operation::Embeddings,
             t.price.max_input_tokens,
             t.price.max_output_tokens,
@@ -317,19 +424,22 @@ async fn call(
         meter.set_reservation(gw.capacity.clone(), attempt.reservation.clone());
         meter.set_target(&target);
         let provider = target.deployment.provider.as_str();
-        let upstream_request =
-            match target
-                .deployment
-                .adapter
-                .request(op, &target, &request.body, request.stream)
-            {
-                Ok(r) => r,
-                Err(refusal) => {
-                    attempt.finish(Outcome::NotSent, Instant::now());
-                    refused.get_or_insert((refusal, Some(target)));
-                    continue;
-                }
-            };
+        let (op, body) = match payload.for_target(&target) {
+            Ok(payload) => payload,
+            Err(refusal) => {
+                attempt.finish(Outcome::NotSent, Instant::now());
+                refused.get_or_insert((refusal, Some(target)));
+                continue;
+            }
+        };
+        let upstream_request = match target.deployment.adapter.request(op, &target, body, stream) {
+            Ok(r) => r,
+            Err(refusal) => {
+                attempt.finish(Outcome::NotSent, Instant::now());
+                refused.get_or_insert((refusal, Some(target)));
+                continue;
+            }
+        };
         let sent = Instant::now();
         let Some(left) = deadline
             .checked_duration_since(sent)

@@ -120,6 +120,28 @@ const EMBEDDING_FIELDS: &[(&str, Kind)] = &[
     ("usage", Kind::Object),
 ];
 
+/// Top-level fields of `/v1/responses` whose type is checked.
+const RESPONSES_FIELDS: &[(&str, Kind)] = &[
+    ("model", Kind::String),
+    ("input", Kind::StringOrArray),
+    ("instructions", Kind::String),
+    ("stream", Kind::Bool),
+    ("store", Kind::Bool),
+    ("max_output_tokens", Kind::Integer),
+    ("temperature", Kind::Number),
+    ("top_p", Kind::Number),
+    ("tools", Kind::Array),
+    ("tool_choice", Kind::StringOrObject),
+    ("text", Kind::Object),
+    ("reasoning", Kind::Object),
+    ("parallel_tool_calls", Kind::Bool),
+    ("metadata", Kind::Object),
+    ("include", Kind::Array),
+    ("user", Kind::String),
+    ("previous_response_id", Kind::String),
+    ("usage", Kind::Object),
+];
+
 /// A validated request. `body` is the client's object as sent.
 #[derive(Debug, Clone)]
 pub struct ClientRequest {
@@ -309,6 +331,56 @@ pub fn parse_chat(bytes: Bytes) -> Result<ClientRequest, ApiError> {
         wants_usage,
         controls,
     })
+}
+
+/// Reads a `/v1/responses` body. Meridian keeps no content, so nothing can be
+/// referred to by id: `previous_response_id`, `conversation` and `item_reference`
+/// input items are refused, with what to send instead.
+pub fn parse_responses(bytes: Bytes) -> Result<ClientRequest, ApiError> {
+    let mut body = ClientBody::parse(bytes)?;
+    let controls = controls::take(&mut body)?;
+    check_types(&body, RESPONSES_FIELDS)?;
+    let model = required_model(&body)?;
+    for member in ["previous_response_id", "conversation"] {
+        if body.get(member).is_some_and(|v| v != "null") {
+            return Err(ApiError::unsupported(format!(
+                "`{member}` cannot be used: Meridian stores no responses or conversations (every request is stateless, as with `store: false`); send the whole conversation in `input`."
+            )));
+        }
+    }
+    let input = body
+        .get("input")
+        .filter(|i| *i != "null")
+        .ok_or_else(|| ApiError::invalid_request("`input` is required."))?;
+    if is_array(input) {
+        let items: Vec<ItemKind> = serde_json::from_str(input).map_err(|_| {
+            ApiError::invalid_request("`input` must be a string or an array of objects.")
+        })?;
+        if let Some(i) = items
+            .iter()
+            .position(|item| item.kind.as_deref() == Some("item_reference"))
+        {
+            return Err(ApiError::unsupported(format!(
+                "`input[{i}]` is an `item_reference`: Meridian stores no items (every request is stateless); send the item itself in `input`."
+            )));
+        }
+    }
+    let stream = body.get("stream").and_then(as_bool).unwrap_or(false);
+    let wants_usage = flag(&body, "usage", "include")?;
+    Ok(ClientRequest {
+        body,
+        model,
+        stream,
+        wants_usage,
+        controls,
+    })
+}
+
+/// The `type` of a Responses input item.
+#[derive(Deserialize)]
+struct ItemKind<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<std::borrow::Cow<'a, str>>,
 }
 
 /// Most inputs one embeddings request may carry, as OpenAI allows.
@@ -527,6 +599,44 @@ mod tests {
             "`input` is required."
         );
         assert!(embed(r#""one""#.into()).is_ok());
+    }
+
+    #[test]
+    fn responses_refer_to_nothing_stored() {
+        let responses = |extra: &str| {
+            parse_responses(Bytes::from(format!(
+                r#"{{"model":"m","input":[{{"role":"user","content":"CANARY"}}]{extra}}}"#
+            )))
+        };
+        assert!(responses("").is_ok());
+        assert!(responses(r#","previous_response_id":null"#).is_ok());
+        for (extra, named) in [
+            (
+                r#","previous_response_id":"resp_1""#,
+                "`previous_response_id`",
+            ),
+            (r#","conversation":"conv_1""#, "`conversation`"),
+        ] {
+            let err = responses(extra).unwrap_err();
+            assert!(err.message.starts_with(&format!("{named} cannot be used")));
+            assert!(
+                err.message
+                    .contains("send the whole conversation in `input`")
+            );
+        }
+        let err = parse_responses(Bytes::from_static(
+            br#"{"model":"m","input":[{"role":"user","content":"x"},{"type":"item_reference","id":"msg_1"}]}"#,
+        ))
+        .unwrap_err();
+        assert!(
+            err.message.starts_with("`input[1]` is an `item_reference`"),
+            "{}",
+            err.message
+        );
+        let err = parse_responses(Bytes::from_static(br#"{"model":"m"}"#)).unwrap_err();
+        assert_eq!(err.message, "`input` is required.");
+        let err = parse_responses(Bytes::from_static(br#"{"model":"m","input":7}"#)).unwrap_err();
+        assert_eq!(err.message, "`input` must be a string or an array.");
     }
 
     #[test]

@@ -37,6 +37,8 @@ use axum::body::Body;
 use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
 use hyper::body::{Body as _, Incoming};
+use rust_decimal::Decimal;
+use serde_json::{Map, Value};
 use tokio::time::Sleep;
 
 use meridian_core::TokenUsage;
@@ -53,6 +55,67 @@ use crate::sse::SseDecoder;
 use crate::targets::Target;
 use crate::tokens;
 
+/// The client's side of a stream: how each upstream event is read and how what it
+/// means is written. Chat Completions' ([`ChatFormat`]) reads with the adapter and
+/// writes `data:` chunks ending with `[DONE]`; another ingress API (Responses) brings
+/// its own, and the batching, metering and cut-short billing stay here.
+pub trait StreamFormat: Send + 'static {
+    /// The operation the stream is counted under in the request metrics.
+    fn operation(&self) -> Operation {
+        Operation::Chat
+    }
+
+    /// Reads one upstream event.
+    fn read(
+        &mut self,
+        target: &Target,
+        state: &mut StreamState,
+        event: UpstreamEvent<'_>,
+    ) -> Result<StreamOut, Malformed> {
+        target.deployment.adapter.stream_event(target, state, event)
+    }
+
+    /// The upstream body ended (see [`crate::providers::Adapter::stream_end`]).
+    fn end(&mut self, target: &Target, state: &mut StreamState) -> Option<StreamOut> {
+        target.deployment.adapter.stream_end(state)
+    }
+
+    /// The client's bytes for a chunk.
+    fn chunk(&mut self, chunk: Map<String, Value>) -> Bytes {
+        sse_data(serde_json::to_vec(&chunk).unwrap_or_default())
+    }
+
+    /// The client's bytes once the usage is known (metered before they are sent).
+    fn usage(&mut self, chunk: Map<String, Value>, usage: &TokenUsage, cost: Decimal) -> Bytes;
+
+    /// The client's bytes at the end of a complete stream.
+    fn done(&mut self) -> Bytes {
+        Bytes::from_static(b"data: [DONE]\n\n")
+    }
+
+    /// The client's bytes for an error that ends the stream.
+    fn error(&mut self, error: &ApiError) -> Bytes {
+        sse_data(serde_json::to_vec(&error.body()).unwrap_or_default())
+    }
+}
+
+/// Chat Completions' stream format.
+pub struct ChatFormat {
+    /// Whether the client asked for usage (then the usage chunk, with its cost, is
+    /// sent).
+    pub wants_usage: bool,
+}
+
+impl StreamFormat for ChatFormat {
+    fn usage(&mut self, chunk: Map<String, Value>, _: &TokenUsage, cost: Decimal) -> Bytes {
+        if self.wants_usage {
+            sse_data(with_usage_cost(chunk, cost))
+        } else {
+            Bytes::new()
+        }
+    }
+}
+
 /// Held events are passed on once they reach this size, burst or not.
 const BATCH_LIMIT: usize = 32 * 1024;
 
@@ -64,10 +127,10 @@ enum Decoder {
 
 pub struct ProxyStream {
     upstream: Incoming,
+    format: Box<dyn StreamFormat>,
     decoder: Decoder,
     state: StreamState,
     target: Arc<Target>,
-    wants_usage: bool,
     meter: Meter,
     /// The client's request, to count its prompt if the provider never reports it.
     body: Option<ClientBody>,
@@ -92,9 +155,9 @@ impl ProxyStream {
         upstream: Incoming,
         target: Arc<Target>,
         body: ClientBody,
-        wants_usage: bool,
         meter: Meter,
         in_flight: InFlight,
+        format: Box<dyn StreamFormat>,
     ) -> Self {
         let idle_timeout = gw.options.stream_idle_timeout;
         let decoder = match target.deployment.adapter.framing() {
@@ -103,10 +166,10 @@ impl ProxyStream {
         };
         Self {
             upstream,
+            format,
             decoder,
             state: StreamState::default(),
             target,
-            wants_usage,
             meter,
             body: Some(body),
             metrics: gw.metrics.clone(),
@@ -186,11 +249,7 @@ impl ProxyStream {
         if self.done {
             return Ok(());
         }
-        let out =
-            self.target
-                .deployment
-                .adapter
-                .stream_event(&self.target, &mut self.state, event)?;
+        let out = self.format.read(&self.target, &mut self.state, event)?;
         self.apply(out, raw)
     }
 
@@ -202,15 +261,15 @@ impl ProxyStream {
             }
             StreamOut::Chunk(chunk) => {
                 self.first_token();
-                self.push(sse_data(serde_json::to_vec(&chunk).unwrap_or_default()));
+                let bytes = self.format.chunk(chunk);
+                self.push(bytes);
             }
             StreamOut::Usage { usage, chunk } => {
                 let cost = self.target.price.cost(&usage);
                 self.meter.success(usage, cost, self.ttft_us);
                 self.status = Some(200);
-                if self.wants_usage {
-                    self.push(sse_data(with_usage_cost(chunk, cost)));
-                }
+                let bytes = self.format.usage(chunk, &usage, cost);
+                self.push(bytes);
             }
             StreamOut::Skip => {}
             StreamOut::Done => {
@@ -218,7 +277,8 @@ impl ProxyStream {
                     tracing::warn!(request_id = %self.meter.request_id(), deployment = %self.target.deployment.id, "stream ended without usage; counted");
                     self.meter_estimated(200);
                 }
-                self.push(Bytes::from_static(b"data: [DONE]\n\n"));
+                let bytes = self.format.done();
+                self.push(bytes);
                 self.done = true;
             }
             StreamOut::Error(error) => self.broken(error),
@@ -235,6 +295,9 @@ impl ProxyStream {
     }
 
     fn push(&mut self, bytes: Bytes) {
+        if bytes.is_empty() {
+            return;
+        }
         self.held += bytes.len();
         self.out.push_back(bytes);
     }
@@ -274,9 +337,8 @@ impl ProxyStream {
         self.metrics.stream_failure(provider);
         self.meter_estimated(error.status.as_u16());
         self.status = Some(error.status.as_u16());
-        self.push(sse_data(
-            serde_json::to_vec(&error.body()).unwrap_or_default(),
-        ));
+        let bytes = self.format.error(&error);
+        self.push(bytes);
         self.done = true;
     }
 
@@ -335,12 +397,14 @@ impl Drop for ProxyStream {
             );
             self.meter_estimated(CLIENT_CLOSED);
         }
-        self.metrics
-            .request(Operation::Chat, self.status.unwrap_or(CLIENT_CLOSED));
+        self.metrics.request(
+            self.format.operation(),
+            self.status.unwrap_or(CLIENT_CLOSED),
+        );
     }
 }
 
-fn sse_data(json: Vec<u8>) -> Bytes {
+pub fn sse_data(json: Vec<u8>) -> Bytes {
     let mut event = Vec::with_capacity(json.len() + 8);
     event.extend_from_slice(b"data: ");
     event.extend_from_slice(&json);
@@ -389,7 +453,7 @@ impl Stream for ProxyStream {
                 }
                 Poll::Ready(None) => {
                     // Some providers end their stream with the body alone.
-                    let end = this.target.deployment.adapter.stream_end(&mut this.state);
+                    let end = this.format.end(&this.target, &mut this.state);
                     if let Some(out) = end
                         && this.apply(out, None).is_err()
                     {

@@ -86,7 +86,7 @@ impl ModelRoute {
     pub fn serves(&self, op: Operation) -> bool {
         let mode = self.targets.first().and_then(|t| t.price.mode.as_deref());
         match op {
-            Operation::Chat => mode != Some("embedding"),
+            Operation::Chat | Operation::Responses => mode != Some("embedding"),
             Operation::Embeddings => mode.is_none_or(|m| m == "embedding"),
         }
     }

@@ -31,9 +31,10 @@ const DEFAULT_OUTPUT_CAP: u64 = 4_096;
 
 /// The tokens a request may cost, reserved against a deployment's capacity before it
 /// is sent ([`crate::capacity`]). Not tokenized (that would cost more than the rest of
-/// the request path): the JSON text of its messages and tools (embeddings: `input`) at
-/// four bytes a token, at most the model's context (an image's base64 is not its
-/// tokens), plus its output cap: `max_completion_tokens`, `max_tokens`, else the
+/// the request path): the JSON text of its messages and tools (embeddings: `input`;
+/// Responses: `instructions` and `input` too) at four bytes a token, at most the
+/// model's context (an image's base64 is not its tokens), plus its output cap:
+/// `max_completion_tokens`, `max_tokens` (Responses: `max_output_tokens`), else the
 /// model's, else 4,096. The reservation is corrected to the provider's count when the
 /// request ends.
 pub fn admission_estimate(
@@ -45,7 +46,10 @@ pub fn admission_estimate(
     let bytes = if embeddings {
         body.get("input").map_or(0, str::len)
     } else {
-        body.get("messages").map_or(0, str::len) + body.get("tools").map_or(0, str::len)
+        ["messages", "tools", "instructions", "input"]
+            .iter()
+            .map(|k| body.get(k).map_or(0, str::len))
+            .sum()
     } as u64;
     let context = max_input
         .and_then(|n| u64::try_from(n).ok())
@@ -54,7 +58,7 @@ pub fn admission_estimate(
     if embeddings {
         return prompt;
     }
-    let asked = ["max_completion_tokens", "max_tokens"]
+    let asked = ["max_completion_tokens", "max_tokens", "max_output_tokens"]
         .iter()
         .find_map(|k| body.get(k)?.parse::<u64>().ok());
     let output = asked
@@ -112,34 +116,45 @@ pub fn count_text(upstream_model: &str, text: &str) -> u64 {
 }
 
 /// Tokens of a chat request's prompt: the text of every message and of the tool
-/// definitions, with OpenAI's per-message overhead.
+/// definitions, with OpenAI's per-message overhead. A Responses request's
+/// `instructions` and `input` items (messages, function calls and their outputs)
+/// count as messages.
 pub fn count_prompt(upstream_model: &str, body: &ClientBody) -> u64 {
     let bpe = tokenizer(upstream_model);
     let count = |text: &str| bpe.encode_ordinary(text).len() as u64;
+    let count_content = |content: &Option<Value>| match content {
+        Some(Value::String(text)) => count(text),
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .map(|part| match part.get("text").and_then(Value::as_str) {
+                Some(text) => count(text),
+                None => match part.get("type").and_then(Value::as_str) {
+                    Some("image_url" | "input_image") => PER_IMAGE,
+                    _ => 0,
+                },
+            })
+            .sum(),
+        _ => 0,
+    };
     let mut tokens = REPLY_PRIMING;
-    let messages = body
-        .get("messages")
-        .and_then(|m| serde_json::from_str::<Vec<Message>>(m).ok())
-        .unwrap_or_default();
+    let messages = match body.get("messages").or_else(|| body.get("input")) {
+        Some(text) if text.starts_with('"') => vec![Message {
+            content: serde_json::from_str(text).ok(),
+            ..Message::default()
+        }],
+        Some(items) => serde_json::from_str::<Vec<Message>>(items).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    if let Some(Ok(instructions)) = body.get("instructions").map(serde_json::from_str::<String>) {
+        tokens += PER_MESSAGE + count(&instructions);
+    }
     for message in &messages {
-        tokens += PER_MESSAGE;
-        match &message.content {
-            Some(Value::String(text)) => tokens += count(text),
-            Some(Value::Array(parts)) => {
-                for part in parts {
-                    match part.get("text").and_then(Value::as_str) {
-                        Some(text) => tokens += count(text),
-                        None if part.get("type").and_then(Value::as_str) == Some("image_url") => {
-                            tokens += PER_IMAGE;
-                        }
-                        None => {}
-                    }
-                }
-            }
-            _ => {}
-        }
+        tokens += PER_MESSAGE + count_content(&message.content) + count_content(&message.output);
         if let Some(calls) = &message.tool_calls {
             tokens += count(calls.get());
+        }
+        if let Some(arguments) = &message.arguments {
+            tokens += count(arguments);
         }
     }
     if let Some(tools) = body.get("tools") {
@@ -148,13 +163,19 @@ pub fn count_prompt(upstream_model: &str, body: &ClientBody) -> u64 {
     tokens
 }
 
-/// The parts of a message that hold prompt text.
-#[derive(Deserialize)]
+/// The parts of a message (or a Responses input item) that hold prompt text.
+#[derive(Default, Deserialize)]
 struct Message {
     #[serde(default)]
     content: Option<Value>,
     #[serde(default)]
     tool_calls: Option<Box<serde_json::value::RawValue>>,
+    /// A Responses `function_call`'s arguments.
+    #[serde(default)]
+    arguments: Option<String>,
+    /// A Responses `function_call_output`'s output.
+    #[serde(default)]
+    output: Option<Value>,
 }
 
 #[cfg(test)]
@@ -210,6 +231,28 @@ mod tests {
         assert_eq!(
             count_prompt("gpt-4o", &body),
             REPLY_PRIMING + 2 * PER_MESSAGE + 2 + 2 + PER_IMAGE + tools
+        );
+    }
+
+    #[test]
+    fn a_responses_prompt_counts_instructions_and_input_items() {
+        let body = |input: &str| {
+            ClientBody::parse(bytes::Bytes::from(format!(
+                r#"{{"model":"m","instructions":"hello world","input":{input}}}"#
+            )))
+            .unwrap()
+        };
+        assert_eq!(
+            count_prompt("gpt-4o", &body(r#""hello world""#)),
+            REPLY_PRIMING + 2 * PER_MESSAGE + 2 + 2
+        );
+        let items = r#"[{"role":"user","content":[{"type":"input_text","text":"hello world"},
+            {"type":"input_image","image_url":"x"}]},
+            {"type":"function_call","call_id":"c","name":"f","arguments":"hello world"},
+            {"type":"function_call_output","call_id":"c","output":"hello world"}]"#;
+        assert_eq!(
+            count_prompt("gpt-4o", &body(items)),
+            REPLY_PRIMING + 4 * PER_MESSAGE + 2 + 2 + PER_IMAGE + 2 + 2
         );
     }
 }

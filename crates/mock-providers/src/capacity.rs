@@ -26,7 +26,8 @@ pub enum Route {
     DeepSeek,
     /// `/compatible-mode/v1/chat/completions`: the body's `model`.
     Qwen,
-    /// `/openai/deployments/{deployment}/…`: the deployment path segment.
+    /// `/openai/deployments/{deployment}/…`: the deployment path segment;
+    /// `/openai/v1/responses`: the body's `model` (the deployment's name).
     Azure,
     /// `/v1/messages`: the body's `model`.
     Anthropic,

@@ -21,17 +21,20 @@
 //! # Routes
 //! | provider | routes | credentials | refused without them |
 //! |---|---|---|---|
-//! | OpenAI | `POST /v1/chat/completions`, `POST /v1/embeddings`, `GET /v1/models` | `Authorization: Bearer` | 401 `invalid_api_key` |
+//! | OpenAI | `POST /v1/chat/completions`, `POST /v1/embeddings`, `POST /v1/responses`, `GET /v1/models` | `Authorization: Bearer` | 401 `invalid_api_key` |
 //! | DeepSeek | `POST /chat/completions` | `Authorization: Bearer` | 401 |
 //! | Qwen | `POST /compatible-mode/v1/chat/completions` | `Authorization: Bearer` | 401 |
-//! | Azure OpenAI | `POST /openai/deployments/{deployment}/chat/completions?api-version=…`, `…/embeddings?api-version=…` | `api-key` or `Authorization: Bearer` | 401; no `api-version`: 404 `Resource not found` |
+//! | Azure OpenAI | `POST /openai/deployments/{deployment}/chat/completions?api-version=…`, `…/embeddings?api-version=…`, `POST /openai/v1/responses` (no `api-version`; the deployment is `model`) | `api-key` or `Authorization: Bearer` | 401; no `api-version`: 404 `Resource not found` |
 //! | Anthropic | `POST /v1/messages` | `x-api-key` or `Authorization: Bearer`, and `anthropic-version` | 401 `authentication_error`; no version: 400 |
 //! | Gemini API | `POST /v1beta/models/{model}:generateContent`, `…:streamGenerateContent[?alt=sse]`, the same under `/v1` | `x-goog-api-key` or `?key=` | 403 `PERMISSION_DENIED` |
 //! | Vertex AI | `POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent` (and `:streamGenerateContent`), the same under `/v1beta1` | `Authorization: Bearer` | 401 `UNAUTHENTICATED` |
 //! | Bedrock | `POST /model/{modelId}/converse`, `POST /model/{modelId}/converse-stream` | SigV4 by [`BEDROCK_ACCESS_KEY_ID`] / [`BEDROCK_SECRET_ACCESS_KEY`], any region, service `bedrock` | 403 `MissingAuthenticationTokenException`, `UnrecognizedClientException`, `InvalidSignatureException` |
 //!
 //! Any non-empty key is accepted. Each provider also refuses what its validator
-//! refuses, in its own words: OpenAI a missing `messages`; Anthropic a missing
+//! refuses, in its own words: OpenAI a missing `messages` (Responses: unknown
+//! parameters, `max_output_tokens` below 16, a `function_call_output` without its
+//! call, reasoning options on models that do not reason, and any
+//! `previous_response_id` or `item_reference`, since it stores nothing); Anthropic a missing
 //! `max_tokens`, turns that do not alternate from a user turn, an unpaired
 //! `tool_use`/`tool_result`, and unknown fields ("Extra inputs are not permitted");
 //! Gemini and Vertex empty `contents` (400 `INVALID_ARGUMENT`), a role other than

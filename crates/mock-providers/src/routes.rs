@@ -41,6 +41,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         // OpenAI and the OpenAI-compatible.
         .route("/v1/chat/completions", post(openai::openai_chat))
         .route("/v1/embeddings", post(openai::openai_embeddings))
+        .route("/v1/responses", post(openai::openai_responses))
         .route("/v1/models", get(openai::models))
         .route("/chat/completions", post(openai::deepseek_chat))
         .route(
@@ -55,6 +56,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/openai/deployments/{deployment}/embeddings",
             post(openai::azure_embeddings),
         )
+        .route("/openai/v1/responses", post(openai::azure_responses))
         // Anthropic.
         .route("/v1/messages", post(anthropic::messages))
         // Google: the Gemini API and Vertex AI.

@@ -1,5 +1,6 @@
 //! Azure OpenAI: OpenAI's wire format at
 //! `{resource}/openai/deployments/{azure_deployment}/{chat/completions|embeddings}?api-version=…`
+//! (Responses: the v1 API's `{resource}/openai/v1/responses`, the deployment as `model`)
 //! with the key in `api-key`. Bodies, responses and streams are OpenAI's and are read
 //! by [`super::openai`]; this file changes the address and the key header, drops
 //! Azure's prompt-filter chunk (empty `choices`, no usage: an OpenAI client does not
@@ -13,7 +14,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::{Map, Value};
 
-use super::openai::OpenAiCompatible;
+use super::openai::{OpenAiCompatible, native_body};
 use super::{
     Adapter, Malformed, Operation, ParsedResponse, StreamOut, StreamState, UpstreamEvent,
     UpstreamRequest,
@@ -83,14 +84,24 @@ impl Adapter for Azure {
             // The configuration is validated at start-up; this cannot be reached.
             return Err(ApiError::internal());
         };
-        let path = match op {
-            Operation::Chat => "chat/completions",
-            Operation::Embeddings => "embeddings",
+        request.url = match op {
+            Operation::Chat | Operation::Embeddings => {
+                let path = if op == Operation::Chat {
+                    "chat/completions"
+                } else {
+                    "embeddings"
+                };
+                format!(
+                    "{}/openai/deployments/{deployment}/{path}?api-version={version}",
+                    d.base_url
+                )
+            }
+            // The v1 API: no version, and the deployment is the body's `model`.
+            Operation::Responses => {
+                request.body = native_body(op, deployment, body, stream)?.into();
+                format!("{}/openai/v1/responses", d.base_url)
+            }
         };
-        request.url = format!(
-            "{}/openai/deployments/{deployment}/{path}?api-version={version}",
-            d.base_url
-        );
         request.headers.remove(AUTHORIZATION);
         if let Some(key) = &d.credential {
             let mut value =

@@ -39,12 +39,14 @@ pub fn arguments_text(args: &Value) -> String {
 /// The body of a native request.
 /// Refuses embeddings for a provider that only has a chat API.
 pub fn chat_only(op: super::Operation, provider: &str) -> Result<(), ApiError> {
-    if op == super::Operation::Embeddings {
-        return Err(ApiError::unsupported(format!(
+    match op {
+        super::Operation::Chat => Ok(()),
+        super::Operation::Embeddings => Err(ApiError::unsupported(format!(
             "Embeddings are not supported by {provider}."
-        )));
+        ))),
+        // `crate::responses` sends these providers a chat request instead.
+        super::Operation::Responses => Err(ApiError::internal()),
     }
-    Ok(())
 }
 
 pub fn json_body(native: &Value) -> Result<Bytes, ApiError> {

@@ -340,6 +340,7 @@ fn through(kind: ProviderKind, op: Operation, body: String) -> Result<(), TestCa
     let parsed = match op {
         Operation::Chat => parse_chat(Bytes::from(body)),
         Operation::Embeddings => parse_embedding(Bytes::from(body)),
+        Operation::Responses => crate::request::parse_responses(Bytes::from(body)),
     };
     let request = match parsed {
         Ok(request) => request,

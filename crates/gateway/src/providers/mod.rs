@@ -19,6 +19,8 @@ pub mod bedrock;
 mod chat;
 mod common;
 #[cfg(test)]
+pub(crate) use common::testing;
+#[cfg(test)]
 mod fuzz;
 pub mod gemini;
 pub mod openai;
@@ -89,6 +91,10 @@ pub struct UpstreamEvent<'a> {
 pub enum Operation {
     Chat,
     Embeddings,
+    /// OpenAI's Responses API, to the providers that serve it natively (OpenAI,
+    /// Azure): their adapters build the request; the answer is read by
+    /// [`crate::responses`], which sends every other provider a chat request instead.
+    Responses,
 }
 
 pub trait Adapter: Send + Sync + 'static {

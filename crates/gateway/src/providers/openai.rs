@@ -144,6 +144,30 @@ fn with_usage_asked(options: Option<&str>) -> Result<Vec<u8>, ApiError> {
     serde_json::to_vec(&options).map_err(|_| ApiError::internal())
 }
 
+/// The client's body with the model renamed and OpenRouter's `usage` switch dropped;
+/// a chat stream asks for its usage chunk (a Responses stream always ends with its
+/// usage), and a Responses request is never stored (Meridian keeps no content, and
+/// promises its callers that no one else does).
+pub(crate) fn native_body(
+    op: Operation,
+    model: &str,
+    body: &ClientBody,
+    stream: bool,
+) -> Result<Vec<u8>, ApiError> {
+    let model = serde_json::to_vec(model).map_err(|_| ApiError::internal())?;
+    let stream_options;
+    let mut changes = vec![("model", Some(&model[..])), ("usage", None)];
+    match op {
+        Operation::Chat if stream => {
+            stream_options = with_usage_asked(body.get("stream_options"))?;
+            changes.push(("stream_options", Some(&stream_options)));
+        }
+        Operation::Responses => changes.push(("store", Some(b"false"))),
+        Operation::Chat | Operation::Embeddings => {}
+    }
+    Ok(body.with_changes(&changes))
+}
+
 impl Adapter for OpenAiCompatible {
     fn error(
         &self,
@@ -179,17 +203,11 @@ impl Adapter for OpenAiCompatible {
         body: &ClientBody,
         stream: bool,
     ) -> Result<UpstreamRequest, ApiError> {
-        let model = serde_json::to_vec(&target.upstream_model).map_err(|_| ApiError::internal())?;
-        let stream_options;
-        let mut changes = vec![("model", Some(&model[..])), ("usage", None)];
-        if stream {
-            stream_options = with_usage_asked(body.get("stream_options"))?;
-            changes.push(("stream_options", Some(&stream_options)));
-        }
-        let body = body.with_changes(&changes);
+        let body = native_body(op, &target.upstream_model, body, stream)?;
         let path = match op {
             Operation::Chat => "/chat/completions",
             Operation::Embeddings => "/embeddings",
+            Operation::Responses => "/responses",
         };
         let mut headers = HeaderMap::with_capacity(2);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

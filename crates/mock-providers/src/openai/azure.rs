@@ -73,6 +73,25 @@ impl Provider for Azure {
     }
 }
 
+/// Azure OpenAI's v1 API (`/openai/v1/…`): no `api-version`, the same keys and errors.
+pub(crate) struct AzureV1;
+
+impl Provider for AzureV1 {
+    fn fault(status: StatusCode, retry_after_secs: Option<u32>) -> Response {
+        Azure::fault(status, retry_after_secs)
+    }
+
+    fn throttled(throttle: &Throttle) -> Response {
+        Azure::throttled(throttle)
+    }
+
+    fn refusal(head: &Parts, _: &Bytes) -> Option<Response> {
+        let keyed =
+            gate::has_value(&head.headers, "api-key") || gate::bearer(&head.headers).is_some();
+        (!keyed).then(|| gateway_error(StatusCode::UNAUTHORIZED, ACCESS_DENIED))
+    }
+}
+
 /// Azure's gateway errors: `{"error": {"code": "<status>", "message"}}`.
 fn gateway_error(status: StatusCode, message: &str) -> Response {
     let body = json!({"error": {"code": status.as_str(), "message": message}});

@@ -6,6 +6,8 @@ mod chat;
 mod embeddings;
 mod error;
 mod request;
+mod responses;
+mod responses_wire;
 mod stream;
 mod wire;
 
@@ -15,10 +17,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
-pub(crate) use azure::Azure;
+pub(crate) use azure::{Azure, AzureV1};
 pub(crate) use error::ApiError;
 
-use crate::capacity::Throttle;
+use crate::capacity::{Route, Throttle};
 use crate::gate::{self, Admitted, Provider};
 use wire::Flavor;
 
@@ -94,6 +96,17 @@ pub(crate) async fn qwen_chat(request: Admitted<OpenAi>) -> Response {
 /// `POST /v1/embeddings`.
 pub(crate) async fn openai_embeddings(request: Admitted<OpenAi>) -> Response {
     embeddings::respond(&request, None)
+}
+
+/// `POST /v1/responses`.
+pub(crate) async fn openai_responses(request: Admitted<OpenAi>) -> Response {
+    responses::respond(Route::OpenAi, &request)
+}
+
+/// Azure's `POST /openai/v1/responses` (the v1 API: no `api-version`, the deployment
+/// named by `model`).
+pub(crate) async fn azure_responses(request: Admitted<AzureV1>) -> Response {
+    responses::respond(Route::Azure, &request)
 }
 
 /// Azure's `POST /openai/deployments/{deployment}/chat/completions`.
