@@ -61,10 +61,15 @@ pub fn admission_estimate(
     let asked = ["max_completion_tokens", "max_tokens", "max_output_tokens"]
         .iter()
         .find_map(|k| body.get(k)?.parse::<u64>().ok());
-    let output = asked
+    prompt + output_cap(asked, max_output)
+}
+
+/// The most a request may generate, as admission counts it: what it `asked` for,
+/// else the model's cap (`max_output`, from the catalog), else 4,096.
+pub fn output_cap(asked: Option<u64>, max_output: Option<i64>) -> u64 {
+    asked
         .or_else(|| max_output.and_then(|n| u64::try_from(n).ok()))
-        .unwrap_or(DEFAULT_OUTPUT_CAP);
-    prompt + output
+        .unwrap_or(DEFAULT_OUTPUT_CAP)
 }
 
 /// A counting job, run by [`off_thread`].
