@@ -142,6 +142,25 @@ const RESPONSES_FIELDS: &[(&str, Kind)] = &[
     ("usage", Kind::Object),
 ];
 
+/// Top-level fields of `/v1/messages` (and `count_tokens`) whose type is checked.
+const MESSAGES_FIELDS: &[(&str, Kind)] = &[
+    ("model", Kind::String),
+    ("messages", Kind::Array),
+    ("max_tokens", Kind::Integer),
+    ("system", Kind::StringOrArray),
+    ("stream", Kind::Bool),
+    ("stop_sequences", Kind::Array),
+    ("temperature", Kind::Number),
+    ("top_p", Kind::Number),
+    ("top_k", Kind::Integer),
+    ("tools", Kind::Array),
+    ("tool_choice", Kind::Object),
+    ("metadata", Kind::Object),
+    ("thinking", Kind::Object),
+    ("output_config", Kind::Object),
+    ("usage", Kind::Object),
+];
+
 /// A validated request. `body` is the client's object as sent.
 #[derive(Debug, Clone)]
 pub struct ClientRequest {
@@ -366,6 +385,32 @@ pub fn parse_responses(bytes: Bytes) -> Result<ClientRequest, ApiError> {
         }
     }
     let stream = body.get("stream").and_then(as_bool).unwrap_or(false);
+    let wants_usage = flag(&body, "usage", "include")?;
+    Ok(ClientRequest {
+        body,
+        model,
+        stream,
+        wants_usage,
+        controls,
+    })
+}
+
+/// Reads a `/v1/messages` body (`count` for `/v1/messages/count_tokens`, which takes
+/// no `max_tokens` and never streams). Members are checked for their type only: what
+/// they hold is the provider's to judge, or the translation's
+/// ([`crate::messages`]).
+pub fn parse_messages(bytes: Bytes, count: bool) -> Result<ClientRequest, ApiError> {
+    let mut body = ClientBody::parse(bytes)?;
+    let controls = controls::take(&mut body)?;
+    check_types(&body, MESSAGES_FIELDS)?;
+    let model = required_model(&body)?;
+    if !body.get("messages").is_some_and(is_array) {
+        return Err(ApiError::invalid_request("`messages` is required."));
+    }
+    if !count && !body.get("max_tokens").is_some_and(is_integer) {
+        return Err(ApiError::invalid_request("`max_tokens` is required."));
+    }
+    let stream = !count && body.get("stream").and_then(as_bool).unwrap_or(false);
     let wants_usage = flag(&body, "usage", "include")?;
     Ok(ClientRequest {
         body,

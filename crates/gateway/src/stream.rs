@@ -404,6 +404,17 @@ impl Drop for ProxyStream {
     }
 }
 
+/// An SSE event from its name and its data's JSON text.
+pub fn sse_event(name: &str, json: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(json.len() + name.len() + 16);
+    out.extend_from_slice(b"event: ");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\ndata: ");
+    out.extend_from_slice(json);
+    out.extend_from_slice(b"\n\n");
+    Bytes::from(out)
+}
+
 pub fn sse_data(json: Vec<u8>) -> Bytes {
     let mut event = Vec::with_capacity(json.len() + 8);
     event.extend_from_slice(b"data: ");

@@ -341,6 +341,9 @@ fn through(kind: ProviderKind, op: Operation, body: String) -> Result<(), TestCa
         Operation::Chat => parse_chat(Bytes::from(body)),
         Operation::Embeddings => parse_embedding(Bytes::from(body)),
         Operation::Responses => crate::request::parse_responses(Bytes::from(body)),
+        Operation::Messages | Operation::CountTokens => {
+            crate::request::parse_messages(Bytes::from(body), op == Operation::CountTokens)
+        }
     };
     let request = match parsed {
         Ok(request) => request,

@@ -95,6 +95,11 @@ pub enum Operation {
     /// Azure): their adapters build the request; the answer is read by
     /// [`crate::responses`], which sends every other provider a chat request instead.
     Responses,
+    /// Anthropic's Messages API, to the providers that serve it natively (Anthropic):
+    /// read by [`crate::messages`], which sends every other provider a chat request.
+    Messages,
+    /// Anthropic's `POST /v1/messages/count_tokens` (never metered as usage).
+    CountTokens,
 }
 
 pub trait Adapter: Send + Sync + 'static {

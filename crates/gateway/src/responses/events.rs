@@ -288,7 +288,7 @@ impl Reencoder {
         let kind = status.final_event();
         let json = object::with_response(kind, self.sequence, response);
         self.sequence += 1;
-        out.extend_from_slice(&object::event_bytes(kind, &json));
+        out.extend_from_slice(&crate::stream::sse_event(kind, &json));
         out.freeze()
     }
 }

@@ -27,7 +27,7 @@ use crate::error::ApiError;
 use crate::meter::Meter;
 use crate::metrics::InFlight;
 use crate::providers::{Operation, ResponseBody};
-use crate::proxy::{self, Failure, Payload};
+use crate::proxy::{self, Failure, NativeOrChat};
 use crate::request::parse_responses;
 use crate::stream::{ProxyStream, StreamFormat};
 use crate::targets::Target;
@@ -39,26 +39,6 @@ fn speaks_responses(target: &Target) -> bool {
         target.deployment.provider,
         ProviderKind::OpenAi | ProviderKind::Azure
     )
-}
-
-/// The client's body for the targets that speak the Responses API, its chat
-/// translation (made when the route has other targets) for the rest.
-struct Bodies<'a> {
-    responses: &'a ClientBody,
-    chat: Option<&'a Result<ClientBody, ApiError>>,
-}
-
-impl Payload for Bodies<'_> {
-    fn for_target(&self, target: &Target) -> Result<(Operation, &ClientBody), ApiError> {
-        if speaks_responses(target) {
-            return Ok((Operation::Responses, self.responses));
-        }
-        match self.chat {
-            Some(Ok(chat)) => Ok((Operation::Chat, chat)),
-            Some(Err(error)) => Err(error.clone()),
-            None => Err(ApiError::internal()),
-        }
-    }
 }
 
 pub(crate) async fn serve(
@@ -81,8 +61,10 @@ pub(crate) async fn serve(
         .flat_map(|r| &r.targets)
         .any(|t| !speaks_responses(t))
         .then(|| to_chat::translate(&request.body));
-    let payload = Bodies {
-        responses: &request.body,
+    let payload = NativeOrChat {
+        native_op: Operation::Responses,
+        speaks_native: speaks_responses,
+        native: &request.body,
         chat: chat.as_ref(),
     };
     let (target, upstream) = proxy::call(

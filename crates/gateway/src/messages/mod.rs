@@ -1,0 +1,275 @@
+//! `POST /v1/messages` and `POST /v1/messages/count_tokens`, Anthropic's Messages
+//! API. Deployments whose provider speaks it (Anthropic) get the client's body with
+//! the model renamed, and the client's `anthropic-version` and `anthropic-beta`
+//! headers; their answer and events pass through ([`native`]). Model ids are the
+//! public ones (`anthropic/claude-sonnet-4-5`) or Anthropic's own names
+//! (`claude-sonnet-4-5`, dated snapshots such as `claude-sonnet-4-5-20250929`), which
+//! resolve to the same deployments ([`model_id`]).
+//!
+//! `count_tokens` asks a deployment that offers the endpoint; a model served by none
+//! (or whose deployments all fail) is counted here with the model's tokenizer
+//! ([`crate::tokens`]), and the answer says which in `x-meridian-token-count`. It is
+//! never metered as usage.
+//!
+//! Failover, metering and the `x-meridian-*` headers are chat's ([`crate::proxy`]);
+//! errors are in Anthropic's shape ([`ApiError::anthropic_response`]).
+
+mod native;
+
+use std::borrow::Cow;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use axum::response::Response;
+use bytes::Bytes;
+use meridian_core::KeyEntry;
+use meridian_core::config::ProviderKind;
+use serde_json::json;
+
+use crate::Gateway;
+use crate::body::ClientBody;
+use crate::error::ApiError;
+use crate::meter::Meter;
+use crate::metrics::InFlight;
+use crate::providers::{Operation, ResponseBody};
+use crate::proxy::{self, Failure, NativeOrChat, Payload};
+use crate::request::{ClientRequest, parse_messages};
+use crate::stream::ProxyStream;
+use crate::targets::{ModelRoute, Target};
+use crate::tokens;
+
+/// Says who counted a `count_tokens` answer: `provider` or `local`.
+pub const TOKEN_COUNT: HeaderName = HeaderName::from_static("x-meridian-token-count");
+
+const VERSION: HeaderName = HeaderName::from_static("anthropic-version");
+const BETA: HeaderName = HeaderName::from_static("anthropic-beta");
+
+/// The client's headers that Anthropic deployments get as they were sent.
+#[derive(Debug, Default)]
+pub(crate) struct ClientHeaders {
+    version: Option<HeaderValue>,
+    beta: Option<HeaderValue>,
+}
+
+impl ClientHeaders {
+    pub(crate) fn of(headers: &HeaderMap) -> Self {
+        Self {
+            version: headers.get(VERSION).cloned(),
+            beta: headers.get(BETA).cloned(),
+        }
+    }
+}
+
+/// Whether the target's provider serves the Messages API itself.
+fn speaks_messages(target: &Target) -> bool {
+    target.deployment.provider == ProviderKind::Anthropic
+}
+
+/// What each target is sent: the client's body and headers to those that speak the
+/// Messages API.
+struct Bodies<'a> {
+    bodies: NativeOrChat<'a>,
+    headers: &'a ClientHeaders,
+}
+
+impl Payload for Bodies<'_> {
+    fn for_target(&self, target: &Target) -> Result<(Operation, &ClientBody), ApiError> {
+        self.bodies.for_target(target)
+    }
+
+    fn forward_headers(&self, target: &Target, headers: &mut HeaderMap) {
+        if !speaks_messages(target) {
+            return;
+        }
+        if let Some(version) = &self.headers.version {
+            headers.insert(VERSION, version.clone());
+        }
+        if let Some(beta) = &self.headers.beta {
+            headers.insert(BETA, beta.clone());
+        }
+    }
+}
+
+/// The id a model is served under: the one asked when it is served, else the
+/// public id of Anthropic's name for it (a dated snapshot or `-latest` alias of a
+/// served model, with or without the `anthropic/` vendor, and OpenRouter's dotted
+/// versions such as `anthropic/claude-sonnet-4.5`).
+fn model_id<'a>(gw: &Gateway, asked: &'a str) -> Cow<'a, str> {
+    if gw.models.resolve(asked).is_some() {
+        return Cow::Borrowed(asked);
+    }
+    let bare = asked.strip_prefix("anthropic/").unwrap_or(asked);
+    let undated = match bare.rsplit_once('-') {
+        Some((name, "latest")) => name,
+        Some((name, date)) if date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => bare,
+    };
+    let dotted = dotted_versions(undated);
+    let candidates = [
+        undated.to_string(),
+        format!("anthropic/{undated}"),
+        format!("anthropic/{dotted}"),
+    ];
+    candidates
+        .into_iter()
+        .find(|id| gw.models.resolve(id).is_some())
+        .map_or(Cow::Borrowed(asked), Cow::Owned)
+}
+
+/// `claude-sonnet-4-5` as OpenRouter writes it: `claude-sonnet-4.5`.
+fn dotted_versions(name: &str) -> String {
+    let bytes = name.as_bytes();
+    name.char_indices()
+        .map(|(i, c)| {
+            let between_digits = c == '-'
+                && i > 0
+                && bytes[i - 1].is_ascii_digit()
+                && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
+                // A version part is short; a date is not.
+                && !bytes[i + 1..].iter().take(3).all(u8::is_ascii_digit);
+            if between_digits { '.' } else { c }
+        })
+        .collect()
+}
+
+pub(crate) async fn serve(
+    gw: &Gateway,
+    key: &KeyEntry,
+    op: Operation,
+    headers: ClientHeaders,
+    bytes: Bytes,
+    meter: &mut Meter,
+    in_flight: InFlight,
+) -> Result<Response, Failure> {
+    let request = parse_messages(bytes, op == Operation::CountTokens).map_err(|e| (e, None))?;
+    let model = model_id(gw, &request.model);
+    let routes = proxy::resolve(gw, &model, &request.controls.models, op, meter)?;
+    if op == Operation::CountTokens {
+        return count_tokens(gw, key, &request, &headers, &routes, meter).await;
+    }
+    let payload = Bodies {
+        bodies: NativeOrChat {
+            native_op: Operation::Messages,
+            speaks_native: speaks_messages,
+            native: &request.body,
+            chat: Some(&Err(ApiError::unsupported(
+                "This model's deployments do not speak the Messages API.",
+            ))),
+        },
+        headers: &headers,
+    };
+    let (target, upstream) = proxy::call(
+        gw,
+        key,
+        &routes,
+        &payload,
+        &request.controls,
+        request.stream,
+        meter,
+    )
+    .await?;
+    if request.stream {
+        let stream = ProxyStream::new(
+            gw,
+            upstream.into_body(),
+            target.clone(),
+            request.body,
+            meter.hand_over(),
+            in_flight,
+            Box::new(native::Passthrough {
+                wants_usage: request.wants_usage,
+            }),
+        );
+        return Ok(proxy::stream_response(gw, stream, &target).await);
+    }
+    let bytes = proxy::read_upstream_body(gw, &target, upstream).await?;
+    let parsed = target
+        .deployment
+        .adapter
+        .response(Operation::Messages, &target, bytes)
+        .map_err(|_| malformed(&target))?;
+    proxy::answer_whole(
+        gw,
+        meter,
+        &target,
+        parsed.usage,
+        parsed.body,
+        request.wants_usage,
+    )
+    .await
+}
+
+fn malformed(target: &std::sync::Arc<Target>) -> Failure {
+    (
+        ApiError::upstream_malformed(target.deployment.provider.as_str()),
+        Some(target.clone()),
+    )
+}
+
+/// `count_tokens`: from a deployment that offers it, else counted here.
+async fn count_tokens(
+    gw: &Gateway,
+    key: &KeyEntry,
+    request: &ClientRequest,
+    headers: &ClientHeaders,
+    routes: &[std::sync::Arc<ModelRoute>],
+    meter: &mut Meter,
+) -> Result<Response, Failure> {
+    let offered = routes
+        .iter()
+        .flat_map(|r| &r.targets)
+        .any(|t| speaks_messages(t));
+    if offered {
+        let not_offered = Err(ApiError::unsupported(
+            "This deployment does not count tokens.",
+        ));
+        let payload = Bodies {
+            bodies: NativeOrChat {
+                native_op: Operation::CountTokens,
+                speaks_native: speaks_messages,
+                native: &request.body,
+                chat: Some(&not_offered),
+            },
+            headers,
+        };
+        let called = proxy::call(gw, key, routes, &payload, &request.controls, false, meter).await;
+        match called {
+            Ok((target, upstream)) => {
+                let bytes = proxy::read_upstream_body(gw, &target, upstream).await?;
+                let parsed = target
+                    .deployment
+                    .adapter
+                    .response(Operation::CountTokens, &target, bytes)
+                    .map_err(|_| malformed(&target))?;
+                let ResponseBody::Unchanged(bytes) = parsed.body else {
+                    return Err(malformed(&target));
+                };
+                return Ok(counted(bytes, "provider", Some(&target)));
+            }
+            // No deployment could count: the client still gets a count, ours.
+            Err((error, _)) if error.status.is_server_error() || error.status == 429 => {}
+            Err(failure) => return Err(failure),
+        }
+    }
+    let upstream_model = routes[0]
+        .targets
+        .first()
+        .map_or(routes[0].public_id.as_str(), |t| t.upstream_model.as_str());
+    let input_tokens = tokens::count_prompt(upstream_model, &request.body);
+    let body = json!({ "input_tokens": input_tokens }).to_string();
+    Ok(counted(Bytes::from(body), "local", None))
+}
+
+fn counted(body: Bytes, by: &'static str, target: Option<&Target>) -> Response {
+    let mut response = Response::new(Body::from(body));
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(TOKEN_COUNT, HeaderValue::from_static(by));
+    if let Some(target) = target {
+        proxy::target_headers(h, target);
+    }
+    response
+}
