@@ -404,6 +404,21 @@ impl Drop for ProxyStream {
     }
 }
 
+/// `out` with every `Forward` of the chat chunk `data` made a `Chunk`: how a stream
+/// format that re-encodes chat chunks (a translated ingress API) reads the chunks an
+/// OpenAI-compatible adapter would forward unchanged.
+pub fn as_chunks(out: StreamOut, data: &str) -> Result<StreamOut, Malformed> {
+    Ok(match out {
+        StreamOut::Forward => StreamOut::Chunk(serde_json::from_str(data).map_err(|_| Malformed)?),
+        StreamOut::Many(outs) => StreamOut::Many(
+            outs.into_iter()
+                .map(|o| as_chunks(o, data))
+                .collect::<Result<_, _>>()?,
+        ),
+        other => other,
+    })
+}
+
 /// An SSE event from its name and its data's JSON text.
 pub fn sse_event(name: &str, json: &[u8]) -> Bytes {
     let mut out = Vec::with_capacity(json.len() + name.len() + 16);

@@ -1,7 +1,10 @@
 //! `POST /v1/messages` and `POST /v1/messages/count_tokens`, Anthropic's Messages
 //! API. Deployments whose provider speaks it (Anthropic) get the client's body with
 //! the model renamed, and the client's `anthropic-version` and `anthropic-beta`
-//! headers; their answer and events pass through ([`native`]). Model ids are the
+//! headers; their answer and events pass through ([`native`]). Every other
+//! deployment gets the request as a chat request ([`to_chat`]) through the same
+//! adapters as `/v1/chat/completions`, and its answer is written back as a `message`
+//! ([`from_chat`]) or as Anthropic's events ([`events`]). Model ids are the
 //! public ones (`anthropic/claude-sonnet-4-5`) or Anthropic's own names
 //! (`claude-sonnet-4-5`, dated snapshots such as `claude-sonnet-4-5-20250929`), which
 //! resolve to the same deployments ([`model_id`]).
@@ -14,7 +17,10 @@
 //! Failover, metering and the `x-meridian-*` headers are chat's ([`crate::proxy`]);
 //! errors are in Anthropic's shape ([`ApiError::anthropic_response`]).
 
+mod events;
+mod from_chat;
 mod native;
+mod to_chat;
 
 use std::borrow::Cow;
 
@@ -34,7 +40,7 @@ use crate::metrics::InFlight;
 use crate::providers::{Operation, ResponseBody};
 use crate::proxy::{self, Failure, NativeOrChat, Payload};
 use crate::request::{ClientRequest, parse_messages};
-use crate::stream::ProxyStream;
+use crate::stream::{ProxyStream, StreamFormat};
 use crate::targets::{ModelRoute, Target};
 use crate::tokens;
 
@@ -147,14 +153,17 @@ pub(crate) async fn serve(
     if op == Operation::CountTokens {
         return count_tokens(gw, key, &request, &headers, &routes, meter).await;
     }
+    let chat = routes
+        .iter()
+        .flat_map(|r| &r.targets)
+        .any(|t| !speaks_messages(t))
+        .then(|| to_chat::translate(&request.body));
     let payload = Bodies {
         bodies: NativeOrChat {
             native_op: Operation::Messages,
             speaks_native: speaks_messages,
             native: &request.body,
-            chat: Some(&Err(ApiError::unsupported(
-                "This model's deployments do not speak the Messages API.",
-            ))),
+            chat: chat.as_ref(),
         },
         headers: &headers,
     };
@@ -168,35 +177,50 @@ pub(crate) async fn serve(
         meter,
     )
     .await?;
+    let native = speaks_messages(&target);
     if request.stream {
+        let (body, format): (ClientBody, Box<dyn StreamFormat>) = match chat {
+            Some(Ok(chat)) if !native => (
+                chat,
+                Box::new(events::Reencoder::new(&request.model, request.wants_usage)),
+            ),
+            _ => (
+                request.body,
+                Box::new(native::Passthrough {
+                    wants_usage: request.wants_usage,
+                }),
+            ),
+        };
         let stream = ProxyStream::new(
             gw,
             upstream.into_body(),
             target.clone(),
-            request.body,
+            body,
             meter.hand_over(),
             in_flight,
-            Box::new(native::Passthrough {
-                wants_usage: request.wants_usage,
-            }),
+            format,
         );
         return Ok(proxy::stream_response(gw, stream, &target).await);
     }
     let bytes = proxy::read_upstream_body(gw, &target, upstream).await?;
+    let op = if native {
+        Operation::Messages
+    } else {
+        Operation::Chat
+    };
     let parsed = target
         .deployment
         .adapter
-        .response(Operation::Messages, &target, bytes)
+        .response(op, &target, bytes)
         .map_err(|_| malformed(&target))?;
-    proxy::answer_whole(
-        gw,
-        meter,
-        &target,
-        parsed.usage,
-        parsed.body,
-        request.wants_usage,
-    )
-    .await
+    let body = if native {
+        parsed.body
+    } else {
+        let message = from_chat::message(parsed.body, &parsed.usage, &request.model)
+            .map_err(|_| malformed(&target))?;
+        ResponseBody::Translated(message)
+    };
+    proxy::answer_whole(gw, meter, &target, parsed.usage, body, request.wants_usage).await
 }
 
 fn malformed(target: &std::sync::Arc<Target>) -> Failure {

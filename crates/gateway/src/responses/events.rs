@@ -311,7 +311,7 @@ impl StreamFormat for Reencoder {
             .deployment
             .adapter
             .stream_event(target, state, event)?;
-        as_chunks(out, data)
+        crate::stream::as_chunks(out, data)
     }
 
     fn chunk(&mut self, chunk: Map<String, Value>) -> Bytes {
@@ -368,19 +368,6 @@ impl StreamFormat for Reencoder {
         self.sequence += 1;
         event
     }
-}
-
-/// `out` with every `Forward` of the chat chunk `data` made a `Chunk`.
-fn as_chunks(out: StreamOut, data: &str) -> Result<StreamOut, Malformed> {
-    Ok(match out {
-        StreamOut::Forward => StreamOut::Chunk(serde_json::from_str(data).map_err(|_| Malformed)?),
-        StreamOut::Many(outs) => StreamOut::Many(
-            outs.into_iter()
-                .map(|o| as_chunks(o, data))
-                .collect::<Result<_, _>>()?,
-        ),
-        other => other,
-    })
 }
 
 #[cfg(test)]
