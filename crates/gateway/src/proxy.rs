@@ -21,10 +21,11 @@ use crate::client::{ClientError, Upstream, read_body};
 use crate::cost_json::with_usage_cost;
 use crate::error::ApiError;
 use crate::meter::Meter;
+use crate::metrics::InFlight;
 use crate::providers::{Operation, ResponseBody};
 use crate::request::{parse_chat, parse_embedding};
 use crate::routing::{self, Attempts, Controls, Customer, NoRoute, Outcome, Policy, Skipped};
-use crate::stream::{ChatFormat, ProxyStream};
+use crate::stream::{ChatFormat, ProxyStream, StreamFormat};
 use crate::targets::{ModelRoute, Target};
 use crate::tokens;
 
@@ -246,18 +247,11 @@ async fn serve(
     )
     .await?;
     if parsed.stream {
-        let stream = ProxyStream::new(
-            gw,
-            upstream.into_body(),
-            target.clone(),
-            parsed.body,
-            meter.hand_over(),
-            in_flight,
-            Box::new(ChatFormat {
-                wants_usage: parsed.wants_usage,
-            }),
-        );
-        return Ok(stream_response(gw, stream, &target).await);
+        let format = Box::new(ChatFormat {
+            wants_usage: parsed.wants_usage,
+        });
+        let body = parsed.body;
+        return Ok(stream_back(gw, upstream, &target, body, meter, in_flight, format).await);
     }
     let body = read_upstream_body(gw, &target, upstream).await?;
     let parsed_response = target
@@ -334,12 +328,27 @@ pub(crate) fn resolve(
     Ok(routes)
 }
 
-/// The response to a streamed request: its head and the stream as its body.
-pub(crate) async fn stream_response(
+/// The response to a streamed request: its head, and `upstream` re-emitted in
+/// `format` as its body, metered with `meter`'s event (`body` is the request sent,
+/// to count its prompt if the provider never reports it).
+pub(crate) async fn stream_back(
     gw: &Gateway,
-    stream: ProxyStream,
-    target: &Target,
+    upstream: Upstream,
+    target: &Arc<Target>,
+    body: ClientBody,
+    meter: &mut Meter,
+    in_flight: InFlight,
+    format: Box<dyn StreamFormat>,
 ) -> Response {
+    let stream = ProxyStream::new(
+        gw,
+        upstream.into_body(),
+        target.clone(),
+        body,
+        meter.hand_over(),
+        in_flight,
+        format,
+    );
     let mut response = Response::new(stream.into_body(gw.options.stream_head_wait).await);
     response.extensions_mut().insert(StreamCounted);
     let h = response.headers_mut();

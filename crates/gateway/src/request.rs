@@ -14,6 +14,7 @@ use crate::body::{ClientBody, Key, Members};
 use crate::error::ApiError;
 use crate::routing::Controls;
 
+pub mod chat_translation;
 pub mod controls;
 
 /// What a field must be.

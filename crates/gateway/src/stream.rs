@@ -404,10 +404,24 @@ impl Drop for ProxyStream {
     }
 }
 
-/// `out` with every `Forward` of the chat chunk `data` made a `Chunk`: how a stream
-/// format that re-encodes chat chunks (a translated ingress API) reads the chunks an
-/// OpenAI-compatible adapter would forward unchanged.
-pub fn as_chunks(out: StreamOut, data: &str) -> Result<StreamOut, Malformed> {
+/// How a stream format that re-encodes chat chunks (a translated ingress API) reads
+/// an event: with the adapter, and the chunks an OpenAI-compatible adapter would
+/// forward unchanged read as chunks to re-encode.
+pub fn read_chat_chunks(
+    target: &Target,
+    state: &mut StreamState,
+    event: UpstreamEvent<'_>,
+) -> Result<StreamOut, Malformed> {
+    let data = event.data;
+    let out = target
+        .deployment
+        .adapter
+        .stream_event(target, state, event)?;
+    as_chunks(out, data)
+}
+
+/// `out` with every `Forward` of the chat chunk `data` made a `Chunk`.
+fn as_chunks(out: StreamOut, data: &str) -> Result<StreamOut, Malformed> {
     Ok(match out {
         StreamOut::Forward => StreamOut::Chunk(serde_json::from_str(data).map_err(|_| Malformed)?),
         StreamOut::Many(outs) => StreamOut::Many(

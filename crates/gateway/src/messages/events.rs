@@ -16,7 +16,7 @@ use super::from_chat::{self, stop_reason};
 use super::native::{self, error_event};
 use crate::error::ApiError;
 use crate::providers::{Malformed, Operation, StreamOut, StreamState, UpstreamEvent};
-use crate::stream::{StreamFormat, as_chunks, sse_event};
+use crate::stream::{StreamFormat, sse_event};
 use crate::targets::Target;
 
 /// What the open content block is.
@@ -199,20 +199,14 @@ impl StreamFormat for Reencoder {
         Operation::Messages
     }
 
-    /// The adapter's reading, with chunks it would forward unchanged (the
-    /// OpenAI-compatible providers' own chunks) read as chunks to re-encode.
+    /// The adapter's reading, as chat chunks to re-encode.
     fn read(
         &mut self,
         target: &Target,
         state: &mut StreamState,
         event: UpstreamEvent<'_>,
     ) -> Result<StreamOut, Malformed> {
-        let data = event.data;
-        let out = target
-            .deployment
-            .adapter
-            .stream_event(target, state, event)?;
-        as_chunks(out, data)
+        crate::stream::read_chat_chunks(target, state, event)
     }
 
     fn chunk(&mut self, chunk: Map<String, Value>) -> Bytes {

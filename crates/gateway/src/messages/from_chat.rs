@@ -6,7 +6,7 @@
 use meridian_core::TokenUsage;
 use serde_json::{Map, Value, json};
 
-use crate::providers::{Malformed, ResponseBody};
+use crate::providers::{Malformed, ResponseBody, first_choice};
 
 /// Anthropic's `stop_reason` for a chat `finish_reason`.
 pub fn stop_reason(finish_reason: Option<&str>) -> &'static str {
@@ -42,14 +42,8 @@ pub fn message(
     tokens: &TokenUsage,
     model: &str,
 ) -> Result<Map<String, Value>, Malformed> {
-    let completion: Map<String, Value> = match completion {
-        ResponseBody::Translated(object) => object,
-        ResponseBody::Unchanged(bytes) => serde_json::from_slice(&bytes).map_err(|_| Malformed)?,
-    };
-    let choice = completion
-        .get("choices")
-        .and_then(|c| c.get(0))
-        .ok_or(Malformed)?;
+    let completion = completion.into_object()?;
+    let choice = first_choice(&completion)?;
     let message = &choice["message"];
     let mut content = Vec::new();
     if let Some(reasoning) = message["reasoning_content"]

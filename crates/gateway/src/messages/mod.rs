@@ -40,7 +40,7 @@ use crate::metrics::InFlight;
 use crate::providers::{Operation, ResponseBody};
 use crate::proxy::{self, Failure, NativeOrChat, Payload};
 use crate::request::{ClientRequest, parse_messages};
-use crate::stream::{ProxyStream, StreamFormat};
+use crate::stream::StreamFormat;
 use crate::targets::{ModelRoute, Target};
 use crate::tokens;
 
@@ -191,16 +191,8 @@ pub(crate) async fn serve(
                 }),
             ),
         };
-        let stream = ProxyStream::new(
-            gw,
-            upstream.into_body(),
-            target.clone(),
-            body,
-            meter.hand_over(),
-            in_flight,
-            format,
-        );
-        return Ok(proxy::stream_response(gw, stream, &target).await);
+        let response = proxy::stream_back(gw, upstream, &target, body, meter, in_flight, format);
+        return Ok(response.await);
     }
     let bytes = proxy::read_upstream_body(gw, &target, upstream).await?;
     let op = if native {

@@ -7,11 +7,11 @@
 //! take no reasoning back, and Anthropic itself ignores an earlier turn's thinking).
 //! Messages name members, never values.
 
-use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
 use crate::body::ClientBody;
 use crate::error::ApiError;
+use crate::request::chat_translation::{self, invalid, string};
 
 /// The chat request for `body` (a checked Messages request).
 pub fn translate(body: &ClientBody) -> Result<ClientBody, ApiError> {
@@ -49,23 +49,11 @@ pub fn translate(body: &ClientBody) -> Result<ClientBody, ApiError> {
             other => return Err(untranslatable(&format!("`{other}`"))),
         }
     }
-    chat.insert("messages".into(), Value::Array(messages));
-    let bytes = serde_json::to_vec(&chat).map_err(|_| ApiError::internal())?;
-    ClientBody::parse(Bytes::from(bytes))
+    chat_translation::chat_body(chat, messages)
 }
 
 fn untranslatable(what: &str) -> ApiError {
-    ApiError::unsupported(format!(
-        "{what} cannot be translated for this model: its deployment takes chat requests, not the Messages API."
-    ))
-}
-
-fn invalid(path: &str, expected: &str) -> ApiError {
-    ApiError::invalid_request(format!("`{path}` must be {expected}."))
-}
-
-fn string<'a>(v: &'a Value, path: &str) -> Result<&'a str, ApiError> {
-    v.as_str().ok_or_else(|| invalid(path, "a string"))
+    chat_translation::untranslatable(what, "the Messages API")
 }
 
 /// A block or tool `type` to show in a refusal: an identifier (Anthropic's types
@@ -320,7 +308,7 @@ mod tests {
     use super::*;
 
     fn chat(request: Value) -> Result<Value, ApiError> {
-        let body = ClientBody::parse(Bytes::from(request.to_string())).unwrap();
+        let body = ClientBody::parse(bytes::Bytes::from(request.to_string())).unwrap();
         let chat = translate(&body)?;
         Ok(serde_json::from_str(&String::from_utf8(chat.with_changes(&[])).unwrap()).unwrap())
     }

@@ -298,20 +298,14 @@ impl StreamFormat for Reencoder {
         Operation::Responses
     }
 
-    /// The adapter's reading, with chunks it would forward unchanged (the
-    /// OpenAI-compatible providers' own chunks) read as chunks to re-encode.
+    /// The adapter's reading, as chat chunks to re-encode.
     fn read(
         &mut self,
         target: &Target,
         state: &mut StreamState,
         event: UpstreamEvent<'_>,
     ) -> Result<StreamOut, Malformed> {
-        let data = event.data;
-        let out = target
-            .deployment
-            .adapter
-            .stream_event(target, state, event)?;
-        crate::stream::as_chunks(out, data)
+        crate::stream::read_chat_chunks(target, state, event)
     }
 
     fn chunk(&mut self, chunk: Map<String, Value>) -> Bytes {

@@ -29,7 +29,7 @@ use crate::metrics::InFlight;
 use crate::providers::{Operation, ResponseBody};
 use crate::proxy::{self, Failure, NativeOrChat};
 use crate::request::parse_responses;
-use crate::stream::{ProxyStream, StreamFormat};
+use crate::stream::StreamFormat;
 use crate::targets::Target;
 use meridian_core::KeyEntry;
 
@@ -96,16 +96,8 @@ pub(crate) async fn serve(
                 Box::new(native::Passthrough::new(request.wants_usage)),
             ),
         };
-        let stream = ProxyStream::new(
-            gw,
-            upstream.into_body(),
-            target.clone(),
-            body,
-            meter.hand_over(),
-            in_flight,
-            format,
-        );
-        return Ok(proxy::stream_response(gw, stream, &target).await);
+        let response = proxy::stream_back(gw, upstream, &target, body, meter, in_flight, format);
+        return Ok(response.await);
     }
     let bytes = proxy::read_upstream_body(gw, &target, upstream).await?;
     let malformed = || {
