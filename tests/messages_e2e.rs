@@ -15,11 +15,14 @@ use common::{TestEnv, sdk};
 use meridian_core::catalog::PriceCatalog;
 use meridian_core::config::{Config, ProviderKind};
 use meridian_core::{Secret, TokenUsage};
+use meridian_mock_providers::{BEDROCK_ACCESS_KEY_ID, BEDROCK_SECRET_ACCESS_KEY};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 const NATIVE: &str = "anthropic/claude-sonnet-4-5";
 const TRANSLATED: &str = "openai/gpt-4o-mini";
+/// Anthropic's model on Bedrock's InvokeModel, under a public id of its own.
+const BEDROCK: &str = "bedrock-anthropic/claude-sonnet-4-5";
 
 /// What each model is asked, printed as JSON per model. Every answer's usage is
 /// kept as `[input, cache read, cache write, output, x-meridian-cost]`.
@@ -37,9 +40,11 @@ def refusal(call_it):
     except anthropic.APIStatusError as e:
         return [e.status_code, e.body]
 for model in os.environ["MODELS"].split(","):
+    # Anthropic itself, or Anthropic's model on Bedrock (InvokeModel); a chat provider
+    # refuses thinking by name.
+    anthropic_api = model != os.environ["TRANSLATED"]
     native = model == os.environ["NATIVE"]
-    # Thinking and beta features reach Anthropic; a chat provider refuses them by name.
-    extra = {"thinking": {"type": "enabled", "budget_tokens": 1024}} if native else {}
+    extra = {"thinking": {"type": "enabled", "budget_tokens": 1024}} if anthropic_api else {}
     usages = []
     def keep(usage, cost):
         usages.append([usage.input_tokens, usage.cache_read_input_tokens or 0,
@@ -65,7 +70,7 @@ for model in os.environ["MODELS"].split(","):
                                      {"type": "text", "text": "thanks a lot"}]}])
     thinking = dict(max_tokens=2048, thinking={"type": "enabled", "budget_tokens": 1024},
                     messages=[{"role": "user", "content": "think it over"}])
-    if native:
+    if anthropic_api:
         thought, _ = create(**thinking)
         thought_out = [[b.type for b in thought.content], thought.content[0].signature]
     else:
@@ -124,7 +129,7 @@ for model in os.environ["MODELS"].split(","):
         ("no_max_tokens", lambda: client.messages.create(model=model, max_tokens=8,
                                                          messages=[{"role": "user", "content": "x"}],
                                                          extra_body={"max_tokens": None})),
-        ("beta_missing", lambda: client.messages.create(model=model, max_tokens=8,
+        ("beta_missing", lambda: None if model == os.environ["BEDROCK"] else client.messages.create(model=model, max_tokens=8,
                                                         messages=[{"role": "user", "content": "x"}],
                                                         extra_body={"context_management": {"edits": []}})),
         ("bad_key", lambda: anthropic.Anthropic(base_url=os.environ["BASE"], api_key="mk-wrong", max_retries=0)
@@ -159,6 +164,15 @@ region = "us-east"
 kind = "on-demand"
 base_url = "http://{mock}/v1"
 models = ["{TRANSLATED}"]
+
+[[deployments]]
+id = "bedrock-test"
+provider = "bedrock"
+region = "us-east-1"
+kind = "on-demand"
+base_url = "http://{mock}"
+models = ["{BEDROCK}"]
+upstream_model = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 
 [[deployments]]
 id = "anthropic-test"
@@ -199,7 +213,13 @@ async fn start() -> TestEnv {
             .trim_end_matches("/v1")
             .to_string();
         options.config = Config::parse(&config(&mock)).unwrap();
-        options.credentials = Arc::new(|_| Some(Secret::new("test-upstream-key")));
+        options.credentials = Arc::new(|d| {
+            Some(Secret::new(if d.provider == ProviderKind::Bedrock {
+                format!("{BEDROCK_ACCESS_KEY_ID}:{BEDROCK_SECRET_ACCESS_KEY}")
+            } else {
+                "test-upstream-key".to_string()
+            }))
+        });
     })
     .await
 }
@@ -209,7 +229,7 @@ async fn the_anthropic_sdk_creates_streams_and_counts_messages_natively_and_tran
     let env = start().await;
     // Anthropic's SDKs take the root (`ANTHROPIC_BASE_URL`), not `/v1`.
     let (base, key) = (env.url(""), env.key.clone());
-    let models = format!("{NATIVE},{TRANSLATED}");
+    let models = format!("{NATIVE},{TRANSLATED},{BEDROCK}");
     // The SDK runs off the runtime, which serves its requests in this process.
     let out = tokio::task::spawn_blocking(move || {
         sdk::run(
@@ -219,6 +239,8 @@ async fn the_anthropic_sdk_creates_streams_and_counts_messages_natively_and_tran
                 ("KEY", &key),
                 ("MODELS", &models),
                 ("NATIVE", NATIVE),
+                ("TRANSLATED", TRANSLATED),
+                ("BEDROCK", BEDROCK),
             ],
         )
     })
@@ -241,8 +263,16 @@ async fn the_anthropic_sdk_creates_streams_and_counts_messages_natively_and_tran
             "gpt-4o-mini",
             "openai-test",
         ),
+        (
+            BEDROCK,
+            ProviderKind::Bedrock,
+            "us-east-1",
+            "anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "bedrock-test",
+        ),
     ] {
         let native = model == NATIVE;
+        let anthropic_api = model != TRANSLATED;
         let r = &out[model];
         assert_eq!(
             r["hello"],
@@ -259,7 +289,7 @@ async fn the_anthropic_sdk_creates_streams_and_counts_messages_natively_and_tran
         assert_eq!(r["streamed"], "You said: hello streamed gateway", "{model}");
         assert_eq!(r["final_stop"], "end_turn", "{model}");
         let cached = r["cached"].as_array().unwrap();
-        if native {
+        if anthropic_api {
             assert_eq!(r["thought"][0], json!(["thinking", "text"]), "{r}");
             assert!(r["thought"][1].as_str().is_some_and(|s| !s.is_empty()));
             assert!(cached[0][0].as_u64().unwrap() > 300, "a cache write: {r}");
@@ -271,9 +301,12 @@ async fn the_anthropic_sdk_creates_streams_and_counts_messages_natively_and_tran
                 "automatic caching: {r}"
             );
             assert_eq!(cached[3][1], cached[2][0]);
+        }
+        if native {
             assert_eq!(r["snapshot"], "You said: dated name");
             assert_eq!(r["beta"], "You said: with a beta");
-        } else {
+        }
+        if !anthropic_api {
             // Extended thinking has no chat form: a 400 that names it.
             assert_eq!(r["thought"][0], 400, "{r}");
             let message = r["thought"][1]["error"]["message"].as_str().unwrap();
@@ -293,7 +326,7 @@ async fn the_anthropic_sdk_creates_streams_and_counts_messages_natively_and_tran
             .map(|k| k.as_str().unwrap())
             .collect();
         let mut expected = vec!["message_start", "content_block_start"];
-        if native {
+        if anthropic_api {
             let deltas = kinds
                 .iter()
                 .skip(2)
@@ -328,6 +361,9 @@ async fn the_anthropic_sdk_creates_streams_and_counts_messages_natively_and_tran
             ("beta_missing", 400, "invalid_request_error"),
             ("bad_key", 401, "authentication_error"),
         ] {
+            if name == "beta_missing" && model == BEDROCK {
+                continue;
+            }
             assert_eq!(errors[name][0], status, "{model} {name}: {errors}");
             assert_eq!(errors[name][1]["type"], "error", "{name}: {errors}");
             assert_eq!(errors[name][1]["error"]["type"], kind, "{name}: {errors}");
@@ -338,10 +374,10 @@ async fn the_anthropic_sdk_creates_streams_and_counts_messages_natively_and_tran
         assert_eq!(message, "`max_tokens` is required.");
         let message = errors["beta_missing"][1]["error"]["message"]
             .as_str()
-            .unwrap();
+            .unwrap_or_default();
         if native {
             assert!(message.contains("refused the request (400)"), "{message}");
-        } else {
+        } else if !anthropic_api {
             assert!(
                 message.starts_with("`context_management` cannot be translated"),
                 "{message}"
@@ -374,13 +410,18 @@ async fn the_anthropic_sdk_creates_streams_and_counts_messages_natively_and_tran
             total.cached = Some(total.cached.unwrap() + n(1));
             total.cache_write = Some(total.cache_write.unwrap() + n(2));
         }
-        if native {
+        if anthropic_api {
             assert!(total.cached.unwrap() > 300 && total.cache_write.unwrap() > 300);
         }
         let requests = usages.len() as i64;
         // The refusals that reached a deployment: Anthropic's of a beta field without
-        // its beta; the translation's of `thinking` and of that beta field.
-        let errors = if native { 1 } else { 2 };
+        // its beta; the translation's of `thinking` and of that beta field (not asked
+        // of Bedrock, which takes betas in the body).
+        let errors = match model {
+            NATIVE => 1,
+            TRANSLATED => 2,
+            _ => 0,
+        };
         let expected = (
             requests,
             errors,

@@ -420,8 +420,9 @@ pub fn read_chat_chunks(
     as_chunks(out, data)
 }
 
-/// `out` with every `Forward` of the chat chunk `data` made a `Chunk`.
-fn as_chunks(out: StreamOut, data: &str) -> Result<StreamOut, Malformed> {
+/// `out` with every `Forward` of the event `data` made a `Chunk` (to write again
+/// rather than forward as its bytes).
+pub fn as_chunks(out: StreamOut, data: &str) -> Result<StreamOut, Malformed> {
     Ok(match out {
         StreamOut::Forward => StreamOut::Chunk(serde_json::from_str(data).map_err(|_| Malformed)?),
         StreamOut::Many(outs) => StreamOut::Many(

@@ -28,7 +28,7 @@
 //! | Anthropic | `POST /v1/messages`, `POST /v1/messages/count_tokens` | `x-api-key` or `Authorization: Bearer`, and `anthropic-version` | 401 `authentication_error`; no version: 400 |
 //! | Gemini API | `POST /v1beta/models/{model}:generateContent`, `…:streamGenerateContent[?alt=sse]`, the same under `/v1` | `x-goog-api-key` or `?key=` | 403 `PERMISSION_DENIED` |
 //! | Vertex AI | `POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent` (and `:streamGenerateContent`), the same under `/v1beta1` | `Authorization: Bearer` | 401 `UNAUTHENTICATED` |
-//! | Bedrock | `POST /model/{modelId}/converse`, `POST /model/{modelId}/converse-stream` | SigV4 by [`BEDROCK_ACCESS_KEY_ID`] / [`BEDROCK_SECRET_ACCESS_KEY`], any region, service `bedrock` | 403 `MissingAuthenticationTokenException`, `UnrecognizedClientException`, `InvalidSignatureException` |
+//! | Bedrock | `POST /model/{modelId}/converse`, `POST /model/{modelId}/converse-stream`, and for Anthropic's models `POST /model/{modelId}/invoke` and `…/invoke-with-response-stream` (the Messages body with `anthropic_version: bedrock-2023-05-31`, no `model` or `stream`; the stream's Anthropic events base64 in event-stream `chunk`s) | SigV4 by [`BEDROCK_ACCESS_KEY_ID`] / [`BEDROCK_SECRET_ACCESS_KEY`], any region, service `bedrock` | 403 `MissingAuthenticationTokenException`, `UnrecognizedClientException`, `InvalidSignatureException` |
 //!
 //! Any non-empty key is accepted. Each provider also refuses what its validator
 //! refuses, in its own words: OpenAI a missing `messages` (Responses: unknown

@@ -71,6 +71,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/model/{model_id}/converse-stream",
             post(bedrock::converse_stream),
         )
+        .route("/model/{model_id}/invoke", post(bedrock::invoke))
+        .route(
+            "/model/{model_id}/invoke-with-response-stream",
+            post(bedrock::invoke_stream),
+        )
         // The mock itself.
         .route("/healthz", get(healthz))
         .route("/__mock/faults", post(inject_fault))

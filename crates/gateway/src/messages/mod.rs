@@ -66,8 +66,19 @@ impl ClientHeaders {
     }
 }
 
-/// Whether the target's provider serves the Messages API itself.
+/// Whether the target serves the Messages API itself: Anthropic, and Anthropic's
+/// models on Bedrock (InvokeModel; `anthropic.…` model ids and inference profiles).
 fn speaks_messages(target: &Target) -> bool {
+    match target.deployment.provider {
+        ProviderKind::Anthropic => true,
+        ProviderKind::Bedrock => target.upstream_model.contains("anthropic."),
+        _ => false,
+    }
+}
+
+/// Whether the target has Anthropic's own endpoints (`count_tokens`, and the
+/// `anthropic-version` and `anthropic-beta` headers).
+fn is_anthropic(target: &Target) -> bool {
     target.deployment.provider == ProviderKind::Anthropic
 }
 
@@ -84,7 +95,7 @@ impl Payload for Bodies<'_> {
     }
 
     fn forward_headers(&self, target: &Target, headers: &mut HeaderMap) {
-        if !speaks_messages(target) {
+        if !is_anthropic(target) {
             return;
         }
         if let Some(version) = &self.headers.version {
@@ -234,7 +245,7 @@ async fn count_tokens(
     let offered = routes
         .iter()
         .flat_map(|r| &r.targets)
-        .any(|t| speaks_messages(t));
+        .any(|t| is_anthropic(t));
     if offered {
         let not_offered = Err(ApiError::unsupported(
             "This deployment does not count tokens.",
@@ -242,7 +253,7 @@ async fn count_tokens(
         let payload = Bodies {
             bodies: NativeOrChat {
                 native_op: Operation::CountTokens,
-                speaks_native: speaks_messages,
+                speaks_native: is_anthropic,
                 native: &request.body,
                 chat: Some(&not_offered),
             },

@@ -1,5 +1,7 @@
-//! The Messages API passed through to Anthropic, which speaks it: its events go to
-//! the client as they are, in Anthropic's order (`message_start` with the prompt's
+//! The Messages API passed through to Anthropic, which speaks it (directly, or on
+//! Bedrock's InvokeModel, whose events are written again as SSE events, since they
+//! come as event-stream frames): its events go to the client as they are, in
+//! Anthropic's order (`message_start` with the prompt's
 //! usage, `content_block_*`, `ping`, `message_delta` with the final usage,
 //! `message_stop`). `message_delta` is metered before it is passed on, with the exact
 //! cost added to its `usage` when the client asked for usage; an `error` event is
@@ -12,7 +14,11 @@ use serde_json::{Map, Value};
 
 use crate::cost_json::with_usage_cost;
 use crate::error::ApiError;
-use crate::providers::{Malformed, Operation, StreamOut, StreamState, UpstreamEvent, anthropic};
+use meridian_core::config::ProviderKind;
+
+use crate::providers::{
+    Malformed, Operation, StreamOut, StreamState, UpstreamEvent, anthropic, bedrock,
+};
 use crate::stream::{StreamFormat, sse_event};
 use crate::targets::Target;
 
@@ -29,11 +35,26 @@ impl StreamFormat for Passthrough {
 
     fn read(
         &mut self,
-        _target: &Target,
+        target: &Target,
         state: &mut StreamState,
         event: UpstreamEvent<'_>,
     ) -> Result<StreamOut, Malformed> {
-        anthropic::passthrough_event(state, event)
+        match target.deployment.provider {
+            ProviderKind::Bedrock => bedrock::invoke_event(state, event),
+            _ => anthropic::passthrough_event(state, event),
+        }
+    }
+
+    /// An event that came in another framing (Bedrock's), as an SSE event; Bedrock's
+    /// own metrics are left out.
+    fn chunk(&mut self, mut chunk: Map<String, Value>) -> Bytes {
+        chunk.remove("amazon-bedrock-invocationMetrics");
+        let name = chunk
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("message")
+            .to_string();
+        sse_event(&name, &serde_json::to_vec(&chunk).unwrap_or_default())
     }
 
     /// `message_delta`, with `usage.cost` when asked.

@@ -334,6 +334,15 @@ struct WithUsage {
     usage: Usage,
 }
 
+/// A whole message that passes through, read for its usage.
+pub(crate) fn passthrough_response(body: Bytes) -> Result<ParsedResponse, Malformed> {
+    let message: WithUsage = serde_json::from_slice(&body).map_err(|_| Malformed)?;
+    Ok(ParsedResponse {
+        usage: message.usage.tokens(),
+        body: ResponseBody::Unchanged(body),
+    })
+}
+
 /// `count_tokens`' answer, read to check its shape.
 #[derive(Deserialize)]
 struct Counted {
@@ -439,13 +448,7 @@ impl Adapter for Anthropic {
         body: Bytes,
     ) -> Result<ParsedResponse, Malformed> {
         match op {
-            Operation::Messages => {
-                let message: WithUsage = serde_json::from_slice(&body).map_err(|_| Malformed)?;
-                return Ok(ParsedResponse {
-                    usage: message.usage.tokens(),
-                    body: ResponseBody::Unchanged(body),
-                });
-            }
+            Operation::Messages => return passthrough_response(body),
             Operation::CountTokens => {
                 serde_json::from_slice::<Counted>(&body).map_err(|_| Malformed)?;
                 return Ok(ParsedResponse {

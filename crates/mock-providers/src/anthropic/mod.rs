@@ -5,8 +5,8 @@
 
 mod content;
 mod error;
-mod request;
-mod wire;
+pub(crate) mod request;
+pub(crate) mod wire;
 
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
