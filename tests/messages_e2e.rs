@@ -15,7 +15,7 @@ use common::{TestEnv, sdk};
 use meridian_core::catalog::PriceCatalog;
 use meridian_core::config::{Config, ProviderKind};
 use meridian_core::{Secret, TokenUsage};
-use meridian_mock_providers::{BEDROCK_ACCESS_KEY_ID, BEDROCK_SECRET_ACCESS_KEY};
+use meridian_mock_providers::{BEDROCK_ACCESS_KEY_ID, BEDROCK_SECRET_ACCESS_KEY, Fault};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -439,5 +439,76 @@ async fn the_anthropic_sdk_creates_streams_and_counts_messages_natively_and_tran
         }
         got.6 = got.6.normalize();
         assert_eq!(got, expected, "{model}: rollups");
+    }
+}
+
+/// What the provider's failures look like on `/v1/messages`: Anthropic's error shape
+/// with the status an Anthropic client retries on, `retry-after` kept, and a stream
+/// the provider breaks off ending with Anthropic's `error` event.
+#[tokio::test]
+async fn provider_failures_are_anthropic_errors() {
+    let env = start().await;
+    let client = reqwest::Client::new();
+    let send = |body: Value| {
+        client
+            .post(env.url("/v1/messages"))
+            .header("x-api-key", &env.key)
+            .header("anthropic-version", "2023-06-01")
+            .json(&body)
+            .send()
+    };
+    let ask = json!({"model": NATIVE, "max_tokens": 64,
+        "messages": [{"role": "user", "content": "hello there"}]});
+    env.mock.inject(Fault::StreamCut { after_chunks: 4 }, 1);
+    let mut streamed = ask.clone();
+    streamed["stream"] = json!(true);
+    let text = send(streamed).await.unwrap().text().await.unwrap();
+    let last = text.trim_end().rsplit("\n\n").next().unwrap();
+    assert!(last.starts_with("event: error\ndata: "), "{text}");
+    let data: Value = serde_json::from_str(last.split_once("data: ").unwrap().1).unwrap();
+    assert_eq!(data["type"], "error");
+    assert_eq!(data["error"]["type"], "api_error", "{data}");
+    assert!(text.starts_with("event: message_start\n"), "{text}");
+
+    // Last: the provider's 429 asks the gateway to let the deployment rest.
+    for (fault, status, kind, retry_after) in [
+        (
+            Fault::Status {
+                status: 529,
+                retry_after_secs: None,
+            },
+            503,
+            "overloaded_error",
+            None,
+        ),
+        (
+            Fault::Status {
+                status: 500,
+                retry_after_secs: None,
+            },
+            502,
+            "api_error",
+            None,
+        ),
+        (
+            Fault::Status {
+                status: 429,
+                retry_after_secs: Some(7),
+            },
+            429,
+            "rate_limit_error",
+            Some("7"),
+        ),
+    ] {
+        env.mock.inject(fault, 1);
+        let r = send(ask.clone()).await.unwrap();
+        assert_eq!(r.status(), status, "{kind}");
+        if let Some(retry_after) = retry_after {
+            assert_eq!(r.headers()["retry-after"], retry_after, "{kind}");
+        }
+        assert_eq!(r.headers()["x-meridian-provider"], "anthropic");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["type"], "error", "{body}");
+        assert_eq!(body["error"]["type"], kind, "{body}");
     }
 }
