@@ -64,6 +64,23 @@ impl ClientHeaders {
             beta: headers.get(BETA).cloned(),
         }
     }
+
+    /// `body` with the betas of `anthropic-beta` as its `anthropic_beta` member, as
+    /// Bedrock takes them; `None` without betas.
+    fn betas_in(&self, body: &ClientBody) -> Option<Result<ClientBody, ApiError>> {
+        let betas: Vec<&str> = self
+            .beta
+            .as_ref()?
+            .to_str()
+            .ok()?
+            .split(',')
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+            .collect();
+        let json = serde_json::to_vec(&betas).ok()?;
+        let with = body.with_changes(&[("anthropic_beta", Some(&json))]);
+        Some(ClientBody::parse(Bytes::from(with)))
+    }
 }
 
 /// Whether the target serves the Messages API itself: Anthropic, and Anthropic's
@@ -83,15 +100,21 @@ fn is_anthropic(target: &Target) -> bool {
 }
 
 /// What each target is sent: the client's body and headers to those that speak the
-/// Messages API.
+/// Messages API (Bedrock: with the betas in the body, as `anthropic_beta`).
 struct Bodies<'a> {
     bodies: NativeOrChat<'a>,
     headers: &'a ClientHeaders,
+    with_betas: Option<&'a ClientBody>,
 }
 
 impl Payload for Bodies<'_> {
     fn for_target(&self, target: &Target) -> Result<(Operation, &ClientBody), ApiError> {
-        self.bodies.for_target(target)
+        match self.with_betas {
+            Some(body) if speaks_messages(target) && !is_anthropic(target) => {
+                Ok((self.bodies.native_op, body))
+            }
+            _ => self.bodies.for_target(target),
+        }
     }
 
     fn forward_headers(&self, target: &Target, headers: &mut HeaderMap) {
@@ -169,6 +192,14 @@ pub(crate) async fn serve(
         .flat_map(|r| &r.targets)
         .any(|t| !speaks_messages(t))
         .then(|| to_chat::translate(&request.body));
+    let with_betas = routes
+        .iter()
+        .flat_map(|r| &r.targets)
+        .any(|t| speaks_messages(t) && !is_anthropic(t))
+        .then(|| headers.betas_in(&request.body))
+        .flatten()
+        .transpose()
+        .map_err(|e| (e, None))?;
     let payload = Bodies {
         bodies: NativeOrChat {
             native_op: Operation::Messages,
@@ -177,6 +208,7 @@ pub(crate) async fn serve(
             chat: chat.as_ref(),
         },
         headers: &headers,
+        with_betas: with_betas.as_ref(),
     };
     let (target, upstream) = proxy::call(
         gw,
@@ -258,6 +290,7 @@ async fn count_tokens(
                 chat: Some(&not_offered),
             },
             headers,
+            with_betas: None,
         };
         let called = proxy::call(gw, key, routes, &payload, &request.controls, false, meter).await;
         match called {

@@ -63,6 +63,14 @@ fn beta_field_without_beta(headers: &HeaderMap, body: &Bytes) -> Option<&'static
         .flat_map(|v| v.split(','))
         .map(str::trim)
         .collect();
+    missing_beta(&object, &betas)
+}
+
+/// The first beta field of `object` whose beta is not among `betas`.
+pub(crate) fn missing_beta(
+    object: &serde_json::Map<String, serde_json::Value>,
+    betas: &[&str],
+) -> Option<&'static str> {
     BETA_FIELDS
         .iter()
         .find(|(field, beta)| object.contains_key(*field) && !betas.contains(beta))

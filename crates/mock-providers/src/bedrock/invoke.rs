@@ -1,8 +1,8 @@
 //! Bedrock's InvokeModel for Anthropic's models, `POST /model/{modelId}/invoke` and
 //! `/model/{modelId}/invoke-with-response-stream`: the Messages API's body without
 //! `model` (the path names it) or `stream`, with `anthropic_version`
-//! `bedrock-2023-05-31` (and optional `anthropic_beta`), checked as Anthropic checks
-//! it; the answer is Anthropic's `message`, or each of its stream events, base64, as
+//! `bedrock-2023-05-31` (and `anthropic_beta`, the betas Anthropic takes as a
+//! header), checked as Anthropic checks it; the answer is Anthropic's `message`, or each of its stream events, base64, as
 //! the `bytes` of an event-stream `chunk`. Refusals are Bedrock's
 //! `ValidationException`.
 
@@ -43,7 +43,18 @@ pub(crate) fn answer(
             ));
         }
     }
-    object.remove("anthropic_beta");
+    let betas = object.remove("anthropic_beta").unwrap_or_default();
+    let betas: Vec<&str> = betas
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if let Some(field) = crate::anthropic::missing_beta(&object, &betas) {
+        return Err(Error::validation(format!(
+            "{field}: Extra inputs are not permitted"
+        )));
+    }
     object.insert("model".into(), json!(model));
     let request = request::read(&object).map_err(|e| Error::validation(e.message()))?;
     let generation = reply::generate(&request.prompt);
