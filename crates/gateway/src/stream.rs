@@ -420,6 +420,36 @@ pub fn read_chat_chunks(
     as_chunks(out, data)
 }
 
+/// What a chat chunk's first choice holds, in the order a re-encoder writes it:
+/// reasoning text, text, tool-call deltas, then the finish reason.
+pub enum ChunkPart<'a> {
+    Reasoning(&'a str),
+    Text(&'a str),
+    ToolCall(&'a Value),
+    Finish(&'a str),
+}
+
+/// The parts of `chunk`'s first choice, in order (none without a choice).
+pub fn chunk_parts(chunk: &Map<String, Value>) -> Vec<ChunkPart<'_>> {
+    let Some(choice) = chunk.get("choices").and_then(|c| c.get(0)) else {
+        return Vec::new();
+    };
+    let delta = &choice["delta"];
+    let text = |key: &str| delta[key].as_str().filter(|t| !t.is_empty());
+    let mut parts = Vec::new();
+    parts.extend(text("reasoning_content").map(ChunkPart::Reasoning));
+    parts.extend(text("content").map(ChunkPart::Text));
+    parts.extend(
+        delta["tool_calls"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(ChunkPart::ToolCall),
+    );
+    parts.extend(choice["finish_reason"].as_str().map(ChunkPart::Finish));
+    parts
+}
+
 /// `out` with every `Forward` of the event `data` made a `Chunk` (to write again
 /// rather than forward as its bytes).
 pub fn as_chunks(out: StreamOut, data: &str) -> Result<StreamOut, Malformed> {

@@ -16,7 +16,7 @@ use super::from_chat::{self, stop_reason};
 use super::native::{self, error_event};
 use crate::error::ApiError;
 use crate::providers::{Malformed, Operation, StreamOut, StreamState, UpstreamEvent};
-use crate::stream::{StreamFormat, sse_event};
+use crate::stream::{ChunkPart, StreamFormat, chunk_parts, sse_event};
 use crate::targets::Target;
 
 /// What the open content block is.
@@ -215,24 +215,13 @@ impl StreamFormat for Reencoder {
             return out.freeze();
         }
         self.start(&mut out);
-        let Some(choice) = chunk.get("choices").and_then(|c| c.get(0)) else {
-            return out.freeze();
-        };
-        let delta = &choice["delta"];
-        if let Some(text) = delta["reasoning_content"]
-            .as_str()
-            .filter(|t| !t.is_empty())
-        {
-            self.text(&mut out, Block::Thinking, text);
-        }
-        if let Some(text) = delta["content"].as_str().filter(|t| !t.is_empty()) {
-            self.text(&mut out, Block::Text, text);
-        }
-        for call in delta["tool_calls"].as_array().into_iter().flatten() {
-            self.tool_call(&mut out, call);
-        }
-        if let Some(finish) = choice["finish_reason"].as_str() {
-            self.finish = Some(finish.to_string());
+        for part in chunk_parts(&chunk) {
+            match part {
+                ChunkPart::Reasoning(text) => self.text(&mut out, Block::Thinking, text),
+                ChunkPart::Text(text) => self.text(&mut out, Block::Text, text),
+                ChunkPart::ToolCall(call) => self.tool_call(&mut out, call),
+                ChunkPart::Finish(finish) => self.finish = Some(finish.to_string()),
+            }
         }
         out.freeze()
     }

@@ -15,7 +15,7 @@ use super::object::{self, Echo, Head, Status, fields};
 use crate::cost_json::with_usage_cost;
 use crate::error::ApiError;
 use crate::providers::{Malformed, Operation, StreamOut, StreamState, UpstreamEvent};
-use crate::stream::StreamFormat;
+use crate::stream::{ChunkPart, StreamFormat, chunk_parts};
 use crate::targets::Target;
 
 /// One output item as it streams.
@@ -319,31 +319,22 @@ impl StreamFormat for Reencoder {
             self.model = model.to_string();
         }
         self.start(&mut out);
-        let Some(choice) = chunk.get("choices").and_then(|c| c.get(0)) else {
-            return out.freeze();
-        };
-        let delta = &choice["delta"];
-        if let Some(text) = delta["reasoning_content"]
-            .as_str()
-            .filter(|t| !t.is_empty())
-        {
-            self.delta(
-                &mut out,
-                text,
-                "response.reasoning_summary_text.delta",
-                || Kind::Reasoning,
-            );
-        }
-        if let Some(text) = delta["content"].as_str().filter(|t| !t.is_empty()) {
-            self.delta(&mut out, text, "response.output_text.delta", || {
-                Kind::Message
-            });
-        }
-        for call in delta["tool_calls"].as_array().into_iter().flatten() {
-            self.tool_call(&mut out, call);
-        }
-        if let Some(finish) = choice["finish_reason"].as_str() {
-            self.finish = Some(finish.to_string());
+        for part in chunk_parts(&chunk) {
+            match part {
+                ChunkPart::Reasoning(text) => self.delta(
+                    &mut out,
+                    text,
+                    "response.reasoning_summary_text.delta",
+                    || Kind::Reasoning,
+                ),
+                ChunkPart::Text(text) => {
+                    self.delta(&mut out, text, "response.output_text.delta", || {
+                        Kind::Message
+                    })
+                }
+                ChunkPart::ToolCall(call) => self.tool_call(&mut out, call),
+                ChunkPart::Finish(finish) => self.finish = Some(finish.to_string()),
+            }
         }
         out.freeze()
     }
