@@ -231,23 +231,18 @@ async fn the_anthropic_sdk_creates_streams_and_counts_messages_natively_and_tran
     // Anthropic's SDKs take the root (`ANTHROPIC_BASE_URL`), not `/v1`.
     let (base, key) = (env.url(""), env.key.clone());
     let models = format!("{NATIVE},{TRANSLATED},{BEDROCK}");
-    // The SDK runs off the runtime, which serves its requests in this process.
-    let out = tokio::task::spawn_blocking(move || {
-        sdk::run(
-            PROGRAM,
-            &[
-                ("BASE", &base),
-                ("KEY", &key),
-                ("MODELS", &models),
-                ("NATIVE", NATIVE),
-                ("TRANSLATED", TRANSLATED),
-                ("BEDROCK", BEDROCK),
-            ],
-        )
-    })
-    .await
-    .unwrap();
-    let out: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = sdk::run_json(
+        PROGRAM,
+        &[
+            ("BASE", &base),
+            ("KEY", &key),
+            ("MODELS", &models),
+            ("NATIVE", NATIVE),
+            ("TRANSLATED", TRANSLATED),
+            ("BEDROCK", BEDROCK),
+        ],
+    )
+    .await;
     let catalog: PriceCatalog = meridian::BUNDLED_PRICES.parse().unwrap();
     for (model, kind, region, upstream, deployment) in [
         (
