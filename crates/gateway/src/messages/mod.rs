@@ -20,7 +20,7 @@
 mod events;
 mod from_chat;
 mod native;
-mod to_chat;
+pub(crate) mod to_chat;
 
 use std::borrow::Cow;
 
