@@ -94,6 +94,9 @@ for model in os.environ["MODELS"].split(","):
         snapshot, _ = create(model="claude-sonnet-4-5-20250929", max_tokens=32,
                              messages=[{"role": "user", "content": "dated name"}])
         snapshot = snapshot.content[0].text
+        dotted, _ = create(model="anthropic/claude-sonnet-4.5", max_tokens=32,
+                           messages=[{"role": "user", "content": "dotted name"}])
+        snapshot = [snapshot, dotted.content[0].text]
     if anthropic_api:
         beta, _ = create(max_tokens=32, messages=[{"role": "user", "content": "with a beta"}],
                          extra_headers={"anthropic-beta": "context-management-2025-06-27"},
@@ -299,7 +302,10 @@ async fn the_anthropic_sdk_creates_streams_and_counts_messages_natively_and_tran
             assert_eq!(cached[3][1], cached[2][0]);
         }
         if native {
-            assert_eq!(r["snapshot"], "You said: dated name");
+            assert_eq!(
+                r["snapshot"],
+                json!(["You said: dated name", "You said: dotted name"])
+            );
         }
         if anthropic_api {
             assert_eq!(r["beta"], "You said: with a beta", "{model}");

@@ -132,8 +132,9 @@ impl Payload for Bodies<'_> {
 
 /// The id a model is served under: the one asked when it is served, else the
 /// public id of Anthropic's name for it (a dated snapshot or `-latest` alias of a
-/// served model, with or without the `anthropic/` vendor, and OpenRouter's dotted
-/// versions such as `anthropic/claude-sonnet-4.5`).
+/// served model, with or without the `anthropic/` vendor), with its version dashed
+/// (`claude-sonnet-4-5`) or dotted (OpenRouter's `claude-sonnet-4.5`) as the public
+/// id has it.
 fn model_id<'a>(gw: &Gateway, asked: &'a str) -> Cow<'a, str> {
     if gw.models.resolve(asked).is_some() {
         return Cow::Borrowed(asked);
@@ -144,10 +145,12 @@ fn model_id<'a>(gw: &Gateway, asked: &'a str) -> Cow<'a, str> {
         Some((name, date)) if date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) => name,
         _ => bare,
     };
+    let dashed = undated.replace('.', "-");
     let dotted = dotted_versions(undated);
     let candidates = [
         undated.to_string(),
         format!("anthropic/{undated}"),
+        format!("anthropic/{dashed}"),
         format!("anthropic/{dotted}"),
     ];
     candidates
@@ -166,7 +169,7 @@ fn dotted_versions(name: &str) -> String {
                 && bytes[i - 1].is_ascii_digit()
                 && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
                 // A version part is short; a date is not.
-                && !bytes[i + 1..].iter().take(3).all(u8::is_ascii_digit);
+                && bytes[i + 1..].iter().take_while(|b| b.is_ascii_digit()).count() < 3;
             if between_digits { '.' } else { c }
         })
         .collect()
@@ -332,4 +335,33 @@ fn counted(body: Bytes, by: &'static str, target: Option<&Target>) -> Response {
         proxy::target_headers(h, target);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_dotted_and_dates_are_not() {
+        assert_eq!(dotted_versions("claude-sonnet-4-5"), "claude-sonnet-4.5");
+        assert_eq!(dotted_versions("claude-3-5-haiku"), "claude-3.5-haiku");
+        assert_eq!(dotted_versions("claude-opus-4"), "claude-opus-4");
+        assert_eq!(
+            dotted_versions("claude-sonnet-4-20250514"),
+            "claude-sonnet-4-20250514"
+        );
+    }
+
+    #[test]
+    fn betas_go_in_the_body_for_bedrock() {
+        let mut headers = HeaderMap::new();
+        headers.insert(BETA, HeaderValue::from_static("a-1, b-2"));
+        let body = ClientBody::parse(Bytes::from_static(br#"{"model":"m"}"#)).unwrap();
+        let with = ClientHeaders::of(&headers)
+            .betas_in(&body)
+            .unwrap()
+            .unwrap();
+        assert_eq!(with.get("anthropic_beta"), Some(r#"["a-1","b-2"]"#));
+        assert!(ClientHeaders::default().betas_in(&body).is_none());
+    }
 }
