@@ -16,6 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use meridian_billing::customers::{self, NewCustomer};
+use meridian_core::catalog::PriceCatalog;
 use meridian_core::config::{Config, Deployment, ProviderKind, credential_from};
 use meridian_core::{CustomerId, KeyRole, Secret};
 use meridian_keys::KeySettings;
@@ -135,6 +136,21 @@ pub async fn demo_customer(pool: &PgPool) -> anyhow::Result<customers::Customer>
     .await?)
 }
 
+/// Adds the newest Claude, GPT and Gemini models of `catalog` to the first deployment
+/// of their provider, so that a coding agent's default model is served.
+fn serve_newest(config: &mut Config, catalog: &PriceCatalog) {
+    for (provider, model) in crate::demo_models::newest(catalog) {
+        if let Some(d) = config
+            .deployments
+            .iter_mut()
+            .find(|d| d.provider == provider)
+            && !d.models.contains(&model)
+        {
+            d.models.push(model);
+        }
+    }
+}
+
 /// The demo's deployments as they would reach the real providers.
 fn planned(lookup: Lookup<'_>) -> Config {
     let mut config = Config::parse(DEPLOYMENTS).expect("the demo's deployments are valid");
@@ -191,10 +207,12 @@ fn use_mocks(config: &mut Config, mock: &MockServer, lookup: Lookup<'_>) {
     }
 }
 
-/// The demo's deployments: real providers where their credential is set, the mock
-/// providers for the rest. Returns the mock server when one was started.
-pub async fn demo_config() -> anyhow::Result<(Config, Option<MockServer>)> {
+/// The demo's deployments, with the newest models of `catalog`: real providers where
+/// their credential is set, the mock providers for the rest. Returns the mock server
+/// when one was started.
+pub async fn demo_config(catalog: &PriceCatalog) -> anyhow::Result<(Config, Option<MockServer>)> {
     let mut config = planned(&env);
+    serve_newest(&mut config, catalog);
     let needs_mock = config
         .deployments
         .iter()
@@ -304,7 +322,6 @@ pub fn credential_source() -> crate::CredentialSource {
 
 #[cfg(test)]
 mod tests {
-    use meridian_core::catalog::PriceCatalog;
     use meridian_gateway::ModelTable;
 
     use super::*;
@@ -322,8 +339,9 @@ mod tests {
         let none = lookup(&[]);
         let mock = MockServer::start(MockConfig::default()).await.unwrap();
         let mut config = planned(&none);
-        use_mocks(&mut config, &mock, &none);
         let catalog: PriceCatalog = crate::BUNDLED_PRICES.parse().unwrap();
+        serve_newest(&mut config, &catalog);
+        use_mocks(&mut config, &mock, &none);
         let table = ModelTable::build(&config, &catalog, &|d| demo_credential(d, &none))
             .unwrap_or_else(|e| panic!("{e}"));
         (mock, config, table)
@@ -370,6 +388,11 @@ mod tests {
                     .iter()
                     .all(|t| t.deployment.credential.is_some())
             );
+        }
+        // Coding agents send their own default model ids, by bare name.
+        for agent_default in ["claude-opus-4-8", "claude-sonnet-4-6", "gpt-5.5"] {
+            let route = table.resolve(agent_default);
+            assert!(route.is_some(), "{agent_default} is served");
         }
         let bedrock = config
             .deployments

@@ -4,6 +4,7 @@
 //! `crates/`.
 
 pub mod demo;
+mod demo_models;
 mod routes;
 pub mod server;
 

@@ -355,7 +355,9 @@ async fn run_demo(listen: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
     let pool = db::connect_and_migrate(&url).await?;
     let customer = demo::demo_customer(&pool).await?;
     let key = demo::demo_key(&pool, customer.id).await?;
-    let (config, mock) = demo::demo_config().await?;
+    meridian::ensure_prices(&pool).await?;
+    let catalog = catalog::load_at(&pool, chrono::Utc::now()).await?;
+    let (config, mock) = demo::demo_config(&catalog).await?;
     let mut options = ServeOptions::new(listen, config, data_dir.clone());
     options.credentials = demo::credential_source();
     let server = Server::start(pool, options).await?;

@@ -54,7 +54,9 @@ async fn other_customer(env: &TestEnv) -> (CustomerId, String) {
     .fetch_one(&env.pool)
     .await
     .unwrap();
-    let key = meridian::demo::demo_key(&env.pool, CustomerId(id)).await.unwrap();
+    let key = meridian::demo::demo_key(&env.pool, CustomerId(id))
+        .await
+        .unwrap();
     (CustomerId(id), key.expose().to_string())
 }
 

@@ -146,6 +146,11 @@ impl PriceCatalog {
         self.by_key.get(catalog_key)
     }
 
+    /// Every entry, in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = &ModelPrice> {
+        self.by_key.values()
+    }
+
     /// The list price of `upstream_model` as served by `provider` in `region`: the
     /// regional entry when the catalog has one, else the provider's global entry.
     pub fn price_for(
