@@ -1,6 +1,6 @@
 //! `POST /v1/responses` with the official `openai` Python SDK against OpenAI (the
-//! Responses API passed through to the mock's `/v1/responses`) and Anthropic (the same
-//! requests translated through the chat path): `responses.create`, `responses.stream`,
+//! Responses API passed through to the mock's `/v1/responses`), Anthropic and Gemini
+//! (the same requests translated through the chat path): `responses.create`, `responses.stream`,
 //! a function tool round trip, a `json_schema` answer, the documented 400 for
 //! `previous_response_id`; then the rollups of each deployment, exact to the token and
 //! to the cost at its list price.
@@ -17,6 +17,7 @@ use rust_decimal::Decimal;
 
 const NATIVE: &str = "openai/gpt-4o-mini";
 const TRANSLATED: &str = "anthropic/claude-sonnet-4-5";
+const TRANSLATED_GEMINI: &str = "google/gemini-2.5-flash";
 
 /// What each model is asked, printed as JSON per model.
 const PROGRAM: &str = r#"
@@ -28,7 +29,7 @@ tools = [{"type": "function", "name": "get_weather", "description": "The weather
 schema = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"],
           "additionalProperties": False}
 out = {}
-for model in [os.environ["NATIVE"], os.environ["TRANSLATED"]]:
+for model in os.environ["MODELS"].split(","):
     usages = []
     def create(**kw):
         raw = client.responses.with_raw_response.create(model=model, **kw)
@@ -86,6 +87,14 @@ kind = "on-demand"
 base_url = "http://{mock}"
 models = ["{TRANSLATED}"]
 upstream_model = "claude-sonnet-4-5"
+
+[[deployments]]
+id = "gemini-test"
+provider = "gemini"
+region = "global"
+kind = "on-demand"
+base_url = "http://{mock}"
+models = ["{TRANSLATED_GEMINI}"]
 "#
     )
 }
@@ -122,8 +131,7 @@ async fn the_openai_sdk_creates_and_streams_responses_natively_and_translated() 
         &[
             ("BASE", &base),
             ("KEY", &key),
-            ("NATIVE", NATIVE),
-            ("TRANSLATED", TRANSLATED),
+            ("MODELS", &[NATIVE, TRANSLATED, TRANSLATED_GEMINI].join(",")),
         ],
     )
     .await;
@@ -142,6 +150,13 @@ async fn the_openai_sdk_creates_and_streams_responses_natively_and_translated() 
             "eu-west",
             "claude-sonnet-4-5",
             "anthropic-test",
+        ),
+        (
+            TRANSLATED_GEMINI,
+            ProviderKind::Gemini,
+            "global",
+            "gemini-2.5-flash",
+            "gemini-test",
         ),
     ] {
         let r = &out[model];
