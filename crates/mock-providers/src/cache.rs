@@ -1,7 +1,10 @@
 //! The prompt cache of Anthropic and Bedrock: a prompt prefix marked as cacheable
 //! (Anthropic's `cache_control`, Bedrock's `cachePoint`) is written to the cache the
-//! first time this server sees it, and read from it every later time. Entries never
-//! expire and there is no minimum length, so that tests can predict every count.
+//! first time this server sees it, and read from it every later time. A prompt with
+//! several breakpoints reads the longest of its prefixes that is cached and writes
+//! the rest, as Anthropic does when an agent moves its last breakpoint forward every
+//! turn. Entries never expire and there is no minimum length, so that tests can
+//! predict every count.
 
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -28,6 +31,8 @@ pub(crate) struct CacheUse {
 pub(crate) struct Prefix {
     hasher: DefaultHasher,
     pub(crate) tokens: u32,
+    /// The earlier breakpoints: each one's prefix (hash, tokens).
+    checkpoints: Vec<(u64, u32)>,
 }
 
 impl Prefix {
@@ -43,29 +48,40 @@ impl Prefix {
         part.to_string().hash(&mut self.hasher);
         self.tokens += tokens;
     }
+
+    /// Marks a breakpoint before the last: the prefix so far is cached too.
+    pub(crate) fn checkpoint(&mut self) {
+        self.checkpoints
+            .push((self.hasher.clone().finish(), self.tokens));
+    }
 }
 
 impl PromptCache {
-    /// Looks the prefix up, and keeps it for the next prompts.
+    /// Looks the prefix up (the longest of its breakpoints' prefixes that is cached is
+    /// read, the rest written), and keeps them all for the next prompts.
     pub(crate) fn lookup(&self, prefix: Prefix) -> CacheUse {
         if prefix.tokens == 0 {
             return CacheUse::default();
         }
-        let fresh = self
+        let mut seen = self
             .seen
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(prefix.hasher.finish());
-        if fresh {
-            CacheUse {
-                write: prefix.tokens,
-                read: 0,
-            }
-        } else {
-            CacheUse {
-                write: 0,
-                read: prefix.tokens,
-            }
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let whole = (prefix.hasher.finish(), prefix.tokens);
+        let read = prefix
+            .checkpoints
+            .iter()
+            .chain(std::iter::once(&whole))
+            .filter(|(hash, _)| seen.contains(hash))
+            .map(|&(_, tokens)| tokens)
+            .max()
+            .unwrap_or(0);
+        for (hash, _) in prefix.checkpoints.iter().chain(std::iter::once(&whole)) {
+            seen.insert(*hash);
+        }
+        CacheUse {
+            write: prefix.tokens - read,
+            read,
         }
     }
 }
@@ -95,5 +111,26 @@ mod tests {
         assert_eq!(cache.lookup(prefix("m", "b")).write, 10);
         assert_eq!(cache.lookup(prefix("other", "a")).write, 10);
         assert_eq!(cache.lookup(Prefix::new("m")), CacheUse::default());
+    }
+
+    #[test]
+    fn a_moved_breakpoint_reads_the_earlier_one_and_writes_the_rest() {
+        let cache = PromptCache::default();
+        // System, then messages, each message's end a checkpoint (as Anthropic's
+        // request builds it).
+        let turn = |messages: &[&str]| {
+            let mut p = Prefix::new("m");
+            p.add(&json!("system"), 100);
+            for m in messages {
+                p.checkpoint();
+                p.add(&json!(m), 10);
+            }
+            p
+        };
+        let used = |write, read| CacheUse { write, read };
+        assert_eq!(cache.lookup(turn(&["a"])), used(110, 0));
+        assert_eq!(cache.lookup(turn(&["a", "b"])), used(10, 110));
+        assert_eq!(cache.lookup(turn(&["a", "b"])), used(0, 120));
+        assert_eq!(cache.lookup(turn(&["c"])), used(10, 100));
     }
 }

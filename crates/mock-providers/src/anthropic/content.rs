@@ -67,14 +67,35 @@ pub(crate) fn read(messages: &[Value]) -> Result<Conversation<'_>, Error> {
 }
 
 impl Conversation<'_> {
-    /// Adds the messages up to the last breakpoint to the cacheable prefix.
+    /// Adds the messages up to the last breakpoint to the cacheable prefix, each
+    /// message's end a place an earlier prompt's breakpoint may have cached (an agent
+    /// moves its breakpoint to the newest message every turn; Anthropic finds the
+    /// earlier one). Where the breakpoints are is not part of the prefix.
     pub(crate) fn extend_prefix(&self, messages: &[Value], prefix: &mut Prefix) {
         if let Some((last, _)) = self.breakpoint {
-            for (message, share) in messages.iter().zip(&self.shares).take(last + 1) {
-                prefix.add(message, *share);
+            for (i, (message, share)) in
+                messages.iter().zip(&self.shares).take(last + 1).enumerate()
+            {
+                if i > 0 {
+                    prefix.checkpoint();
+                }
+                prefix.add(&without_cache_control(message), *share);
             }
         }
     }
+}
+
+/// `message` with its blocks' `cache_control` markers taken out.
+fn without_cache_control(message: &Value) -> Value {
+    let mut message = message.clone();
+    if let Some(Value::Array(blocks)) = message.get_mut("content") {
+        for block in blocks {
+            if let Some(block) = block.as_object_mut() {
+                block.remove("cache_control");
+            }
+        }
+    }
+    message
 }
 
 fn turn(i: usize, message: &Value) -> Result<Turn<'_>, Error> {

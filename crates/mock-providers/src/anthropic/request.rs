@@ -438,6 +438,9 @@ fn prefix(
         && (system_breakpoint.is_some() || conversation.breakpoint.is_some())
     {
         prefix.add(value, system.share);
+        if conversation.breakpoint.is_some() {
+            prefix.checkpoint();
+        }
     }
     conversation.extend_prefix(messages, &mut prefix);
     (prefix, long_ttl)
