@@ -57,7 +57,17 @@ async fn other_customer(env: &TestEnv) -> (CustomerId, String) {
     let key = meridian::demo::demo_key(&env.pool, CustomerId(id))
         .await
         .unwrap();
-    (CustomerId(id), key.expose().to_string())
+    let key = key.expose().to_string();
+    // A key made while serving works once the key refresh has seen it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while get(env, "/api/v1/invoices", &key, None).await.status() == 401 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new key never worked"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    (CustomerId(id), key)
 }
 
 async fn get(env: &TestEnv, path: &str, key: &str, accept: Option<&str>) -> reqwest::Response {
