@@ -1,6 +1,7 @@
 //! Customers: who is billed, by which entity, in which currency and language.
 
-use meridian_core::CustomerId;
+use meridian_core::{BudgetPeriod, CustomerId, KeyBudget, KeyLimits};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
@@ -184,6 +185,55 @@ pub async fn create(pool: &PgPool, c: &NewCustomer) -> Result<Customer, BillingE
     .fetch_one(pool)
     .await?;
     Ok(customer)
+}
+
+/// What the gateway checks a customer's requests against: the currency its budgets
+/// are in, and its customer-wide limits and spend budget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpendingTerms {
+    pub id: CustomerId,
+    pub currency: String,
+    pub limits: KeyLimits,
+    pub budget: Option<KeyBudget>,
+}
+
+/// Every customer's [`SpendingTerms`].
+pub async fn spending_terms(pool: &PgPool) -> sqlx::Result<Vec<SpendingTerms>> {
+    type Row = (
+        CustomerId,
+        String,
+        Option<i32>,
+        Option<i64>,
+        Option<i32>,
+        Option<Decimal>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, currency, rpm, tpm, max_concurrency, budget_amount, budget_period FROM customers",
+    )
+    .fetch_all(pool)
+    .await?;
+    let positive = |n: Option<i32>| n.and_then(|n| u32::try_from(n).ok());
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, currency, rpm, tpm, max_concurrency, amount, period)| {
+                let period = period.and_then(|p| p.parse::<BudgetPeriod>().ok());
+                SpendingTerms {
+                    id,
+                    currency,
+                    limits: KeyLimits {
+                        rpm: positive(rpm),
+                        tpm: tpm.and_then(|n| u64::try_from(n).ok()),
+                        max_concurrency: positive(max_concurrency),
+                    },
+                    budget: amount
+                        .zip(period)
+                        .map(|(amount, period)| KeyBudget { amount, period }),
+                }
+            },
+        )
+        .collect())
 }
 
 pub async fn get(pool: &PgPool, id: CustomerId) -> sqlx::Result<Option<Customer>> {

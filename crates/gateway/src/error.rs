@@ -214,6 +214,73 @@ impl ApiError {
         }
     }
 
+    /// A key's or its customer's `rpm`, `tpm` or `max_concurrency` is reached.
+    pub fn over_limit(
+        scope: crate::limits::Scope,
+        limit: crate::limits::Limit,
+        retry_after: std::time::Duration,
+    ) -> Self {
+        use crate::limits::Limit;
+        let secs = whole_secs(retry_after);
+        let whose = scope_name(scope);
+        let message = match limit {
+            Limit::Rpm(n) => {
+                format!("{whose} limit of {n} requests per minute is reached; retry in {secs} s.")
+            }
+            Limit::Tpm(n) => {
+                format!("{whose} limit of {n} tokens per minute is reached; retry in {secs} s.")
+            }
+            Limit::Concurrency(n) => format!(
+                "{whose} limit of {n} concurrent requests is reached; retry when one of them ends."
+            ),
+        };
+        Self {
+            retry_after_secs: Some(secs),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                Some("rate_limit_exceeded"),
+                message,
+            )
+        }
+    }
+
+    /// A key's or its customer's spend budget is spent, or would be by this request
+    /// at the most it can cost (`max_cost`, USD).
+    pub fn budget_exceeded(
+        scope: crate::limits::Scope,
+        budget: &crate::limits::Budget,
+        currency: &str,
+        max_cost: rust_decimal::Decimal,
+        resets_at: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        let whose = scope_name(scope);
+        let period = budget.period.adjective();
+        let amount = budget.amount.normalize();
+        let most = (max_cost * budget.per_usd).round_dp(6).normalize();
+        let resets = resets_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        Self::new(
+            StatusCode::PAYMENT_REQUIRED,
+            "insufficient_quota",
+            Some("budget_exceeded"),
+            format!(
+                "{whose} {period} spend budget of {amount} {currency} is spent, or would be by this request (it may cost up to {most} {currency}; a lower `max_tokens` reserves less); it resets at {resets}."
+            ),
+        )
+    }
+
+    /// A budget in a currency without a stored exchange rate cannot be checked.
+    pub fn budget_unchecked(currency: &str) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "api_error",
+            Some("budget_unavailable"),
+            format!(
+                "The spend budget is in {currency}, and no USD/{currency} exchange rate is stored yet; the operator imports one with `meridian fx import FILE`."
+            ),
+        )
+    }
+
     /// The customer's data residency leaves no deployment to serve the model: never
     /// widened to find one.
     pub fn residency_unavailable(message: String) -> Self {
@@ -356,6 +423,14 @@ const FIXED_REASONS: &[&str] = &[
 ];
 
 /// `d` in whole seconds, rounded up, at least 1 (a `retry-after` value).
+/// The subject of a limit's message.
+fn scope_name(scope: crate::limits::Scope) -> &'static str {
+    match scope {
+        crate::limits::Scope::Key => "This API key's",
+        crate::limits::Scope::Customer => "Your organization's",
+    }
+}
+
 fn whole_secs(d: std::time::Duration) -> u64 {
     (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
 }

@@ -43,6 +43,18 @@ pub fn admission_estimate(
     max_input: Option<i64>,
     max_output: Option<i64>,
 ) -> u64 {
+    let (prompt, output) = admission_parts(body, embeddings, max_input, max_output);
+    prompt + output
+}
+
+/// [`admission_estimate`] as its two parts, prompt and output, which a spend budget
+/// prices apart.
+pub fn admission_parts(
+    body: &ClientBody,
+    embeddings: bool,
+    max_input: Option<i64>,
+    max_output: Option<i64>,
+) -> (u64, u64) {
     let bytes = if embeddings {
         body.get("input").map_or(0, str::len)
     } else {
@@ -56,7 +68,7 @@ pub fn admission_estimate(
         .unwrap_or(u64::MAX);
     let prompt = (bytes / BYTES_PER_TOKEN).min(context);
     if embeddings {
-        return prompt;
+        return (prompt, 0);
     }
     let asked = ["max_completion_tokens", "max_tokens", "max_output_tokens"]
         .iter()
@@ -64,7 +76,7 @@ pub fn admission_estimate(
     let output = asked
         .or_else(|| max_output.and_then(|n| u64::try_from(n).ok()))
         .unwrap_or(DEFAULT_OUTPUT_CAP);
-    prompt + output
+    (prompt, output)
 }
 
 /// A counting job, run by [`off_thread`].
