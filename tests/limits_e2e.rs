@@ -1,0 +1,383 @@
+//! Key and customer limits and spend budgets on `/v1/*`, over real HTTP against the
+//! mock providers and a real Postgres: the request over a key's `rpm`, `tpm` or
+//! `max_concurrency` gets 429 `rate_limit_exceeded` with `retry-after` and reaches no
+//! provider; a spent budget gets 402 `budget_exceeded` until it is raised; racing
+//! requests never spend more than the budget; spend survives a `kill -9` (rebuilt
+//! from the rollups and the journal); a limit changed over REST holds within 1 s.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{ChildServer, TestEnv};
+use meridian_mock_providers::MockConfig;
+use reqwest::{Client, Method, StatusCode};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+/// `method path` on `base` (`http://host:port`) with `key`: status, headers, body.
+async fn call(
+    base: &str,
+    method: Method,
+    path: &str,
+    key: &str,
+    body: Option<Value>,
+) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    let mut request = Client::new()
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(key);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    (status, headers, body)
+}
+
+/// A new key of the demo customer, made over REST with `settings` (limits, budget):
+/// its id and secret.
+async fn new_key(base: &str, admin_key: &str, settings: Value) -> (String, String) {
+    let mut body = json!({"name": "limited", "role": "inference"});
+    body.as_object_mut()
+        .unwrap()
+        .extend(settings.as_object().unwrap().clone());
+    let (status, _, created) =
+        call(base, Method::POST, "/api/v1/keys", admin_key, Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    let secret = created["key"].as_str().unwrap().to_string();
+    wait_until_served(base, &secret).await;
+    (id, secret)
+}
+
+/// Waits until the key store holds `key` (a request with it is no longer a 401).
+async fn wait_until_served(base: &str, key: &str) {
+    let started = Instant::now();
+    while call(base, Method::GET, "/v1/models", key, None).await.0 == StatusCode::UNAUTHORIZED {
+        assert!(started.elapsed() < Duration::from_secs(2), "key not loaded");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// One chat request with `key`, capped at `max_tokens`: status, headers, body.
+async fn chat(
+    base: &str,
+    key: &str,
+    max_tokens: u32,
+) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    let body = json!({"model": "openai/gpt-4o-mini", "max_tokens": max_tokens,
+        "messages": [{"role": "user", "content": "say hello back"}]});
+    call(base, Method::POST, "/v1/chat/completions", key, Some(body)).await
+}
+
+fn base(env: &TestEnv) -> String {
+    format!("http://{}", env.server.addr)
+}
+
+fn assert_refused(
+    status: StatusCode,
+    headers: &reqwest::header::HeaderMap,
+    body: &Value,
+    want: StatusCode,
+    code: &str,
+) {
+    assert_eq!(status, want, "{body}");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(body["error"]["message"].is_string(), "{body}");
+    if want == StatusCode::TOO_MANY_REQUESTS {
+        let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=61).contains(&retry), "retry-after {retry}");
+    }
+}
+
+/// The billed cost of `key` in the rollups, once they hold its `served` successes.
+async fn rollup_cost(pool: &sqlx::PgPool, key: &str, served: i64) -> Decimal {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (count, cost): (i64, Decimal) = sqlx::query_as(
+            "SELECT coalesce(sum(requests - errors), 0)::bigint, coalesce(sum(cost), 0)
+             FROM usage_rollups WHERE key_id = $1::uuid",
+        )
+        .bind(key)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        if count >= served || Instant::now() > deadline {
+            assert_eq!(count, served, "successes in the rollups");
+            return cost;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_request_over_a_keys_rpm_gets_one_429_with_retry_after_and_reaches_no_provider() {
+    let env = TestEnv::start().await;
+    let base = base(&env);
+    let (_, key) = new_key(&base, &env.key, json!({"limits": {"rpm": 3}})).await;
+    let seen = env.mock.requests_seen();
+    let results = futures::future::join_all((0..4).map(|_| chat(&base, &key, 5))).await;
+    let refused: Vec<_> = results
+        .iter()
+        .filter(|(status, ..)| *status != StatusCode::OK)
+        .collect();
+    assert_eq!(refused.len(), 1, "exactly one of 4 over an rpm of 3");
+    let (status, headers, body) = refused[0];
+    assert_refused(
+        *status,
+        headers,
+        body,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limit_exceeded",
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("3 requests per minute"),
+        "{body}"
+    );
+    assert_eq!(
+        env.mock.requests_seen(),
+        seen + 3,
+        "the refused one was never sent"
+    );
+    // Another key of the same customer is not limited by this key's rpm.
+    assert_eq!(chat(&base, &env.key, 5).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn tpm_reserves_the_estimate_and_keeps_the_reported_tokens() {
+    let env = TestEnv::start().await;
+    let base = base(&env);
+    // Each request reserves about 20 prompt tokens (its JSON at 4 bytes a token) plus
+    // its max_tokens of 60: two would not fit 150 at their estimates, but the mock
+    // reports far fewer tokens and the window keeps those.
+    let (_, key) = new_key(&base, &env.key, json!({"limits": {"tpm": 150}})).await;
+    let mut used = 0;
+    let mut admitted = 0;
+    let refusal = loop {
+        let (status, headers, body) = chat(&base, &key, 60).await;
+        if status != StatusCode::OK {
+            break (status, headers, body);
+        }
+        used += body["usage"]["total_tokens"].as_u64().unwrap();
+        admitted += 1;
+        assert!(admitted < 50, "never refused");
+    };
+    let (status, headers, body) = refusal;
+    assert_refused(
+        status,
+        &headers,
+        &body,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limit_exceeded",
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("150 tokens per minute"),
+        "{body}"
+    );
+    assert!(
+        admitted >= 2,
+        "corrected to the reported usage: {admitted} admitted"
+    );
+    assert!(used <= 150, "{used} tokens served within a tpm of 150");
+}
+
+#[tokio::test]
+async fn max_concurrency_refuses_at_once_and_never_queues() {
+    let env = TestEnv::start_with_mock(
+        MockConfig {
+            latency: Duration::from_millis(600),
+            ..MockConfig::default()
+        },
+        |_| {},
+    )
+    .await;
+    let base = base(&env);
+    let (_, key) = new_key(&base, &env.key, json!({"limits": {"max_concurrency": 2}})).await;
+    let timed = |delay: u64| {
+        let (base, key) = (base.clone(), key.clone());
+        async move {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            let started = Instant::now();
+            let result = chat(&base, &key, 5).await;
+            (result, started.elapsed())
+        }
+    };
+    let results = futures::future::join_all([timed(0), timed(0), timed(200)]).await;
+    let ((status, headers, body), took) = &results[2];
+    assert_refused(
+        *status,
+        headers,
+        body,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limit_exceeded",
+    );
+    assert!(
+        *took < Duration::from_millis(300),
+        "refused at once, not queued: {took:?}"
+    );
+    assert!(results[..2].iter().all(|((s, ..), _)| *s == StatusCode::OK));
+    // Both ended: the places are free again.
+    assert_eq!(chat(&base, &key, 5).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_spent_key_budget_gets_402_until_it_is_raised() {
+    let env = TestEnv::start().await;
+    let base = base(&env);
+    // gpt-4o-mini: $0.15 / 1M prompt, $0.60 / 1M completion tokens. A request
+    // reserves ~20 prompt and 20 completion tokens: about $0.000015.
+    let (id, key) = new_key(
+        &base,
+        &env.key,
+        json!({"budget": {"amount": "0.00005", "period": "day"}}),
+    )
+    .await;
+    let mut admitted = 0;
+    let (status, headers, body) = loop {
+        let (status, headers, body) = chat(&base, &key, 20).await;
+        if status != StatusCode::OK {
+            break (status, headers, body);
+        }
+        admitted += 1;
+        assert!(admitted < 50, "never refused");
+    };
+    assert_refused(
+        status,
+        &headers,
+        &body,
+        StatusCode::PAYMENT_REQUIRED,
+        "budget_exceeded",
+    );
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("daily spend budget of 0.00005 USD"),
+        "{message}"
+    );
+    assert!(
+        admitted >= 3,
+        "reconciled to the real cost: {admitted} admitted"
+    );
+    let spent = rollup_cost(&env.pool, &id, admitted).await;
+    assert!(spent <= "0.00005".parse().unwrap(), "spent {spent}");
+    assert_eq!(chat(&base, &key, 20).await.0, StatusCode::PAYMENT_REQUIRED);
+
+    let (status, _, _) = call(
+        &base,
+        Method::PATCH,
+        &format!("/api/v1/keys/{id}"),
+        &env.key,
+        Some(json!({"budget": {"amount": "1"}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let raised = Instant::now();
+    while chat(&base, &key, 20).await.0 != StatusCode::OK {
+        assert!(
+            raised.elapsed() < Duration::from_secs(1),
+            "raise not in effect within 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn racing_requests_never_overspend_a_budget() {
+    let env = TestEnv::start().await;
+    let base = base(&env);
+    let budget: Decimal = "0.0001".parse().unwrap();
+    let (id, key) = new_key(
+        &base,
+        &env.key,
+        json!({"budget": {"amount": budget.to_string(), "period": "month"}}),
+    )
+    .await;
+    let results = futures::future::join_all((0..64).map(|_| chat(&base, &key, 40))).await;
+    let served = results.iter().filter(|r| r.0 == StatusCode::OK).count();
+    for (status, headers, body) in results.iter().filter(|r| r.0 != StatusCode::OK) {
+        assert_refused(
+            *status,
+            headers,
+            body,
+            StatusCode::PAYMENT_REQUIRED,
+            "budget_exceeded",
+        );
+    }
+    assert!(served >= 3 && served < 64, "{served} of 64 served");
+    let spent = rollup_cost(&env.pool, &id, served as i64).await;
+    assert!(spent <= budget, "spent {spent} of a budget of {budget}");
+}
+
+#[tokio::test]
+async fn a_limit_changed_over_rest_holds_within_a_second() {
+    let env = TestEnv::start().await;
+    let base = base(&env);
+    let (id, key) = new_key(&base, &env.key, json!({"limits": {"rpm": 1}})).await;
+    assert_eq!(chat(&base, &key, 5).await.0, StatusCode::OK);
+    assert_eq!(chat(&base, &key, 5).await.0, StatusCode::TOO_MANY_REQUESTS);
+    let (status, _, _) = call(
+        &base,
+        Method::PATCH,
+        &format!("/api/v1/keys/{id}"),
+        &env.key,
+        Some(json!({"limits": {"rpm": null, "max_concurrency": 50}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let changed = Instant::now();
+    while chat(&base, &key, 5).await.0 != StatusCode::OK {
+        assert!(
+            changed.elapsed() < Duration::from_secs(1),
+            "change not in effect within 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn spend_survives_a_kill_9() {
+    let (pool, database_url) = common::fresh_database().await;
+    let mock = meridian_mock_providers::MockServer::start(MockConfig::default())
+        .await
+        .unwrap();
+    let dir = common::temp_dir("limits-restart");
+    let config = common::write_config(&dir, mock.addr());
+    let (_, admin_key) = common::customer_and_key(&pool).await;
+    let start = || ChildServer::start(&database_url, &config, &dir, common::free_addr(), "warn");
+
+    let mut server = start().await;
+    let base = format!("http://{}", server.addr);
+    let (id, key) = new_key(
+        &base,
+        &admin_key,
+        json!({"budget": {"amount": "0.00005", "period": "month"}}),
+    )
+    .await;
+    let mut admitted = 0;
+    while chat(&base, &key, 20).await.0 == StatusCode::OK {
+        admitted += 1;
+        assert!(admitted < 50, "never refused");
+    }
+    // Killed at once: the newest usage is in the journal, maybe not in the rollups.
+    server.kill9();
+    let server = start().await;
+    let base = format!("http://{}", server.addr);
+    let (status, headers, body) = chat(&base, &key, 20).await;
+    assert_refused(
+        status,
+        &headers,
+        &body,
+        StatusCode::PAYMENT_REQUIRED,
+        "budget_exceeded",
+    );
+    let spent = rollup_cost(&pool, &id, admitted).await;
+    assert!(spent <= "0.00005".parse().unwrap(), "spent {spent}");
+    server.stop();
+}
