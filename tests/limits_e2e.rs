@@ -381,3 +381,151 @@ async fn spend_survives_a_kill_9() {
     assert!(spent <= "0.00005".parse().unwrap(), "spent {spent}");
     server.stop();
 }
+
+#[tokio::test]
+async fn customer_wide_limits_and_budget_hold_over_all_of_its_keys() {
+    let env = TestEnv::start_with(|o| o.admin_token = Some("finance-secret".into())).await;
+    let base = base(&env);
+    let (_, first) = new_key(&base, &env.key, json!({})).await;
+    let (_, second) = new_key(&base, &env.key, json!({})).await;
+
+    // Finance sets an rpm of 2 for the whole customer.
+    let path = format!("/admin/v1/customers/{}", env.customer);
+    let (status, _, body) = call(
+        &base,
+        Method::PATCH,
+        &path,
+        "finance-secret",
+        Some(json!({"limits": {"rpm": 2}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["limits"],
+        json!({"rpm": 2, "tpm": null, "max_concurrency": null})
+    );
+    assert_eq!(body["budget"], Value::Null);
+    // The customer's window counts both keys: once in effect (within 1 s), a third
+    // request in the minute, of either key, is refused, and so is the other key's.
+    let changed = Instant::now();
+    let mut sent = 0;
+    let (status, headers, body) = loop {
+        let key = if sent % 2 == 0 { &first } else { &second };
+        let result = chat(&base, key, 5).await;
+        sent += 1;
+        if result.0 != StatusCode::OK {
+            break result;
+        }
+        assert!(
+            changed.elapsed() < Duration::from_secs(1),
+            "not in effect within 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_refused(
+        status,
+        &headers,
+        &body,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limit_exceeded",
+    );
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("organization's limit of 2 requests"),
+        "{message}"
+    );
+    assert!(sent >= 3, "{sent}");
+    let other = if sent % 2 == 0 { &first } else { &second };
+    assert_eq!(chat(&base, other, 5).await.0, StatusCode::TOO_MANY_REQUESTS);
+    let (status, _, body) = call(
+        &base,
+        Method::PATCH,
+        &path,
+        "finance-secret",
+        Some(json!({"limits": {"rpm": null}, "rps": 1})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("`rps`"), "{body}");
+    let (status, _, _) = call(
+        &base,
+        Method::PATCH,
+        &path,
+        "finance-secret",
+        Some(json!({"limits": null})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let cleared = Instant::now();
+    while chat(&base, &first, 5).await.0 != StatusCode::OK {
+        assert!(
+            cleared.elapsed() < Duration::from_secs(1),
+            "not cleared within 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (status, _, _) = call(
+        &base,
+        Method::PATCH,
+        &format!("/admin/v1/customers/{}", uuid::Uuid::now_v7()),
+        "finance-secret",
+        Some(json!({"limits": null})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The customer's admin key sets a budget that both keys spend.
+    let (status, _, body) = call(&base, Method::GET, "/api/v1/budget", &env.key, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({"amount": null, "period": null, "alerts": [50, 80, 100], "currency": "USD"})
+    );
+    let (status, _, body) = call(
+        &base,
+        Method::PUT,
+        "/api/v1/budget",
+        &env.key,
+        Some(json!({"amount": "0.00004", "period": "month", "alerts": [80, 50]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        json!({"amount": "0.00004", "period": "month", "alerts": [50, 80], "currency": "USD"})
+    );
+    let (status, _, _) = call(&base, Method::GET, "/api/v1/budget", &first, None).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "an inference key reads no budget"
+    );
+    let set = Instant::now();
+    let mut served = 0;
+    let refusal = loop {
+        let key = if served % 2 == 0 { &first } else { &second };
+        let result = chat(&base, key, 20).await;
+        match result.0 {
+            StatusCode::OK => served += 1,
+            StatusCode::PAYMENT_REQUIRED => break result,
+            other => panic!("{other}: {}", result.2),
+        }
+        assert!(set.elapsed() < Duration::from_secs(3), "never refused");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let (status, headers, body) = refusal;
+    assert_refused(
+        status,
+        &headers,
+        &body,
+        StatusCode::PAYMENT_REQUIRED,
+        "budget_exceeded",
+    );
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("organization's monthly spend budget"),
+        "{message}"
+    );
+    let other = if served % 2 == 0 { &second } else { &first };
+    assert_eq!(chat(&base, other, 20).await.0, StatusCode::PAYMENT_REQUIRED);
+}
