@@ -529,3 +529,104 @@ async fn customer_wide_limits_and_budget_hold_over_all_of_its_keys() {
     let other = if served % 2 == 0 { &second } else { &first };
     assert_eq!(chat(&base, other, 20).await.0, StatusCode::PAYMENT_REQUIRED);
 }
+
+/// ECB reference rates of one day: 2 USD per EUR, so 1 USD is 0.5 EUR.
+const ECB_RATES: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01" xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref">
+  <Cube><Cube time="2026-12-04"><Cube currency="USD" rate="2.0000"/></Cube></Cube>
+</gesmes:Envelope>"#;
+
+#[tokio::test]
+async fn a_budget_in_euros_is_spent_at_the_latest_stored_rate() {
+    let env = TestEnv::start().await;
+    let base = base(&env);
+    let customer = meridian_billing::customers::create(
+        &env.pool,
+        &meridian_billing::customers::NewCustomer {
+            name: "Euro customer".into(),
+            entity: "EU".into(),
+            currency: "EUR".into(),
+            locale: "en-GB".into(),
+            email: "euro@example.com".into(),
+            country: Some("IE".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let settings = meridian_keys::KeySettings {
+        budget: Some(meridian_core::KeyBudget {
+            amount: "0.00002".parse().unwrap(),
+            period: meridian_core::BudgetPeriod::Month,
+        }),
+        ..Default::default()
+    };
+    let mut conn = env.pool.acquire().await.unwrap();
+    let created = meridian_keys::table::create(
+        &mut conn,
+        customer.id,
+        meridian_core::KeyRole::Inference,
+        &settings,
+    )
+    .await
+    .unwrap();
+    let key = created.secret.expose().to_string();
+    wait_until_served(&base, &key).await;
+
+    // Without a stored rate the budget cannot be checked: refused, and no provider
+    // is called.
+    // (Until the gateway has read the new customer, within a second, it cannot
+    // either, and says so.)
+    let seen = env.mock.requests_seen();
+    let created_at = Instant::now();
+    loop {
+        let (status, _, body) = chat(&base, &key, 20).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert_eq!(body["error"]["code"], "budget_unavailable");
+        let message = body["error"]["message"].as_str().unwrap();
+        if message.contains("no USD/EUR exchange rate") {
+            break;
+        }
+        assert!(created_at.elapsed() < Duration::from_secs(1), "{message}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(env.mock.requests_seen(), seen);
+
+    let rates = meridian_billing::fx::parse(ECB_RATES).unwrap();
+    meridian_billing::fx::import(&env.pool, &rates)
+        .await
+        .unwrap();
+    let imported = Instant::now();
+    let mut served = 0;
+    let (status, headers, body) = loop {
+        let result = chat(&base, &key, 20).await;
+        match result.0 {
+            StatusCode::OK => served += 1,
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert!(
+                    imported.elapsed() < Duration::from_secs(1),
+                    "rate not loaded"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            _ => break result,
+        }
+        assert!(served < 50, "never refused");
+    };
+    assert_refused(
+        status,
+        &headers,
+        &body,
+        StatusCode::PAYMENT_REQUIRED,
+        "budget_exceeded",
+    );
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("0.00002 EUR"), "{message}");
+    // 0.00002 EUR is 0.00004 USD: more than 0.00002 USD was served, never more
+    // than 0.00004.
+    let spent = rollup_cost(&env.pool, &created.record.id.to_string(), served).await;
+    assert!(
+        spent > "0.00002".parse().unwrap() && spent <= "0.00004".parse().unwrap(),
+        "spent {spent} USD"
+    );
+}

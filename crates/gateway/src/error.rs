@@ -269,16 +269,30 @@ impl ApiError {
         )
     }
 
-    /// A budget in a currency without a stored exchange rate cannot be checked.
-    pub fn budget_unchecked(currency: &str) -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "api_error",
-            Some("budget_unavailable"),
-            format!(
-                "The spend budget is in {currency}, and no USD/{currency} exchange rate is stored yet; the operator imports one with `meridian fx import FILE`."
+    /// A budget cannot be checked: its currency (`None`: the customer's, not loaded
+    /// yet) has no stored exchange rate.
+    pub fn budget_unchecked(currency: Option<&str>) -> Self {
+        let (message, retry) = match currency {
+            Some(currency) => (
+                format!(
+                    "The spend budget is in {currency}, and no USD/{currency} exchange rate is stored yet; the operator imports one with `meridian fx import FILE`."
+                ),
+                None,
             ),
-        )
+            None => (
+                "The spend budget cannot be checked until this new customer is loaded; retry in 1 s.".to_string(),
+                Some(1),
+            ),
+        };
+        Self {
+            retry_after_secs: retry,
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "api_error",
+                Some("budget_unavailable"),
+                message,
+            )
+        }
     }
 
     /// The customer's data residency leaves no deployment to serve the model: never

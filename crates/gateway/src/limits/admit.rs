@@ -30,7 +30,7 @@ pub(crate) fn admit(
         .as_ref()
         .map_or((KeyLimits::default(), None), |c| (c.limits, c.budget));
     let budgeted = key.budget.is_some() || customer_budget.is_some();
-    let currency = customer.as_ref().map_or("USD", |c| &c.currency);
+    let currency = customer.as_ref().map(|c| &*c.currency);
     let per_usd = customer.as_ref().and_then(|c| c.per_usd);
     let priced = |budget: Option<KeyBudget>| -> Result<Option<Budget>, ApiError> {
         let Some(budget) = budget else {
@@ -77,7 +77,13 @@ pub(crate) fn admit(
             scope,
             budget,
             resets_at,
-        } => ApiError::budget_exceeded(scope, &budget, currency, max_cost, resets_at),
+        } => ApiError::budget_exceeded(
+            scope,
+            &budget,
+            currency.unwrap_or_default(),
+            max_cost,
+            resets_at,
+        ),
     })
 }
 
