@@ -61,6 +61,25 @@ async fn wait_until_served(base: &str, key: &str) {
     }
 }
 
+/// `PATCH path` with `token` and `body`: status and body.
+async fn patch(base: &str, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+    let (status, _, body) = call(base, Method::PATCH, path, token, Some(body)).await;
+    (status, body)
+}
+
+/// Waits until a chat request with `key` is served, which a change (`what`) must
+/// bring about within a second.
+async fn served_within_a_second(base: &str, key: &str, what: &str) {
+    let changed = Instant::now();
+    while chat(base, key, 5).await.0 != StatusCode::OK {
+        assert!(
+            changed.elapsed() < Duration::from_secs(1),
+            "{what}: not in effect within 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// One chat request with `key`, capped at `max_tokens`: status, headers, body.
 async fn chat(
     base: &str,
@@ -91,6 +110,36 @@ fn assert_refused(
         assert!((1..=61).contains(&retry), "retry-after {retry}");
     }
 }
+
+/// Sends chat requests (capped at `max_tokens`) with `keys` in turn until one is
+/// refused, within `within`; the refusal must be `want` with `code` and a message
+/// that `says` it. Returns the answers served before it.
+async fn until_refused(
+    base: &str,
+    keys: &[&str],
+    max_tokens: u32,
+    (want, code, says): (StatusCode, &str, &str),
+    within: Duration,
+) -> Vec<Value> {
+    let started = Instant::now();
+    let mut served = Vec::new();
+    loop {
+        let key = keys[served.len() % keys.len()];
+        let (status, headers, body) = chat(base, key, max_tokens).await;
+        if status != StatusCode::OK {
+            assert_refused(status, &headers, &body, want, code);
+            let message = body["error"]["message"].as_str().unwrap();
+            assert!(message.contains(says), "{message}");
+            return served;
+        }
+        served.push(body);
+        assert!(started.elapsed() < within, "never refused");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+const TOO_MANY: (StatusCode, &str) = (StatusCode::TOO_MANY_REQUESTS, "rate_limit_exceeded");
+const SPENT: (StatusCode, &str) = (StatusCode::PAYMENT_REQUIRED, "budget_exceeded");
 
 /// The billed cost of `key` in the rollups, once they hold its `served` successes.
 async fn rollup_cost(pool: &sqlx::PgPool, key: &str, served: i64) -> Decimal {
@@ -156,32 +205,19 @@ async fn tpm_reserves_the_estimate_and_keeps_the_reported_tokens() {
     // its max_tokens of 60: two would not fit 150 at their estimates, but the mock
     // reports far fewer tokens and the window keeps those.
     let (_, key) = new_key(&base, &env.key, json!({"limits": {"tpm": 150}})).await;
-    let mut used = 0;
-    let mut admitted = 0;
-    let refusal = loop {
-        let (status, headers, body) = chat(&base, &key, 60).await;
-        if status != StatusCode::OK {
-            break (status, headers, body);
-        }
-        used += body["usage"]["total_tokens"].as_u64().unwrap();
-        admitted += 1;
-        assert!(admitted < 50, "never refused");
-    };
-    let (status, headers, body) = refusal;
-    assert_refused(
-        status,
-        &headers,
-        &body,
-        StatusCode::TOO_MANY_REQUESTS,
-        "rate_limit_exceeded",
-    );
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("150 tokens per minute"),
-        "{body}"
-    );
+    let served = until_refused(
+        &base,
+        &[&key],
+        60,
+        (TOO_MANY.0, TOO_MANY.1, "150 tokens per minute"),
+        Duration::from_secs(3),
+    )
+    .await;
+    let admitted = served.len();
+    let used: u64 = served
+        .iter()
+        .map(|b| b["usage"]["total_tokens"].as_u64().unwrap())
+        .sum();
     assert!(
         admitted >= 2,
         "corrected to the reported usage: {admitted} admitted"
@@ -240,27 +276,15 @@ async fn a_spent_key_budget_gets_402_until_it_is_raised() {
         json!({"budget": {"amount": "0.00005", "period": "day"}}),
     )
     .await;
-    let mut admitted = 0;
-    let (status, headers, body) = loop {
-        let (status, headers, body) = chat(&base, &key, 20).await;
-        if status != StatusCode::OK {
-            break (status, headers, body);
-        }
-        admitted += 1;
-        assert!(admitted < 50, "never refused");
-    };
-    assert_refused(
-        status,
-        &headers,
-        &body,
-        StatusCode::PAYMENT_REQUIRED,
-        "budget_exceeded",
-    );
-    let message = body["error"]["message"].as_str().unwrap();
-    assert!(
-        message.contains("daily spend budget of 0.00005 USD"),
-        "{message}"
-    );
+    let admitted = until_refused(
+        &base,
+        &[&key],
+        20,
+        (SPENT.0, SPENT.1, "daily spend budget of 0.00005 USD"),
+        Duration::from_secs(3),
+    )
+    .await
+    .len() as i64;
     assert!(
         admitted >= 3,
         "reconciled to the real cost: {admitted} admitted"
@@ -269,23 +293,10 @@ async fn a_spent_key_budget_gets_402_until_it_is_raised() {
     assert!(spent <= "0.00005".parse().unwrap(), "spent {spent}");
     assert_eq!(chat(&base, &key, 20).await.0, StatusCode::PAYMENT_REQUIRED);
 
-    let (status, _, _) = call(
-        &base,
-        Method::PATCH,
-        &format!("/api/v1/keys/{id}"),
-        &env.key,
-        Some(json!({"budget": {"amount": "1"}})),
-    )
-    .await;
+    let path = format!("/api/v1/keys/{id}");
+    let (status, _) = patch(&base, &path, &env.key, json!({"budget": {"amount": "1"}})).await;
     assert_eq!(status, StatusCode::OK);
-    let raised = Instant::now();
-    while chat(&base, &key, 20).await.0 != StatusCode::OK {
-        assert!(
-            raised.elapsed() < Duration::from_secs(1),
-            "raise not in effect within 1 s"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    served_within_a_second(&base, &key, "the raise").await;
 }
 
 #[tokio::test]
@@ -310,7 +321,7 @@ async fn racing_requests_never_overspend_a_budget() {
             "budget_exceeded",
         );
     }
-    assert!(served >= 3 && served < 64, "{served} of 64 served");
+    assert!((3..64).contains(&served), "{served} of 64 served");
     let spent = rollup_cost(&env.pool, &id, served as i64).await;
     assert!(spent <= budget, "spent {spent} of a budget of {budget}");
 }
@@ -322,23 +333,10 @@ async fn a_limit_changed_over_rest_holds_within_a_second() {
     let (id, key) = new_key(&base, &env.key, json!({"limits": {"rpm": 1}})).await;
     assert_eq!(chat(&base, &key, 5).await.0, StatusCode::OK);
     assert_eq!(chat(&base, &key, 5).await.0, StatusCode::TOO_MANY_REQUESTS);
-    let (status, _, _) = call(
-        &base,
-        Method::PATCH,
-        &format!("/api/v1/keys/{id}"),
-        &env.key,
-        Some(json!({"limits": {"rpm": null, "max_concurrency": 50}})),
-    )
-    .await;
+    let change = json!({"limits": {"rpm": null, "max_concurrency": 50}});
+    let (status, _) = patch(&base, &format!("/api/v1/keys/{id}"), &env.key, change).await;
     assert_eq!(status, StatusCode::OK);
-    let changed = Instant::now();
-    while chat(&base, &key, 5).await.0 != StatusCode::OK {
-        assert!(
-            changed.elapsed() < Duration::from_secs(1),
-            "change not in effect within 1 s"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    served_within_a_second(&base, &key, "the change").await;
 }
 
 #[tokio::test]
@@ -360,11 +358,15 @@ async fn spend_survives_a_kill_9() {
         json!({"budget": {"amount": "0.00005", "period": "month"}}),
     )
     .await;
-    let mut admitted = 0;
-    while chat(&base, &key, 20).await.0 == StatusCode::OK {
-        admitted += 1;
-        assert!(admitted < 50, "never refused");
-    }
+    let admitted = until_refused(
+        &base,
+        &[&key],
+        20,
+        (SPENT.0, SPENT.1, "monthly"),
+        Duration::from_secs(3),
+    )
+    .await
+    .len() as i64;
     // Killed at once: the newest usage is in the journal, maybe not in the rollups.
     server.kill9();
     let server = start().await;
@@ -391,12 +393,11 @@ async fn customer_wide_limits_and_budget_hold_over_all_of_its_keys() {
 
     // Finance sets an rpm of 2 for the whole customer.
     let path = format!("/admin/v1/customers/{}", env.customer);
-    let (status, _, body) = call(
+    let (status, body) = patch(
         &base,
-        Method::PATCH,
         &path,
         "finance-secret",
-        Some(json!({"limits": {"rpm": 2}})),
+        json!({"limits": {"rpm": 2}}),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -407,71 +408,28 @@ async fn customer_wide_limits_and_budget_hold_over_all_of_its_keys() {
     assert_eq!(body["budget"], Value::Null);
     // The customer's window counts both keys: once in effect (within 1 s), a third
     // request in the minute, of either key, is refused, and so is the other key's.
-    let changed = Instant::now();
-    let mut sent = 0;
-    let (status, headers, body) = loop {
-        let key = if sent % 2 == 0 { &first } else { &second };
-        let result = chat(&base, key, 5).await;
-        sent += 1;
-        if result.0 != StatusCode::OK {
-            break result;
-        }
-        assert!(
-            changed.elapsed() < Duration::from_secs(1),
-            "not in effect within 1 s"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    assert_refused(
-        status,
-        &headers,
-        &body,
-        StatusCode::TOO_MANY_REQUESTS,
-        "rate_limit_exceeded",
-    );
-    let message = body["error"]["message"].as_str().unwrap();
-    assert!(
-        message.contains("organization's limit of 2 requests"),
-        "{message}"
-    );
+    let sent = 1 + until_refused(
+        &base,
+        &[&first, &second],
+        5,
+        (TOO_MANY.0, TOO_MANY.1, "organization's limit of 2 requests"),
+        Duration::from_secs(1),
+    )
+    .await
+    .len();
     assert!(sent >= 3, "{sent}");
     let other = if sent % 2 == 0 { &first } else { &second };
     assert_eq!(chat(&base, other, 5).await.0, StatusCode::TOO_MANY_REQUESTS);
-    let (status, _, body) = call(
-        &base,
-        Method::PATCH,
-        &path,
-        "finance-secret",
-        Some(json!({"limits": {"rpm": null}, "rps": 1})),
-    )
-    .await;
+    let unknown = json!({"limits": {"rpm": null}, "rps": 1});
+    let (status, body) = patch(&base, &path, "finance-secret", unknown).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["detail"].as_str().unwrap().contains("`rps`"), "{body}");
-    let (status, _, _) = call(
-        &base,
-        Method::PATCH,
-        &path,
-        "finance-secret",
-        Some(json!({"limits": null})),
-    )
-    .await;
+    let clear = json!({"limits": null});
+    let (status, _) = patch(&base, &path, "finance-secret", clear.clone()).await;
     assert_eq!(status, StatusCode::OK);
-    let cleared = Instant::now();
-    while chat(&base, &first, 5).await.0 != StatusCode::OK {
-        assert!(
-            cleared.elapsed() < Duration::from_secs(1),
-            "not cleared within 1 s"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let (status, _, _) = call(
-        &base,
-        Method::PATCH,
-        &format!("/admin/v1/customers/{}", uuid::Uuid::now_v7()),
-        "finance-secret",
-        Some(json!({"limits": null})),
-    )
-    .await;
+    served_within_a_second(&base, &first, "clearing the limits").await;
+    let nobody = format!("/admin/v1/customers/{}", uuid::Uuid::now_v7());
+    let (status, _) = patch(&base, &nobody, "finance-secret", clear).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // The customer's admin key sets a budget that both keys spend.
@@ -500,32 +458,15 @@ async fn customer_wide_limits_and_budget_hold_over_all_of_its_keys() {
         StatusCode::FORBIDDEN,
         "an inference key reads no budget"
     );
-    let set = Instant::now();
-    let mut served = 0;
-    let refusal = loop {
-        let key = if served % 2 == 0 { &first } else { &second };
-        let result = chat(&base, key, 20).await;
-        match result.0 {
-            StatusCode::OK => served += 1,
-            StatusCode::PAYMENT_REQUIRED => break result,
-            other => panic!("{other}: {}", result.2),
-        }
-        assert!(set.elapsed() < Duration::from_secs(3), "never refused");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    let (status, headers, body) = refusal;
-    assert_refused(
-        status,
-        &headers,
-        &body,
-        StatusCode::PAYMENT_REQUIRED,
-        "budget_exceeded",
-    );
-    let message = body["error"]["message"].as_str().unwrap();
-    assert!(
-        message.contains("organization's monthly spend budget"),
-        "{message}"
-    );
+    let served = until_refused(
+        &base,
+        &[&first, &second],
+        20,
+        (SPENT.0, SPENT.1, "organization's monthly spend budget"),
+        Duration::from_secs(3),
+    )
+    .await
+    .len();
     let other = if served % 2 == 0 { &second } else { &first };
     assert_eq!(chat(&base, other, 20).await.0, StatusCode::PAYMENT_REQUIRED);
 }
@@ -596,32 +537,16 @@ async fn a_budget_in_euros_is_spent_at_the_latest_stored_rate() {
     meridian_billing::fx::import(&env.pool, &rates)
         .await
         .unwrap();
-    let imported = Instant::now();
-    let mut served = 0;
-    let (status, headers, body) = loop {
-        let result = chat(&base, &key, 20).await;
-        match result.0 {
-            StatusCode::OK => served += 1,
-            StatusCode::SERVICE_UNAVAILABLE => {
-                assert!(
-                    imported.elapsed() < Duration::from_secs(1),
-                    "rate not loaded"
-                );
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            _ => break result,
-        }
-        assert!(served < 50, "never refused");
-    };
-    assert_refused(
-        status,
-        &headers,
-        &body,
-        StatusCode::PAYMENT_REQUIRED,
-        "budget_exceeded",
-    );
-    let message = body["error"]["message"].as_str().unwrap();
-    assert!(message.contains("0.00002 EUR"), "{message}");
+    served_within_a_second(&base, &key, "the imported rate").await;
+    let served = 1 + until_refused(
+        &base,
+        &[&key],
+        20,
+        (SPENT.0, SPENT.1, "0.00002 EUR"),
+        Duration::from_secs(3),
+    )
+    .await
+    .len() as i64;
     // 0.00002 EUR is 0.00004 USD: more than 0.00002 USD was served, never more
     // than 0.00004.
     let spent = rollup_cost(&env.pool, &created.record.id.to_string(), served).await;

@@ -19,7 +19,7 @@ use meridian_keys::KeySettings;
 use serde_json::{Value, json};
 
 use crate::keys::body;
-use crate::{ApiState, Problem, admin};
+use crate::{ApiState, Caller, Problem, admin};
 
 fn budget_json(terms: &SpendingTerms) -> Value {
     json!({
@@ -48,16 +48,25 @@ fn gone() -> Problem {
     Problem::not_found("The customer of this key no longer exists.")
 }
 
+/// The caller (an `admin` key) and its customer's terms.
+async fn own_terms(
+    state: &ApiState,
+    headers: &HeaderMap,
+) -> Result<(Caller, SpendingTerms), Problem> {
+    let caller = state.key_admin(headers)?;
+    let terms = customers::spending_terms_of(&state.pool, caller.customer)
+        .await?
+        .ok_or_else(gone)?;
+    Ok((caller, terms))
+}
+
 /// `GET /api/v1/budget`: `{"amount", "period", "alerts", "currency"}` (amount and
 /// period null when the customer has no budget).
 pub async fn get(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, Problem> {
-    let caller = state.key_admin(&headers)?;
-    let terms = customers::spending_terms_of(&state.pool, caller.customer)
-        .await?
-        .ok_or_else(gone)?;
+    let (_, terms) = own_terms(&state, &headers).await?;
     Ok(Json(budget_json(&terms)))
 }
 
@@ -68,11 +77,8 @@ pub async fn put(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Result<Json<Value>, Problem> {
-    let caller = state.key_admin(&headers)?;
     let (budget, alerts) = body::budget_put(&bytes)?;
-    let current = customers::spending_terms_of(&state.pool, caller.customer)
-        .await?
-        .ok_or_else(gone)?;
+    let (caller, current) = own_terms(&state, &headers).await?;
     let settings = KeySettings {
         limits: current.limits,
         budget: Some(budget),

@@ -183,17 +183,12 @@ impl ApiError {
     }
 
     pub fn rate_limited(provider: &str, retry_after_secs: Option<u64>) -> Self {
-        Self {
-            retry_after_secs: Some(retry_after_secs.unwrap_or(1)),
-            ..Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limit_error",
-                Some("rate_limit_exceeded"),
-                format!(
-                    "Every deployment of this model is at its rate limit (last tried: {provider}); retry later."
-                ),
-            )
-        }
+        Self::too_many(
+            retry_after_secs.unwrap_or(1),
+            format!(
+                "Every deployment of this model is at its rate limit (last tried: {provider}); retry later."
+            ),
+        )
     }
 
     /// Every deployment of the model is at its capacity (the gateway's own count, or
@@ -201,15 +196,23 @@ impl ApiError {
     /// have room.
     pub fn no_capacity(room_in: std::time::Duration) -> Self {
         let secs = whole_secs(room_in);
+        Self::too_many(
+            secs,
+            format!(
+                "Every deployment of this model is at its capacity for now; retry in {secs} s."
+            ),
+        )
+    }
+
+    /// A 429 `rate_limit_exceeded` with `retry-after: secs`.
+    fn too_many(secs: u64, message: String) -> Self {
         Self {
             retry_after_secs: Some(secs),
             ..Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limit_error",
                 Some("rate_limit_exceeded"),
-                format!(
-                    "Every deployment of this model is at its capacity for now; retry in {secs} s."
-                ),
+                message,
             )
         }
     }
@@ -234,15 +237,7 @@ impl ApiError {
                 "{whose} limit of {n} concurrent requests is reached; retry when one of them ends."
             ),
         };
-        Self {
-            retry_after_secs: Some(secs),
-            ..Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limit_error",
-                Some("rate_limit_exceeded"),
-                message,
-            )
-        }
+        Self::too_many(secs, message)
     }
 
     /// A key's or its customer's spend budget is spent, or would be by this request
