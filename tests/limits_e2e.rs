@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::{ChildServer, TestEnv};
 use meridian_mock_providers::MockConfig;
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -23,17 +23,7 @@ async fn call(
     key: &str,
     body: Option<Value>,
 ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-    let mut request = Client::new()
-        .request(method, format!("{base}{path}"))
-        .bearer_auth(key);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let (status, headers) = (response.status(), response.headers().clone());
-    let text = response.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    (status, headers, body)
+    common::rest(method, &format!("{base}{path}"), key, body).await
 }
 
 /// A new key of the demo customer, made over REST with `settings` (limits, budget):
@@ -161,6 +151,30 @@ async fn rollup_cost(pool: &sqlx::PgPool, key: &str, served: i64) -> Decimal {
     }
 }
 
+/// A new key with a budget of `amount` USD per `period`, spent with requests capped
+/// at 20 tokens until the budget refuses one: its id, its secret and how many were
+/// served.
+async fn spend_a_budget(
+    base: &str,
+    admin_key: &str,
+    amount: &str,
+    period: &str,
+) -> (String, String, i64) {
+    let budget = json!({"budget": {"amount": amount, "period": period}});
+    let (id, key) = new_key(base, admin_key, budget).await;
+    let says = format!("spend budget of {amount} USD");
+    let served = until_refused(
+        base,
+        &[&key],
+        20,
+        (SPENT.0, SPENT.1, &says),
+        Duration::from_secs(3),
+    )
+    .await
+    .len();
+    (id, key, served as i64)
+}
+
 #[tokio::test]
 async fn the_request_over_a_keys_rpm_gets_one_429_with_retry_after_and_reaches_no_provider() {
     let env = TestEnv::start().await;
@@ -270,21 +284,7 @@ async fn a_spent_key_budget_gets_402_until_it_is_raised() {
     let base = base(&env);
     // gpt-4o-mini: $0.15 / 1M prompt, $0.60 / 1M completion tokens. A request
     // reserves ~20 prompt and 20 completion tokens: about $0.000015.
-    let (id, key) = new_key(
-        &base,
-        &env.key,
-        json!({"budget": {"amount": "0.00005", "period": "day"}}),
-    )
-    .await;
-    let admitted = until_refused(
-        &base,
-        &[&key],
-        20,
-        (SPENT.0, SPENT.1, "daily spend budget of 0.00005 USD"),
-        Duration::from_secs(3),
-    )
-    .await
-    .len() as i64;
+    let (id, key, admitted) = spend_a_budget(&base, &env.key, "0.00005", "day").await;
     assert!(
         admitted >= 3,
         "reconciled to the real cost: {admitted} admitted"
@@ -352,21 +352,7 @@ async fn spend_survives_a_kill_9() {
 
     let mut server = start().await;
     let base = format!("http://{}", server.addr);
-    let (id, key) = new_key(
-        &base,
-        &admin_key,
-        json!({"budget": {"amount": "0.00005", "period": "month"}}),
-    )
-    .await;
-    let admitted = until_refused(
-        &base,
-        &[&key],
-        20,
-        (SPENT.0, SPENT.1, "monthly"),
-        Duration::from_secs(3),
-    )
-    .await
-    .len() as i64;
+    let (id, key, admitted) = spend_a_budget(&base, &admin_key, "0.00005", "month").await;
     // Killed at once: the newest usage is in the journal, maybe not in the rollups.
     server.kill9();
     let server = start().await;
@@ -554,4 +540,28 @@ async fn a_budget_in_euros_is_spent_at_the_latest_stored_rate() {
         spent > "0.00002".parse().unwrap() && spent <= "0.00004".parse().unwrap(),
         "spent {spent} USD"
     );
+}
+
+/// Regression: a request without an output cap was reserved at the model's whole
+/// output (16,384 for gpt-4o-mini), clamped to the `tpm`, so a key with a `tpm` served
+/// one such request a minute.
+#[tokio::test]
+async fn requests_without_max_tokens_reserve_their_prompt_only() {
+    let env = TestEnv::start().await;
+    let base = base(&env);
+    let limited = json!({"limits": {"tpm": 5000}, "budget": {"amount": "0.001", "period": "day"}});
+    let (_, key) = new_key(&base, &env.key, limited).await;
+    let body = json!({"model": "openai/gpt-4o-mini",
+        "messages": [{"role": "user", "content": "say hello back"}]});
+    for _ in 0..3 {
+        let (status, _, answer) = call(
+            &base,
+            Method::POST,
+            "/v1/chat/completions",
+            &key,
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
 }

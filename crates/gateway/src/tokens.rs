@@ -43,18 +43,19 @@ pub fn admission_estimate(
     max_input: Option<i64>,
     max_output: Option<i64>,
 ) -> u64 {
-    let (prompt, output) = admission_parts(body, embeddings, max_input, max_output);
+    let prompt = prompt_estimate(body, embeddings, max_input);
+    if embeddings {
+        return prompt;
+    }
+    let output = output_cap(body)
+        .or_else(|| max_output.and_then(|n| u64::try_from(n).ok()))
+        .unwrap_or(DEFAULT_OUTPUT_CAP);
     prompt + output
 }
 
-/// [`admission_estimate`] as its two parts, prompt and output, which a spend budget
-/// prices apart.
-pub fn admission_parts(
-    body: &ClientBody,
-    embeddings: bool,
-    max_input: Option<i64>,
-    max_output: Option<i64>,
-) -> (u64, u64) {
+/// The prompt part of [`admission_estimate`]: the request's text at four bytes a
+/// token, at most the model's context.
+pub fn prompt_estimate(body: &ClientBody, embeddings: bool, max_input: Option<i64>) -> u64 {
     let bytes = if embeddings {
         body.get("input").map_or(0, str::len)
     } else {
@@ -66,17 +67,15 @@ pub fn admission_parts(
     let context = max_input
         .and_then(|n| u64::try_from(n).ok())
         .unwrap_or(u64::MAX);
-    let prompt = (bytes / BYTES_PER_TOKEN).min(context);
-    if embeddings {
-        return (prompt, 0);
-    }
-    let asked = ["max_completion_tokens", "max_tokens", "max_output_tokens"]
+    (bytes / BYTES_PER_TOKEN).min(context)
+}
+
+/// The output cap the client set: `max_completion_tokens`, `max_tokens` (Responses:
+/// `max_output_tokens`).
+pub fn output_cap(body: &ClientBody) -> Option<u64> {
+    ["max_completion_tokens", "max_tokens", "max_output_tokens"]
         .iter()
-        .find_map(|k| body.get(k)?.parse::<u64>().ok());
-    let output = asked
-        .or_else(|| max_output.and_then(|n| u64::try_from(n).ok()))
-        .unwrap_or(DEFAULT_OUTPUT_CAP);
-    (prompt, output)
+        .find_map(|k| body.get(k)?.parse::<u64>().ok())
 }
 
 /// A counting job, run by [`off_thread`].

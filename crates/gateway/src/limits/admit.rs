@@ -87,21 +87,24 @@ pub(crate) fn admit(
     })
 }
 
-/// The most tokens the request may use, and the most it may cost (USD), over every
-/// deployment that may serve it: its admission estimate, prompt and output priced
-/// at the dearest kinds of each deployment's list price.
+/// The tokens the request reserves and the most it may cost (USD), over every
+/// deployment that may serve it: its prompt estimate plus the output cap the client
+/// set (none when it set none: such a request is reserved at its prompt, and the
+/// limits may be overrun by its output), prompt and output priced at the dearest token
+/// kinds of each deployment's list price.
 fn most_used(routes: &[Arc<ModelRoute>], payload: &dyn Payload) -> (u64, Decimal) {
     let mut most = (0, Decimal::ZERO);
     for target in routes.iter().flat_map(|r| r.targets.iter()) {
         let Ok((op, body)) = payload.for_target(target) else {
             continue;
         };
-        let (prompt, output) = tokens::admission_parts(
-            body,
-            op == Operation::Embeddings,
-            target.price.max_input_tokens,
-            target.price.max_output_tokens,
-        );
+        let embeddings = op == Operation::Embeddings;
+        let prompt = tokens::prompt_estimate(body, embeddings, target.price.max_input_tokens);
+        let output = if embeddings {
+            0
+        } else {
+            tokens::output_cap(body).unwrap_or(0)
+        };
         most.0 = most.0.max(prompt + output);
         most.1 = most.1.max(target.price.most_cost(prompt, output));
     }

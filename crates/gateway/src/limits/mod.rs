@@ -7,15 +7,17 @@
 //! [`Demand`], so a backend only counts.
 //!
 //! - `rpm` and `tpm` count over any sliding 60-second window ([`crate::window`], the
-//!   one deployment capacity counts in): tokens are reserved at the request's
-//!   admission estimate ([`crate::tokens::admission_estimate`], at most the whole
+//!   one deployment capacity counts in): tokens are reserved at the request's prompt
+//!   estimate plus the output cap it set (none when it set none; at most the whole
 //!   `tpm`, so that one large request still fits an idle minute) and corrected to
 //!   what the provider reported when it ends.
 //! - `max_concurrency` refuses at once (never queues).
-//! - A spend budget reserves the most the request can cost (its estimated prompt and
-//!   its output cap at the highest list price among its deployments, exact decimal)
-//!   and is corrected to the real cost when it ends. Spend is kept in exact USD and
-//!   compared with the budget at the customer's latest stored ECB rate.
+//! - A spend budget reserves the most the request can cost at the tokens reserved
+//!   (the highest list price among its deployments, exact decimal) and is corrected
+//!   to the real cost when it ends. Spend is kept in exact USD and compared with the
+//!   budget at the customer's latest stored ECB rate. A request without an output
+//!   cap is reserved at its prompt: the overspend is then at most what the requests
+//!   in flight cost beyond it (the specification's bound).
 //!
 //! `governor` (GCRA) was not used: GCRA cannot give back an over-estimate, which
 //! `tpm`'s reserve-then-correct needs, and it is not the sliding window the
