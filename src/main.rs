@@ -4,6 +4,7 @@
 mod billing_cli;
 mod documents_cli;
 mod keys_cli;
+mod simulate_cli;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -100,6 +101,9 @@ enum Command {
         #[command(subcommand)]
         command: billing_cli::UsageCommand,
     },
+    /// Replay a traffic trace through the routing policy and the baseline; `simulate
+    /// generate` writes a trace.
+    Simulate(simulate_cli::SimulateArgs),
 }
 
 #[derive(Subcommand)]
@@ -277,6 +281,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { command } => keys_cli::run(&database().await?, command, json).await,
+        Command::Simulate(args) => simulate_cli::run(args, json),
         Command::Prices {
             command: PricesCommand::Import { file },
         } => {

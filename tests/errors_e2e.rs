@@ -211,6 +211,33 @@ async fn a_failing_deployment_fails_over_before_the_client_sees_anything() {
 }
 
 #[tokio::test]
+async fn a_deployment_silent_past_its_first_byte_timeout_fails_over() {
+    let second = meridian_mock_providers::MockServer::start(Default::default())
+        .await
+        .unwrap();
+    let backup = format!(
+        "\n[[deployments]]\nid = \"openai-eu-on-demand\"\nprovider = \"openai\"\nregion = \"eu-west\"\nkind = \"on-demand\"\nbase_url = \"http://{}/v1\"\nmodels = [\"openai/gpt-4o-mini\"]\n",
+        second.addr()
+    );
+    let backup = meridian_core::config::Config::parse(&backup).unwrap();
+    let env = TestEnv::start_with(|o| {
+        o.config.deployments[0].first_byte_timeout = std::time::Duration::from_millis(300);
+        o.config.deployments.extend(backup.deployments);
+    })
+    .await;
+    env.mock.inject(Fault::Timeout, 1);
+    let started = std::time::Instant::now();
+    let (status, headers, _) = post(&env, Some(&env.key), chat_body("openai/gpt-4o-mini")).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["x-meridian-deployment"], "openai-eu-on-demand");
+    let took = started.elapsed();
+    assert!(
+        took >= std::time::Duration::from_millis(300) && took < std::time::Duration::from_secs(3),
+        "the first deployment had 300 ms to answer: {took:?}"
+    );
+}
+
+#[tokio::test]
 async fn models_need_a_key() {
     let env = TestEnv::start().await;
     let r = reqwest::get(format!("{}/models", env.base_url()))

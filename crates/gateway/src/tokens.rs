@@ -47,10 +47,7 @@ pub fn admission_estimate(
     if embeddings {
         return prompt;
     }
-    let output = output_cap(body)
-        .or_else(|| max_output.and_then(|n| u64::try_from(n).ok()))
-        .unwrap_or(DEFAULT_OUTPUT_CAP);
-    prompt + output
+    prompt + output_cap(asked_output(body), max_output)
 }
 
 /// The prompt part of [`admission_estimate`]: the request's text at four bytes a
@@ -72,10 +69,18 @@ pub fn prompt_estimate(body: &ClientBody, embeddings: bool, max_input: Option<i6
 
 /// The output cap the client set: `max_completion_tokens`, `max_tokens` (Responses:
 /// `max_output_tokens`).
-pub fn output_cap(body: &ClientBody) -> Option<u64> {
+pub fn asked_output(body: &ClientBody) -> Option<u64> {
     ["max_completion_tokens", "max_tokens", "max_output_tokens"]
         .iter()
         .find_map(|k| body.get(k)?.parse::<u64>().ok())
+}
+
+/// The most a request may generate, as admission counts it: what it `asked` for,
+/// else the model's cap (`max_output`, from the catalog), else 4,096.
+pub fn output_cap(asked: Option<u64>, max_output: Option<i64>) -> u64 {
+    asked
+        .or_else(|| max_output.and_then(|n| u64::try_from(n).ok()))
+        .unwrap_or(DEFAULT_OUTPUT_CAP)
 }
 
 /// A counting job, run by [`off_thread`].

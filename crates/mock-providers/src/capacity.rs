@@ -50,7 +50,7 @@ pub struct Capacity {
 
 /// Why a request was refused: what the provider's 429 says.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Throttle {
+pub struct Throttle {
     pub(crate) capacity: Capacity,
     /// Which limit refused it: the requests (else the tokens).
     pub(crate) on_requests: bool,
@@ -68,6 +68,11 @@ pub(crate) struct Throttle {
 }
 
 impl Throttle {
+    /// When a request like the refused one would next be admitted.
+    pub fn retry_after(&self) -> Duration {
+        self.retry_after
+    }
+
     /// `retry_after` in whole seconds, rounded up, at least 1.
     pub(crate) fn retry_after_secs(&self) -> u32 {
         let secs = self.retry_after.as_millis().div_ceil(1000).max(1);
@@ -81,9 +86,10 @@ impl Throttle {
     }
 }
 
-/// One deployment: its capacity and the requests admitted in the window.
+/// One deployment: its capacity and the requests admitted in the window. Public for
+/// `meridian simulate`, whose simulated upstreams refuse exactly as these mocks do.
 #[derive(Debug)]
-struct Pool {
+pub struct Pool {
     capacity: Capacity,
     /// (when admitted, its tokens), oldest first.
     admitted: VecDeque<(Instant, u64)>,
@@ -91,7 +97,17 @@ struct Pool {
 }
 
 impl Pool {
-    fn admit(&mut self, tokens: u64, now: Instant, window: Duration) -> Result<(), Throttle> {
+    pub fn new(capacity: Capacity) -> Pool {
+        Pool {
+            capacity,
+            admitted: VecDeque::new(),
+            tokens: 0,
+        }
+    }
+
+    /// Admits a request of `tokens` (its prompt and completion) at `now`, in
+    /// admission order, or says why not.
+    pub fn admit(&mut self, tokens: u64, now: Instant, window: Duration) -> Result<(), Throttle> {
         while let Some(&(at, spent)) = self.admitted.front() {
             if now.duration_since(at) < window {
                 break;
@@ -161,11 +177,7 @@ impl Capacities {
         pools
             .entry((route, model.to_owned()))
             .and_modify(|pool| pool.capacity = capacity)
-            .or_insert(Pool {
-                capacity,
-                admitted: VecDeque::new(),
-                tokens: 0,
-            });
+            .or_insert(Pool::new(capacity));
         self.armed.store(true, Ordering::Release);
     }
 
@@ -236,11 +248,7 @@ mod tests {
     const WINDOW: Duration = Duration::from_secs(60);
 
     fn pool(rpm: u32, tpm: u64) -> Pool {
-        Pool {
-            capacity: Capacity { rpm, tpm },
-            admitted: VecDeque::new(),
-            tokens: 0,
-        }
+        Pool::new(Capacity { rpm, tpm })
     }
 
     #[test]

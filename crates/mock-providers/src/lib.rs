@@ -166,6 +166,6 @@ mod tokens;
 pub use bedrock::sigv4::{
     ACCESS_KEY as BEDROCK_ACCESS_KEY_ID, SECRET_KEY as BEDROCK_SECRET_ACCESS_KEY,
 };
-pub use capacity::{Capacity, Route};
+pub use capacity::{Capacity, Pool, Route, Throttle};
 pub use faults::Fault;
 pub use server::{MockConfig, MockServer, run};

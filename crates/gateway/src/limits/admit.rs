@@ -103,7 +103,7 @@ fn most_used(routes: &[Arc<ModelRoute>], payload: &dyn Payload) -> (u64, Decimal
         let output = if embeddings {
             0
         } else {
-            tokens::output_cap(body).unwrap_or(0)
+            tokens::asked_output(body).unwrap_or(0)
         };
         most.0 = most.0.max(prompt + output);
         most.1 = most.1.max(target.price.most_cost(prompt, output));
