@@ -14,7 +14,6 @@ use meridian_core::catalog::PriceCatalog;
 use meridian_core::config::{Config, ProviderKind};
 use meridian_core::{Secret, TokenUsage};
 use rust_decimal::Decimal;
-use serde_json::Value;
 
 const NATIVE: &str = "openai/gpt-4o-mini";
 const TRANSLATED: &str = "anthropic/claude-sonnet-4-5";
@@ -118,21 +117,16 @@ async fn the_openai_sdk_creates_and_streams_responses_natively_and_translated() 
     })
     .await;
     let (base, key) = (env.base_url(), env.key.clone());
-    // The SDK runs off the runtime, which serves its requests in this process.
-    let out = tokio::task::spawn_blocking(move || {
-        sdk::run(
-            PROGRAM,
-            &[
-                ("BASE", &base),
-                ("KEY", &key),
-                ("NATIVE", NATIVE),
-                ("TRANSLATED", TRANSLATED),
-            ],
-        )
-    })
-    .await
-    .unwrap();
-    let out: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = sdk::run_json(
+        PROGRAM,
+        &[
+            ("BASE", &base),
+            ("KEY", &key),
+            ("NATIVE", NATIVE),
+            ("TRANSLATED", TRANSLATED),
+        ],
+    )
+    .await;
     let catalog: PriceCatalog = meridian::BUNDLED_PRICES.parse().unwrap();
     for (model, kind, region, upstream, deployment) in [
         (

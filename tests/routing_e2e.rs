@@ -61,17 +61,15 @@ async fn unknown_paths_and_wrong_methods_under_v1_are_openai_errors() {
     let env = start().await;
     let key = Some(env.key.as_str());
 
-    for endpoint in ["/v1/completions", "/v1/messages"] {
-        let message = assert_openai(
-            &ask(&env, Method::POST, endpoint, key).await,
-            404,
-            "unknown_url",
-        );
-        assert!(
-            message.contains("use POST /v1/chat/completions"),
-            "{message}"
-        );
-    }
+    let message = assert_openai(
+        &ask(&env, Method::POST, "/v1/completions", key).await,
+        404,
+        "unknown_url",
+    );
+    assert!(
+        message.contains("use POST /v1/chat/completions"),
+        "{message}"
+    );
     let long = format!("/v1/{}", "x".repeat(5_000));
     let message = assert_openai(
         &ask(&env, Method::GET, &long, key).await,

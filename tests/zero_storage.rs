@@ -20,9 +20,24 @@ async fn a_canary_in_prompts_and_completions_is_stored_and_logged_nowhere() {
         .await
         .unwrap();
     let dir = common::temp_dir("canary");
-    let config = common::write_config(&dir, mock.addr());
+    let config = dir.join("meridian.toml");
+    let anthropic = format!(
+        r#"
+[[deployments]]
+id = "anthropic-on-demand"
+provider = "anthropic"
+region = "us-east"
+kind = "on-demand"
+base_url = "http://{}"
+models = ["anthropic/claude-sonnet-4-5"]
+"#,
+        mock.addr()
+    );
+    std::fs::write(&config, common::mock_config_toml(mock.addr()) + &anthropic).unwrap();
     let addr = common::free_addr();
-    let server = ChildServer::start(&url, &config, &dir, addr, "trace").await;
+    let anthropic_key = [("ANTHROPIC_API_KEY", "test-upstream-key")];
+    let server =
+        ChildServer::start_with_env(&url, &config, &dir, addr, "trace", &anthropic_key).await;
     let client = reqwest::Client::new();
     let chat = format!("http://{addr}/v1/chat/completions");
     let prompt = format!("please repeat {canary} back to me");
@@ -79,6 +94,50 @@ async fn a_canary_in_prompts_and_completions_is_stored_and_logged_nowhere() {
             "error message repeats request content: {text}"
         );
     }
+    // The Messages API: passed through to Anthropic (by its own name for the model
+    // too), translated for DeepSeek.
+    let messages = format!("http://{addr}/v1/messages");
+    let text_block =
+        json!([{"type": "text", "text": prompt, "cache_control": {"type": "ephemeral"}}]);
+    for body in [
+        json!({"model": "anthropic/claude-sonnet-4-5", "max_tokens": 64, "system": prompt, "messages": [{"role": "user", "content": prompt}]}),
+        json!({"model": "claude-sonnet-4-5", "max_tokens": 64, "stream": true, "system": text_block, "messages": [{"role": "user", "content": text_block}]}),
+        json!({"model": "deepseek/deepseek-chat", "max_tokens": 64, "messages": [{"role": "user", "content": prompt}]}),
+        json!({"model": "deepseek/deepseek-chat", "max_tokens": 64, "stream": true, "system": prompt, "messages": [{"role": "user", "content": text_block}]}),
+    ] {
+        let (status, text) = send(&messages, body.to_string()).await;
+        assert_eq!(status, 200, "{text}");
+        assert!(text.contains(&canary), "the mock echoes the prompt");
+        seen_in_success += 1;
+    }
+    for body in [
+        json!({"model": "anthropic/claude-sonnet-4-5", "max_tokens": 8, "messages": [{"role": canary, "content": prompt}]}), // upstream 400
+        json!({"model": "deepseek/deepseek-chat", "max_tokens": 8, "messages": [{"role": "user", "content": [{"type": canary, "text": prompt}]}]}),
+        json!({"model": "claude-no-such-model-20250101", "max_tokens": 8, "messages": [{"role": "user", "content": prompt}]}),
+    ] {
+        let (status, text) = send(&messages, body.to_string()).await;
+        assert!(status.is_client_error(), "{status}: {text}");
+        assert!(
+            !text.contains(&canary),
+            "error message repeats request content: {text}"
+        );
+    }
+    // Counting tokens (from Anthropic, and locally) is not usage: not sent by `send`.
+    for model in ["anthropic/claude-sonnet-4-5", "deepseek/deepseek-chat"] {
+        let body = json!({"model": model, "system": prompt, "messages": [{"role": "user", "content": prompt}]});
+        let r = client
+            .post(format!("{messages}/count_tokens"))
+            .header("x-api-key", &key)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let text = r.text().await.unwrap();
+        assert!(text.starts_with(r#"{"input_tokens":"#), "{text}");
+    }
+
     let (status, _) = send(
         &format!("http://{addr}/v1/embeddings"),
         json!({"model": "openai/text-embedding-3-small", "input": prompt}).to_string(),
@@ -114,7 +173,7 @@ async fn a_canary_in_prompts_and_completions_is_stored_and_logged_nowhere() {
         );
     }
     common::wait_for_requests(&pool, customer, requests).await;
-    assert_eq!(seen_in_success, 8);
+    assert_eq!(seen_in_success, 12);
     tokio::time::sleep(Duration::from_millis(300)).await;
     server.stop();
 

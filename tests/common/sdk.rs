@@ -41,3 +41,19 @@ pub fn run(program: &str, env: &[(&str, &str)]) -> Output {
     );
     out
 }
+
+/// Runs `program` off the async runtime (which serves, in this process, the gateway
+/// the program calls) with `env` set, and reads what it prints as JSON.
+pub async fn run_json(program: &'static str, env: &[(&str, &str)]) -> serde_json::Value {
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let out = tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        run(program, &env)
+    })
+    .await
+    .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}

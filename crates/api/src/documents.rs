@@ -1,17 +1,19 @@
 //! Documents over REST. Customers (their own key): `GET /api/v1/invoices`, their
-//! invoices and credit notes, and `GET /api/v1/invoices/{id}/pdf`. Finance (admin
-//! token): `GET /admin/v1/invoices/{number}/pdf` and `/xml` (EN 16931, EU entity
-//! only), `GET /admin/v1/outbox?status=&entity=&period=` (where each e-mail stands) and
-//! `POST /admin/v1/outbox/{number}/retry` (a failed e-mail back in the queue).
+//! invoices and credit notes, `GET /api/v1/invoices/{id}` (one with its lines and
+//! taxes), `/pdf` and `/xml`. Finance (admin token): `GET /admin/v1/invoices/{number}/pdf`
+//! and `/xml` (EN 16931, EU entity only), `GET /admin/v1/outbox?status=&entity=&period=`
+//! (where each e-mail stands) and `POST /admin/v1/outbox/{number}/retry` (a failed
+//! e-mail back in the queue).
 //!
 //! PDFs and XML are rendered on request from the issued rows, off the async threads,
-//! and never stored: the same document always gives the same bytes.
+//! and never stored: the same document always gives the same bytes, so their hash is
+//! their `ETag`, and a request whose `If-None-Match` holds it gets 304.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use meridian_billing::query::{self, InvoiceDetail, InvoiceRow, ListFilter};
@@ -19,6 +21,7 @@ use meridian_documents::{DocumentsError, InvoiceDocument, OutboxFilter, OutboxSt
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::admin::{authorize, finance_query};
@@ -50,23 +53,63 @@ async fn rendered<T: Send + 'static>(
         .map_err(Problem::from)
 }
 
-fn file(bytes: Vec<u8>, content_type: &'static str, name: String) -> Response {
-    let mut response = bytes.into_response();
+/// A rendered document as the answer to a request with `request` headers: 304 when
+/// its `If-None-Match` names the bytes' `ETag`.
+fn file(request: &HeaderMap, bytes: Vec<u8>, content_type: &'static str, name: String) -> Response {
+    let etag = format!("\"{:x}\"", Sha256::digest(&bytes));
+    let matches = request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == etag || tag == "*");
+    let mut response = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        bytes.into_response()
+    };
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{name}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, v);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    if !matches {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{name}\"")) {
+            headers.insert(header::CONTENT_DISPOSITION, v);
+        }
     }
     response
 }
 
-async fn pdf_of(issued: &InvoiceDetail) -> Result<Response, Problem> {
+async fn pdf_of(request: &HeaderMap, issued: &InvoiceDetail) -> Result<Response, Problem> {
     let pdf = rendered(issued, meridian_documents::render_pdf).await?;
     Ok(file(
+        request,
         pdf,
         "application/pdf",
         format!("{}.pdf", issued.row.number),
     ))
+}
+
+/// The EN 16931 (Factur-X CII) XML of an EU entity's document; 404 for the others.
+async fn xml_of(request: &HeaderMap, issued: &InvoiceDetail) -> Result<Response, Problem> {
+    match rendered(issued, meridian_documents::render_xml).await? {
+        Some(xml) => Ok(file(
+            request,
+            xml.into_bytes(),
+            "application/xml",
+            format!("{}.xml", issued.row.number),
+        )),
+        None => Err(Problem::not_found(format!(
+            "{} has no EN 16931 XML: only the EU entity's invoices within the EU VAT system carry one.",
+            issued.row.number
+        ))),
+    }
 }
 
 /// One invoice or credit note of the customer's list.
@@ -126,14 +169,14 @@ pub async fn customer_invoices(
     Ok(Json(json!({ "items": items })))
 }
 
-/// `GET /api/v1/invoices/{id}/pdf`, `{id}` the id of the list or the document's number.
-/// Another customer's document is answered as if it did not exist.
-pub async fn customer_pdf(
-    State(state): State<Arc<ApiState>>,
-    headers: HeaderMap,
+/// The customer's document that `{id}` names (the id of the list or the document's
+/// number). Another customer's document is answered as if it did not exist.
+async fn customer_document(
+    state: &ApiState,
+    headers: &HeaderMap,
     id: DocumentRef,
-) -> Result<Response, Problem> {
-    let customer = state.customer(&headers)?;
+) -> Result<InvoiceDetail, Problem> {
+    let customer = state.customer(headers)?;
     let id = id.get()?;
     let issued = match id.parse::<Uuid>() {
         Ok(uuid) => query::get_by_id(&state.pool, uuid).await?,
@@ -144,9 +187,38 @@ pub async fn customer_pdf(
         },
     };
     match issued {
-        Some(issued) if issued.row.customer_id == customer => pdf_of(&issued).await,
+        Some(issued) if issued.row.customer_id == customer => Ok(issued),
         _ => Err(no_document(&id)),
     }
+}
+
+/// `GET /api/v1/invoices/{id}`: the document with its lines and taxes.
+pub async fn customer_invoice(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    id: DocumentRef,
+) -> Result<impl IntoResponse, Problem> {
+    Ok(Json(customer_document(&state, &headers, id).await?))
+}
+
+/// `GET /api/v1/invoices/{id}/pdf`
+pub async fn customer_pdf(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    id: DocumentRef,
+) -> Result<Response, Problem> {
+    let issued = customer_document(&state, &headers, id).await?;
+    pdf_of(&headers, &issued).await
+}
+
+/// `GET /api/v1/invoices/{id}/xml`
+pub async fn customer_xml(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    id: DocumentRef,
+) -> Result<Response, Problem> {
+    let issued = customer_document(&state, &headers, id).await?;
+    xml_of(&headers, &issued).await
 }
 
 /// `GET /admin/v1/invoices/{number}/pdf`
@@ -156,7 +228,7 @@ pub async fn finance_pdf(
     number: DocumentRef,
 ) -> Result<Response, Problem> {
     authorize(&state, &headers)?;
-    pdf_of(&query::get(&state.pool, &number.get()?).await?).await
+    pdf_of(&headers, &query::get(&state.pool, &number.get()?).await?).await
 }
 
 /// `GET /admin/v1/invoices/{number}/xml`: the EN 16931 (Factur-X CII) XML of an EU
@@ -167,18 +239,7 @@ pub async fn finance_xml(
     number: DocumentRef,
 ) -> Result<Response, Problem> {
     authorize(&state, &headers)?;
-    let issued = query::get(&state.pool, &number.get()?).await?;
-    match rendered(&issued, meridian_documents::render_xml).await? {
-        Some(xml) => Ok(file(
-            xml.into_bytes(),
-            "application/xml",
-            format!("{}.xml", issued.row.number),
-        )),
-        None => Err(Problem::not_found(format!(
-            "{} has no EN 16931 XML: only the EU entity's invoices within the EU VAT system carry one.",
-            issued.row.number
-        ))),
-    }
+    xml_of(&headers, &query::get(&state.pool, &number.get()?).await?).await
 }
 
 /// `GET /admin/v1/outbox?status=&entity=&period=`: the e-mail of every issued document,

@@ -93,7 +93,9 @@ pub fn router(state: Arc<ApiState>) -> Router {
     Router::new()
         .route("/api/v1/usage", get(usage::get_usage))
         .route("/api/v1/invoices", get(documents::customer_invoices))
+        .route("/api/v1/invoices/{id}", get(documents::customer_invoice))
         .route("/api/v1/invoices/{id}/pdf", get(documents::customer_pdf))
+        .route("/api/v1/invoices/{id}/xml", get(documents::customer_xml))
         .route("/api/v1/keys", get(keys::list).post(keys::create))
         .route(
             "/api/v1/keys/{id}",

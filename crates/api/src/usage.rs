@@ -1,11 +1,13 @@
-//! `GET /api/v1/usage?from=&to=&group_by=day|model|key`: the customer's usage from the
-//! hourly rollups. `from` is inclusive, `to` exclusive, both ISO dates in UTC.
+//! `GET /api/v1/usage?from=&to=&group_by=day|model|key|provider|region`: the
+//! customer's usage from the hourly rollups, as JSON or, for `Accept: text/csv`, CSV.
+//! `from` is inclusive, `to` exclusive, both ISO dates in UTC.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Query, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, TimeDelta, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -18,6 +20,21 @@ enum GroupBy {
     Day,
     Model,
     Key,
+    Provider,
+    Region,
+}
+
+impl GroupBy {
+    /// The rollup column grouped by, and the name of its field in the answer.
+    fn column(self) -> (&'static str, &'static str) {
+        match self {
+            GroupBy::Day => ("to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD')", "day"),
+            GroupBy::Model => ("model", "model"),
+            GroupBy::Key => ("key_id::text", "key"),
+            GroupBy::Provider => ("provider", "provider"),
+            GroupBy::Region => ("region", "region"),
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize, sqlx::FromRow)]
@@ -77,9 +94,11 @@ fn parse_query(raw: Option<&str>) -> Result<UsageQuery, Problem> {
         "day" => GroupBy::Day,
         "model" => GroupBy::Model,
         "key" => GroupBy::Key,
+        "provider" => GroupBy::Provider,
+        "region" => GroupBy::Region,
         _ => {
             return Err(Problem::bad_request(
-                "`group_by` must be one of day, model, key.",
+                "`group_by` must be one of day, model, key, provider, region.",
             ));
         }
     };
@@ -90,14 +109,10 @@ pub async fn get_usage(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Response, Problem> {
     let customer = state.customer(&headers)?;
     let q = parse_query(raw.as_deref())?;
-    let (column, name) = match q.group_by {
-        GroupBy::Day => ("to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD')", "day"),
-        GroupBy::Model => ("model", "model"),
-        GroupBy::Key => ("key_id::text", "key"),
-    };
+    let (column, name) = q.group_by.column();
     let sql = format!(
         "SELECT {column} AS group_value, sum(requests)::bigint AS requests, sum(errors)::bigint AS errors,
                 sum(prompt_tokens)::bigint AS prompt_tokens, sum(completion_tokens)::bigint AS completion_tokens,
@@ -108,29 +123,33 @@ pub async fn get_usage(
     );
     let start = q.from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
     let end = q.to.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let mut rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(customer)
         .bind(start)
         .bind(end)
         .fetch_all(&state.pool)
         .await?;
     let mut total = Counters::default();
+    for r in &mut rows {
+        total.requests += r.counters.requests;
+        total.errors += r.counters.errors;
+        total.prompt_tokens += r.counters.prompt_tokens;
+        total.completion_tokens += r.counters.completion_tokens;
+        total.cost += r.counters.cost;
+        r.counters.cost = r.counters.cost.normalize();
+    }
+    total.cost = total.cost.normalize();
+    if wants_csv(&headers) {
+        return csv(&q, name, &rows);
+    }
     let items: Vec<Value> = rows
         .into_iter()
         .map(|r| {
-            total.requests += r.counters.requests;
-            total.errors += r.counters.errors;
-            total.prompt_tokens += r.counters.prompt_tokens;
-            total.completion_tokens += r.counters.completion_tokens;
-            total.cost += r.counters.cost;
-            let mut counters = r.counters;
-            counters.cost = counters.cost.normalize();
-            let mut item = serde_json::to_value(&counters).unwrap_or_default();
+            let mut item = serde_json::to_value(&r.counters).unwrap_or_default();
             item[name] = r.group_value.map_or(Value::Null, Value::String);
             item
         })
         .collect();
-    total.cost = total.cost.normalize();
     Ok(Json(json!({
         "from": q.from.to_string(),
         "to": q.to.to_string(),
@@ -138,7 +157,67 @@ pub async fn get_usage(
         "group_by": name,
         "items": items,
         "total": total,
-    })))
+    }))
+    .into_response())
+}
+
+/// Whether the caller asked for CSV (`Accept: text/csv`, before any JSON).
+fn wants_csv(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.split(';').next().unwrap_or_default().trim())
+        .find(|t| *t == "text/csv" || *t == "application/json")
+        == Some("text/csv")
+}
+
+/// The usage as CSV: a header row, then one row per group, amounts in USD as decimals.
+fn csv(q: &UsageQuery, name: &str, rows: &[Row]) -> Result<Response, Problem> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let written = out
+        .write_record([
+            name,
+            "requests",
+            "errors",
+            "prompt_tokens",
+            "completion_tokens",
+            "cost",
+            "currency",
+        ])
+        .and_then(|()| {
+            rows.iter().try_for_each(|r| {
+                let c = &r.counters;
+                out.write_record([
+                    r.group_value.as_deref().unwrap_or_default(),
+                    &c.requests.to_string(),
+                    &c.errors.to_string(),
+                    &c.prompt_tokens.to_string(),
+                    &c.completion_tokens.to_string(),
+                    &c.cost.to_string(),
+                    "USD",
+                ])
+            })
+        });
+    let bytes = written
+        .ok()
+        .and_then(|()| out.into_inner().ok())
+        .ok_or_else(Problem::internal)?;
+    let disposition = format!(
+        "attachment; filename=\"usage-{}-{}-by-{name}.csv\"",
+        q.from, q.to
+    );
+    let mut response = bytes.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
 }
 
 /// What a key has spent and when it was last used, from the hourly rollups.

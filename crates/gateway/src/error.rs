@@ -1,5 +1,6 @@
-//! Errors a client of `/v1/*` can see, in OpenAI's shape. Every message is built here
-//! from fixed text, field paths and numbers: never from request or response content.
+//! Errors a client of `/v1/*` can see, in OpenAI's shape (Anthropic's on
+//! `/v1/messages`, [`ApiError::anthropic_response`]). Every message is built here from
+//! fixed text, field paths and numbers: never from request or response content.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -47,7 +48,7 @@ impl ApiError {
             StatusCode::UNAUTHORIZED,
             "invalid_request_error",
             Some("missing_api_key"),
-            "No API key provided: send it as `Authorization: Bearer mk-...`.",
+            "No API key provided: send it as `Authorization: Bearer mk-...` (or `x-api-key: mk-...`).",
         )
     }
 
@@ -151,11 +152,11 @@ impl ApiError {
     pub fn unknown_endpoint(method: &str, path: &str) -> Self {
         let endpoint = path.trim_end_matches('/');
         let hint = match endpoint {
-            "/v1/completions" | "/v1/messages" => {
+            "/v1/completions" => {
                 "this gateway does not serve it yet: use POST /v1/chat/completions"
             }
             _ => {
-                "this gateway serves POST /v1/chat/completions, POST /v1/responses, POST /v1/embeddings, GET /v1/models and GET /v1/models/{model}"
+                "this gateway serves POST /v1/chat/completions, POST /v1/responses, POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/embeddings, GET /v1/models and GET /v1/models/{model}"
             }
         };
         let method: String = method.chars().take(20).collect();
@@ -422,6 +423,43 @@ impl ApiError {
     pub fn body(&self) -> serde_json::Value {
         json!({"error": {"message": self.message, "type": self.kind, "param": null, "code": self.code}})
     }
+
+    /// Anthropic's `error.type` for this error's status, as its API documents them.
+    pub fn anthropic_kind(&self) -> &'static str {
+        match self.status.as_u16() {
+            401 => "authentication_error",
+            402 => "billing_error",
+            403 => "permission_error",
+            404 => "not_found_error",
+            413 => "request_too_large",
+            429 => "rate_limit_error",
+            503 | 529 => "overloaded_error",
+            504 => "timeout_error",
+            500.. => "api_error",
+            _ => "invalid_request_error",
+        }
+    }
+
+    /// The error in Anthropic's shape, `{"type": "error", "error": {"type", "message"}}`.
+    pub fn anthropic_body(&self) -> serde_json::Value {
+        json!({"type": "error", "error": {"type": self.anthropic_kind(), "message": self.message}})
+    }
+
+    /// The response of `/v1/messages` for this error: Anthropic's shape, the same
+    /// status and `retry-after`.
+    pub fn anthropic_response(self) -> Response {
+        let body = axum::Json(self.anthropic_body());
+        self.with_retry_after((self.status, body).into_response())
+    }
+
+    fn with_retry_after(&self, mut response: Response) -> Response {
+        if let Some(secs) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
 }
 
 /// Provider refusals whose whole text is fixed and quotes nothing of the request,
@@ -454,13 +492,8 @@ fn is_identifier(s: &str) -> bool {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, axum::Json(self.body())).into_response();
-        if let Some(secs) = self.retry_after_secs {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        response
+        let response = (self.status, axum::Json(self.body())).into_response();
+        self.with_retry_after(response)
     }
 }
 

@@ -14,6 +14,7 @@ pub mod error;
 pub mod eventstream;
 pub mod health;
 pub mod limits;
+mod messages;
 mod meter;
 pub mod metrics;
 mod models;
@@ -119,6 +120,8 @@ impl Gateway {
             .route("/v1/chat/completions", post(proxy::chat_completions))
             .route("/v1/embeddings", post(proxy::embeddings))
             .route("/v1/responses", post(proxy::responses))
+            .route("/v1/messages", post(proxy::messages))
+            .route("/v1/messages/count_tokens", post(proxy::count_tokens))
             .route("/v1/models", get(models::list))
             // A wildcard: public ids hold a slash (`openai/gpt-4o-mini`).
             .route("/v1/models/{*id}", get(models::retrieve))
@@ -143,6 +146,14 @@ fn cors() -> CorsLayer {
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST])
         .allow_headers(AllowHeaders::mirror_request())
-        .expose_headers([REQUEST_ID, PROVIDER, DEPLOYMENT, REGION, COST, RETRY_AFTER])
+        .expose_headers([
+            REQUEST_ID,
+            PROVIDER,
+            DEPLOYMENT,
+            REGION,
+            COST,
+            RETRY_AFTER,
+            messages::TOKEN_COUNT,
+        ])
         .max_age(Duration::from_secs(3600))
 }

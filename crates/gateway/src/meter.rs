@@ -85,6 +85,13 @@ impl Meter {
 
     /// Moves the pending event into a new meter (for a stream that outlives the
     /// handler); this one then records nothing.
+    /// A meter that records nothing (a request that is not usage), while still
+    /// settling the capacity its attempts reserved.
+    pub fn unmetered(mut self) -> Meter {
+        self.event = None;
+        self
+    }
+
     pub fn hand_over(&mut self) -> Meter {
         Meter {
             sink: self.sink.clone(),
@@ -174,13 +181,13 @@ impl Meter {
         cost: Decimal,
         ttft_us: Option<u64>,
     ) -> Option<UsageEvent> {
-        let mut event = self.event.take()?;
         if let Some((store, reservation)) = self.reserved.take() {
             store.settle(&reservation, tokens.prompt + tokens.completion);
         }
         if let Some((limiter, admission)) = self.admitted.take() {
             limiter.settle(&admission, tokens.prompt + tokens.completion, cost);
         }
+        let mut event = self.event.take()?;
         event.status = status;
         event.tokens = tokens;
         event.cost = cost;
@@ -213,7 +220,7 @@ impl Meter {
 
 impl Drop for Meter {
     fn drop(&mut self) {
-        if self.event.is_some() {
+        if self.event.is_some() || self.reserved.is_some() {
             self.failure(CLIENT_CLOSED);
         }
     }

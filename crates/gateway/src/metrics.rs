@@ -26,7 +26,7 @@ fn status_label(status: u16) -> usize {
 #[derive(Default)]
 pub struct Metrics {
     /// meridian_requests_total{operation, status}; a stream counts when it ends.
-    requests: [[AtomicU64; STATUS_LABELS.len()]; 3],
+    requests: [[AtomicU64; STATUS_LABELS.len()]; 5],
     /// meridian_upstream_failures_total{provider}: attempts that moved to the next deployment or failed.
     upstream_failures: [AtomicU64; ProviderKind::ALL.len()],
     /// meridian_stream_failures_total{provider}: streams the provider broke off after
@@ -152,6 +152,8 @@ fn op_index(op: Operation) -> usize {
         Operation::Chat => 0,
         Operation::Embeddings => 1,
         Operation::Responses => 2,
+        Operation::Messages => 3,
+        Operation::CountTokens => 4,
     }
 }
 
@@ -186,7 +188,13 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP meridian_requests_total Requests to /v1 by operation and status class (499: the client left first; streams count when they end).\n");
         out.push_str("# TYPE meridian_requests_total counter\n");
-        for (op, name) in [(0, "chat"), (1, "embeddings"), (2, "responses")] {
+        for (op, name) in [
+            (0, "chat"),
+            (1, "embeddings"),
+            (2, "responses"),
+            (3, "messages"),
+            (4, "count_tokens"),
+        ] {
             for (class, label) in STATUS_LABELS.iter().enumerate() {
                 let _ = writeln!(
                     out,

@@ -1,6 +1,7 @@
 //! The request path of `/v1/chat/completions`, `/v1/embeddings` and (through
-//! [`crate::responses`]) `/v1/responses`: authenticate, read and check the body,
-//! resolve the model, call the deployments in order until one answers, meter, answer.
+//! [`crate::responses`] and [`crate::messages`]) `/v1/responses` and `/v1/messages`:
+//! authenticate, read and check the body, resolve the model, call the deployments in
+//! order until one answers, meter, answer.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,10 +22,11 @@ use crate::cost_json::with_usage_cost;
 use crate::error::ApiError;
 use crate::limits;
 use crate::meter::Meter;
+use crate::metrics::InFlight;
 use crate::providers::{Operation, ResponseBody};
 use crate::request::{parse_chat, parse_embedding};
 use crate::routing::{self, Attempts, Controls, Customer, NoRoute, Outcome, Policy, Skipped};
-use crate::stream::{ChatFormat, ProxyStream};
+use crate::stream::{ChatFormat, ProxyStream, StreamFormat};
 use crate::targets::{ModelRoute, Target};
 use crate::tokens;
 
@@ -33,6 +35,7 @@ pub const PROVIDER: HeaderName = HeaderName::from_static("x-meridian-provider");
 pub const DEPLOYMENT: HeaderName = HeaderName::from_static("x-meridian-deployment");
 pub const REGION: HeaderName = HeaderName::from_static("x-meridian-region");
 pub const COST: HeaderName = HeaderName::from_static("x-meridian-cost");
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 
 /// Largest error body read from a provider (it is classified, never forwarded).
 const UPSTREAM_ERROR_BODY_LIMIT: usize = 64 << 10;
@@ -51,19 +54,42 @@ pub async fn responses(State(gw): State<Arc<Gateway>>, request: Request) -> Resp
     handle(gw, request, Operation::Responses).await
 }
 
+pub async fn messages(State(gw): State<Arc<Gateway>>, request: Request) -> Response {
+    handle(gw, request, Operation::Messages).await
+}
+
+pub async fn count_tokens(State(gw): State<Arc<Gateway>>, request: Request) -> Response {
+    handle(gw, request, Operation::CountTokens).await
+}
+
+/// An error in the shape of the API the client called: Anthropic's on
+/// `/v1/messages`, OpenAI's elsewhere.
+fn error_response(op: Operation, error: ApiError) -> Response {
+    match op {
+        Operation::Messages | Operation::CountTokens => error.anthropic_response(),
+        Operation::Chat | Operation::Embeddings | Operation::Responses => error.into_response(),
+    }
+}
+
 async fn handle(gw: Arc<Gateway>, request: Request, op: Operation) -> Response {
     let started = Instant::now();
     let time = Utc::now();
     let request_id = RequestId::new();
     let meter_for = |key: &KeyEntry| {
-        Meter::new(
+        let meter = Meter::new(
             gw.sink.clone(),
             request_id,
             key.customer_id,
             key.id,
             time,
             started,
-        )
+        );
+        // Counting tokens is not usage: it is neither billed nor metered.
+        if op == Operation::CountTokens {
+            meter.unmetered()
+        } else {
+            meter
+        }
     };
     let mut response = match authenticate(&gw, request.headers()) {
         Ok(key) => {
@@ -81,7 +107,7 @@ async fn handle(gw: Arc<Gateway>, request: Request, op: Operation) -> Response {
                         );
                     }
                     meter.failure(error.status.as_u16());
-                    let mut response = error.into_response();
+                    let mut response = error_response(op, error);
                     if let Some(target) = target {
                         target_headers(response.headers_mut(), &target);
                     }
@@ -92,7 +118,7 @@ async fn handle(gw: Arc<Gateway>, request: Request, op: Operation) -> Response {
             if let Some(key) = key {
                 meter_for(&key).failure(error.status.as_u16());
             }
-            error.into_response()
+            error_response(op, error)
         }
     };
     let mut id = uuid::Uuid::encode_buffer();
@@ -110,8 +136,9 @@ async fn handle(gw: Arc<Gateway>, request: Request, op: Operation) -> Response {
 #[derive(Clone, Copy)]
 struct StreamCounted;
 
-/// Checks the bearer key. A revoked or expired key's owner is returned with the error
-/// so that the refusal is metered against it.
+/// Checks the key: `Authorization: Bearer`, or `x-api-key` as Anthropic's SDKs send
+/// it. A revoked or expired key's owner is returned with the error so that the
+/// refusal is metered against it.
 pub(crate) fn authenticate(
     gw: &Gateway,
     headers: &HeaderMap,
@@ -120,6 +147,10 @@ pub(crate) fn authenticate(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(bearer_token)
+        .or_else(|| {
+            let key = headers.get(X_API_KEY)?.to_str().ok()?.trim();
+            (!key.is_empty()).then_some(key)
+        })
         .ok_or((ApiError::missing_key(), None))?;
     let Some(entry) = gw.keys.lookup(key) else {
         return Err((ApiError::invalid_key(), None));
@@ -142,6 +173,34 @@ pub(crate) trait Payload: Sync {
     /// The operation and body for `target`, or why it cannot take this request (a
     /// client error: nothing is sent).
     fn for_target(&self, target: &Target) -> Result<(Operation, &ClientBody), ApiError>;
+
+    /// Headers of the client's that go to `target` with the adapter's request (the
+    /// Messages API's `anthropic-version` and `anthropic-beta`).
+    fn forward_headers(&self, target: &Target, headers: &mut HeaderMap) {
+        let _ = (target, headers);
+    }
+}
+
+/// An ingress API's own body for the providers that speak it (`native_op`), and its
+/// chat translation (made when the route has other targets) for the rest.
+pub(crate) struct NativeOrChat<'a> {
+    pub native_op: Operation,
+    pub speaks_native: fn(&Target) -> bool,
+    pub native: &'a ClientBody,
+    pub chat: Option<&'a Result<ClientBody, ApiError>>,
+}
+
+impl Payload for NativeOrChat<'_> {
+    fn for_target(&self, target: &Target) -> Result<(Operation, &ClientBody), ApiError> {
+        if (self.speaks_native)(target) {
+            return Ok((self.native_op, self.native));
+        }
+        match self.chat {
+            Some(Ok(chat)) => Ok((Operation::Chat, chat)),
+            Some(Err(error)) => Err(error.clone()),
+            None => Err(ApiError::internal()),
+        }
+    }
 }
 
 /// The same operation and body for every target.
@@ -161,12 +220,18 @@ async fn serve(
     meter: &mut Meter,
 ) -> Result<Response, Failure> {
     let in_flight = gw.metrics.enter();
+    let anthropic_headers = matches!(op, Operation::Messages | Operation::CountTokens)
+        .then(|| crate::messages::ClientHeaders::of(request.headers()));
     let bytes = read_request_body(gw, request).await?;
     let parsed = match op {
         Operation::Chat => parse_chat(bytes),
         Operation::Embeddings => parse_embedding(bytes),
         Operation::Responses => {
             return crate::responses::serve(gw, key, bytes, meter, in_flight).await;
+        }
+        Operation::Messages | Operation::CountTokens => {
+            let headers = anthropic_headers.unwrap_or_default();
+            return crate::messages::serve(gw, key, op, headers, bytes, meter, in_flight).await;
         }
     }
     .map_err(|e| (e, None))?;
@@ -183,18 +248,11 @@ async fn serve(
     )
     .await?;
     if parsed.stream {
-        let stream = ProxyStream::new(
-            gw,
-            upstream.into_body(),
-            target.clone(),
-            parsed.body,
-            meter.hand_over(),
-            in_flight,
-            Box::new(ChatFormat {
-                wants_usage: parsed.wants_usage,
-            }),
-        );
-        return Ok(stream_response(gw, stream, &target).await);
+        let format = Box::new(ChatFormat {
+            wants_usage: parsed.wants_usage,
+        });
+        let body = parsed.body;
+        return Ok(stream_back(gw, upstream, &target, body, meter, in_flight, format).await);
     }
     let body = read_upstream_body(gw, &target, upstream).await?;
     let parsed_response = target
@@ -271,12 +329,27 @@ pub(crate) fn resolve(
     Ok(routes)
 }
 
-/// The response to a streamed request: its head and the stream as its body.
-pub(crate) async fn stream_response(
+/// The response to a streamed request: its head, and `upstream` re-emitted in
+/// `format` as its body, metered with `meter`'s event (`body` is the request sent,
+/// to count its prompt if the provider never reports it).
+pub(crate) async fn stream_back(
     gw: &Gateway,
-    stream: ProxyStream,
-    target: &Target,
+    upstream: Upstream,
+    target: &Arc<Target>,
+    body: ClientBody,
+    meter: &mut Meter,
+    in_flight: InFlight,
+    format: Box<dyn StreamFormat>,
 ) -> Response {
+    let stream = ProxyStream::new(
+        gw,
+        upstream.into_body(),
+        target.clone(),
+        body,
+        meter.hand_over(),
+        in_flight,
+        format,
+    );
     let mut response = Response::new(stream.into_body(gw.options.stream_head_wait).await);
     response.extensions_mut().insert(StreamCounted);
     let h = response.headers_mut();
@@ -437,7 +510,10 @@ pub(crate) async fn call(
             }
         };
         let upstream_request = match target.deployment.adapter.request(op, &target, body, stream) {
-            Ok(r) => r,
+            Ok(mut r) => {
+                payload.forward_headers(&target, &mut r.headers);
+                r
+            }
             Err(refusal) => {
                 attempt.finish(Outcome::NotSent, Instant::now());
                 refused.get_or_insert((refusal, Some(target)));
@@ -535,7 +611,7 @@ pub(crate) async fn call(
     })
 }
 
-fn target_headers(h: &mut HeaderMap, target: &Target) {
+pub(crate) fn target_headers(h: &mut HeaderMap, target: &Target) {
     let d = &target.deployment;
     h.insert(PROVIDER, HeaderValue::from_static(d.provider.as_str()));
     if let Some(v) = &d.id_header {

@@ -14,6 +14,7 @@ use crate::body::{ClientBody, Key, Members};
 use crate::error::ApiError;
 use crate::routing::Controls;
 
+pub mod chat_translation;
 pub mod controls;
 
 /// What a field must be.
@@ -139,6 +140,25 @@ const RESPONSES_FIELDS: &[(&str, Kind)] = &[
     ("include", Kind::Array),
     ("user", Kind::String),
     ("previous_response_id", Kind::String),
+    ("usage", Kind::Object),
+];
+
+/// Top-level fields of `/v1/messages` (and `count_tokens`) whose type is checked.
+const MESSAGES_FIELDS: &[(&str, Kind)] = &[
+    ("model", Kind::String),
+    ("messages", Kind::Array),
+    ("max_tokens", Kind::Integer),
+    ("system", Kind::StringOrArray),
+    ("stream", Kind::Bool),
+    ("stop_sequences", Kind::Array),
+    ("temperature", Kind::Number),
+    ("top_p", Kind::Number),
+    ("top_k", Kind::Integer),
+    ("tools", Kind::Array),
+    ("tool_choice", Kind::Object),
+    ("metadata", Kind::Object),
+    ("thinking", Kind::Object),
+    ("output_config", Kind::Object),
     ("usage", Kind::Object),
 ];
 
@@ -366,6 +386,32 @@ pub fn parse_responses(bytes: Bytes) -> Result<ClientRequest, ApiError> {
         }
     }
     let stream = body.get("stream").and_then(as_bool).unwrap_or(false);
+    let wants_usage = flag(&body, "usage", "include")?;
+    Ok(ClientRequest {
+        body,
+        model,
+        stream,
+        wants_usage,
+        controls,
+    })
+}
+
+/// Reads a `/v1/messages` body (`count` for `/v1/messages/count_tokens`, which takes
+/// no `max_tokens` and never streams). Members are checked for their type only: what
+/// they hold is the provider's to judge, or the translation's
+/// ([`crate::messages`]).
+pub fn parse_messages(bytes: Bytes, count: bool) -> Result<ClientRequest, ApiError> {
+    let mut body = ClientBody::parse(bytes)?;
+    let controls = controls::take(&mut body)?;
+    check_types(&body, MESSAGES_FIELDS)?;
+    let model = required_model(&body)?;
+    if !body.get("messages").is_some_and(is_array) {
+        return Err(ApiError::invalid_request("`messages` is required."));
+    }
+    if !count && !body.get("max_tokens").is_some_and(is_integer) {
+        return Err(ApiError::invalid_request("`max_tokens` is required."));
+    }
+    let stream = !count && body.get("stream").and_then(as_bool).unwrap_or(false);
     let wants_usage = flag(&body, "usage", "include")?;
     Ok(ClientRequest {
         body,

@@ -404,6 +404,77 @@ impl Drop for ProxyStream {
     }
 }
 
+/// How a stream format that re-encodes chat chunks (a translated ingress API) reads
+/// an event: with the adapter, and the chunks an OpenAI-compatible adapter would
+/// forward unchanged read as chunks to re-encode.
+pub fn read_chat_chunks(
+    target: &Target,
+    state: &mut StreamState,
+    event: UpstreamEvent<'_>,
+) -> Result<StreamOut, Malformed> {
+    let data = event.data;
+    let out = target
+        .deployment
+        .adapter
+        .stream_event(target, state, event)?;
+    as_chunks(out, data)
+}
+
+/// What a chat chunk's first choice holds, in the order a re-encoder writes it:
+/// reasoning text, text, tool-call deltas, then the finish reason.
+pub enum ChunkPart<'a> {
+    Reasoning(&'a str),
+    Text(&'a str),
+    ToolCall(&'a Value),
+    Finish(&'a str),
+}
+
+/// The parts of `chunk`'s first choice, in order (none without a choice).
+pub fn chunk_parts(chunk: &Map<String, Value>) -> Vec<ChunkPart<'_>> {
+    let Some(choice) = chunk.get("choices").and_then(|c| c.get(0)) else {
+        return Vec::new();
+    };
+    let delta = &choice["delta"];
+    let text = |key: &str| delta[key].as_str().filter(|t| !t.is_empty());
+    let mut parts = Vec::new();
+    parts.extend(text("reasoning_content").map(ChunkPart::Reasoning));
+    parts.extend(text("content").map(ChunkPart::Text));
+    parts.extend(
+        delta["tool_calls"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(ChunkPart::ToolCall),
+    );
+    parts.extend(choice["finish_reason"].as_str().map(ChunkPart::Finish));
+    parts
+}
+
+/// `out` with every `Forward` of the event `data` made a `Chunk` (to write again
+/// rather than forward as its bytes).
+pub fn as_chunks(out: StreamOut, data: &str) -> Result<StreamOut, Malformed> {
+    Ok(match out {
+        StreamOut::Forward => StreamOut::Chunk(serde_json::from_str(data).map_err(|_| Malformed)?),
+        StreamOut::Many(outs) => StreamOut::Many(
+            outs.into_iter()
+                .map(|o| as_chunks(o, data))
+                .collect::<Result<_, _>>()?,
+        ),
+        other => other,
+    })
+}
+
+/// An SSE event from its name and its data's JSON text.
+pub fn sse_event(name: &str, json: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(json.len() + name.len() + 16);
+    out.extend_from_slice(b"event: ");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\ndata: ");
+    out.extend_from_slice(json);
+    out.extend_from_slice(b"\n\n");
+    Bytes::from(out)
+}
+
 pub fn sse_data(json: Vec<u8>) -> Bytes {
     let mut event = Vec::with_capacity(json.len() + 8);
     event.extend_from_slice(b"data: ");

@@ -86,7 +86,10 @@ impl ModelRoute {
     pub fn serves(&self, op: Operation) -> bool {
         let mode = self.targets.first().and_then(|t| t.price.mode.as_deref());
         match op {
-            Operation::Chat | Operation::Responses => mode != Some("embedding"),
+            Operation::Chat
+            | Operation::Responses
+            | Operation::Messages
+            | Operation::CountTokens => mode != Some("embedding"),
             Operation::Embeddings => mode.is_none_or(|m| m == "embedding"),
         }
     }

@@ -133,8 +133,8 @@ pub fn count_text(upstream_model: &str, text: &str) -> u64 {
 
 /// Tokens of a chat request's prompt: the text of every message and of the tool
 /// definitions, with OpenAI's per-message overhead. A Responses request's
-/// `instructions` and `input` items (messages, function calls and their outputs)
-/// count as messages.
+/// `instructions` and `input` items (messages, function calls and their outputs),
+/// and a Messages request's `system`, count as messages.
 pub fn count_prompt(upstream_model: &str, body: &ClientBody) -> u64 {
     let bpe = tokenizer(upstream_model);
     let count = |text: &str| bpe.encode_ordinary(text).len() as u64;
@@ -145,7 +145,7 @@ pub fn count_prompt(upstream_model: &str, body: &ClientBody) -> u64 {
             .map(|part| match part.get("text").and_then(Value::as_str) {
                 Some(text) => count(text),
                 None => match part.get("type").and_then(Value::as_str) {
-                    Some("image_url" | "input_image") => PER_IMAGE,
+                    Some("image_url" | "input_image" | "image") => PER_IMAGE,
                     _ => 0,
                 },
             })
@@ -163,6 +163,9 @@ pub fn count_prompt(upstream_model: &str, body: &ClientBody) -> u64 {
     };
     if let Some(Ok(instructions)) = body.get("instructions").map(serde_json::from_str::<String>) {
         tokens += PER_MESSAGE + count(&instructions);
+    }
+    if let Some(system) = body.get("system") {
+        tokens += PER_MESSAGE + count_content(&serde_json::from_str(system).ok());
     }
     for message in &messages {
         tokens += PER_MESSAGE + count_content(&message.content) + count_content(&message.output);
@@ -197,6 +200,25 @@ struct Message {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A Messages request's `system`, as a string or as text blocks, is counted too.
+    #[test]
+    fn a_messages_system_prompt_counts() {
+        let body = |system: &str| {
+            ClientBody::parse(bytes::Bytes::from(format!(
+                r#"{{"model":"m","max_tokens":8,{system}"messages":[{{"role":"user","content":"hello world"}}]}}"#
+            )))
+            .unwrap()
+        };
+        let bare = count_prompt("claude-sonnet-4-5", &body(""));
+        let string = count_prompt("claude-sonnet-4-5", &body(r#""system":"hello world","#));
+        let blocks = count_prompt(
+            "claude-sonnet-4-5",
+            &body(r#""system":[{"type":"text","text":"hello world"}],"#),
+        );
+        assert_eq!(string, bare + PER_MESSAGE + 2);
+        assert_eq!(blocks, string);
+    }
 
     #[test]
     fn counts_with_the_models_tokenizer() {

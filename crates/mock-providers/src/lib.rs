@@ -25,10 +25,10 @@
 //! | DeepSeek | `POST /chat/completions` | `Authorization: Bearer` | 401 |
 //! | Qwen | `POST /compatible-mode/v1/chat/completions` | `Authorization: Bearer` | 401 |
 //! | Azure OpenAI | `POST /openai/deployments/{deployment}/chat/completions?api-version=…`, `…/embeddings?api-version=…`, `POST /openai/v1/responses` (no `api-version`; the deployment is `model`) | `api-key` or `Authorization: Bearer` | 401; no `api-version`: 404 `Resource not found` |
-//! | Anthropic | `POST /v1/messages` | `x-api-key` or `Authorization: Bearer`, and `anthropic-version` | 401 `authentication_error`; no version: 400 |
+//! | Anthropic | `POST /v1/messages`, `POST /v1/messages/count_tokens` | `x-api-key` or `Authorization: Bearer`, and `anthropic-version` | 401 `authentication_error`; no version: 400 |
 //! | Gemini API | `POST /v1beta/models/{model}:generateContent`, `…:streamGenerateContent[?alt=sse]`, the same under `/v1` | `x-goog-api-key` or `?key=` | 403 `PERMISSION_DENIED` |
 //! | Vertex AI | `POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent` (and `:streamGenerateContent`), the same under `/v1beta1` | `Authorization: Bearer` | 401 `UNAUTHENTICATED` |
-//! | Bedrock | `POST /model/{modelId}/converse`, `POST /model/{modelId}/converse-stream` | SigV4 by [`BEDROCK_ACCESS_KEY_ID`] / [`BEDROCK_SECRET_ACCESS_KEY`], any region, service `bedrock` | 403 `MissingAuthenticationTokenException`, `UnrecognizedClientException`, `InvalidSignatureException` |
+//! | Bedrock | `POST /model/{modelId}/converse`, `POST /model/{modelId}/converse-stream`, and for Anthropic's models `POST /model/{modelId}/invoke` and `…/invoke-with-response-stream` (the Messages body with `anthropic_version: bedrock-2023-05-31`, no `model` or `stream`; the stream's Anthropic events base64 in event-stream `chunk`s) | SigV4 by [`BEDROCK_ACCESS_KEY_ID`] / [`BEDROCK_SECRET_ACCESS_KEY`], any region, service `bedrock` | 403 `MissingAuthenticationTokenException`, `UnrecognizedClientException`, `InvalidSignatureException` |
 //!
 //! Any non-empty key is accepted. Each provider also refuses what its validator
 //! refuses, in its own words: OpenAI a missing `messages` (Responses: unknown
@@ -36,7 +36,12 @@
 //! call, reasoning options on models that do not reason, and any
 //! `previous_response_id` or `item_reference`, since it stores nothing); Anthropic a missing
 //! `max_tokens`, turns that do not alternate from a user turn, an unpaired
-//! `tool_use`/`tool_result`, and unknown fields ("Extra inputs are not permitted");
+//! `tool_use`/`tool_result`, unknown fields ("Extra inputs are not permitted"; for
+//! `count_tokens` also `max_tokens` and sampling fields; `context_management` and
+//! `mcp_servers` without their `anthropic-beta`; a top-level `cache_control` is
+//! automatic caching, a breakpoint on the last message), and a `thinking` budget
+//! below 1,024 or not below `max_tokens` (with thinking on, the answer opens with a
+//! signed `thinking` block);
 //! Gemini and Vertex empty `contents` (400 `INVALID_ARGUMENT`), a role other than
 //! `user`/`model`, undecodable `inlineData`, and unknown fields (both lowerCamel and
 //! snake_case spellings are known, as Google's parser accepts); Bedrock an assistant

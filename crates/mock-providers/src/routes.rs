@@ -59,6 +59,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/openai/v1/responses", post(openai::azure_responses))
         // Anthropic.
         .route("/v1/messages", post(anthropic::messages))
+        .route("/v1/messages/count_tokens", post(anthropic::count_tokens))
         // Google: the Gemini API and Vertex AI.
         .route("/v1/models/{action}", post(google::gemini))
         .route("/v1beta/models/{action}", post(google::gemini))
@@ -69,6 +70,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/model/{model_id}/converse-stream",
             post(bedrock::converse_stream),
+        )
+        .route("/model/{model_id}/invoke", post(bedrock::invoke))
+        .route(
+            "/model/{model_id}/invoke-with-response-stream",
+            post(bedrock::invoke_stream),
         )
         // The mock itself.
         .route("/healthz", get(healthz))

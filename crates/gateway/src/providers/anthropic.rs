@@ -12,6 +12,11 @@
 //! (400): `n` > 1, `seed`, penalties, `json_object` (no schema-less JSON mode),
 //! `temperature` above 1.
 //!
+//! The Messages API itself (`/v1/messages` and `/v1/messages/count_tokens` of
+//! [`crate::messages`]) passes through: the client's body with the model renamed
+//! (and OpenRouter's `usage` switch dropped), the answer and its events as sent, read
+//! only for their usage ([`passthrough_event`]).
+//!
 //! Response and stream (`message_start` … `message_stop`): text and `tool_use` blocks,
 //! `stop_reason` mapped to `finish_reason`, usage with OpenAI semantics: prompt =
 //! `input_tokens` + `cache_read_input_tokens` + `cache_creation_input_tokens`. Thinking
@@ -297,6 +302,109 @@ fn error_of(kind: &str, status: StatusCode, headers: &HeaderMap) -> ApiError {
     common::refusal(PROVIDER, status, headers, Some(kind), None)
 }
 
+/// The usage `message_start` reports (the prompt, and the first output token).
+fn started(state: &mut StreamState, usage: Usage) {
+    state.usage = usage.tokens();
+    state.usage_seen = true;
+}
+
+/// The usage `message_delta` reports. Its counts are cumulative; input counts are
+/// repeated by newer versions, and cache counts kept from the start where they are
+/// not.
+fn finished(state: &mut StreamState, usage: Usage) {
+    if usage.input_tokens.is_some() {
+        let start = state.usage;
+        state.usage = Usage {
+            cache_read_input_tokens: usage.cache_read_input_tokens.or(start.cached),
+            cache_creation_input_tokens: usage.cache_creation_input_tokens.or(start.cache_write),
+            ..usage
+        }
+        .tokens();
+    } else if let Some(output) = usage.output_tokens {
+        state.usage.completion = output;
+    }
+    state.usage_seen = true;
+    state.finished = true;
+}
+
+/// A whole message, as far as metering reads it.
+#[derive(Deserialize)]
+struct WithUsage {
+    #[serde(default)]
+    usage: Usage,
+}
+
+/// A whole message that passes through, read for its usage.
+pub(crate) fn passthrough_response(body: Bytes) -> Result<ParsedResponse, Malformed> {
+    let message: WithUsage = serde_json::from_slice(&body).map_err(|_| Malformed)?;
+    Ok(ParsedResponse {
+        usage: message.usage.tokens(),
+        body: ResponseBody::Unchanged(body),
+    })
+}
+
+/// `count_tokens`' answer, read to check its shape.
+#[derive(Deserialize)]
+struct Counted {
+    #[serde(rename = "input_tokens")]
+    _input_tokens: u64,
+}
+
+/// The client's Messages body for Anthropic: the model renamed, OpenRouter's `usage`
+/// switch dropped, every other member as sent.
+fn passthrough_body(target: &Target, body: &ClientBody) -> Result<Bytes, ApiError> {
+    let model = serde_json::to_vec(&target.upstream_model).map_err(|_| ApiError::internal())?;
+    Ok(body
+        .with_changes(&[("model", Some(&model)), ("usage", None)])
+        .into())
+}
+
+/// Reads one event of a Messages stream that passes through: every event is
+/// forwarded as sent, except `message_delta`, which carries the final usage (metered
+/// before it is passed on), and an `error`, which Meridian words itself (the
+/// provider's message may quote the prompt). What was generated is kept to bill a
+/// stream cut short.
+pub(crate) fn passthrough_event(
+    state: &mut StreamState,
+    event: UpstreamEvent<'_>,
+) -> Result<StreamOut, Malformed> {
+    let parsed: Event = serde_json::from_str(event.data).map_err(|_| Malformed)?;
+    Ok(match parsed {
+        Event::MessageStart { message } => {
+            started(state, message.usage);
+            StreamOut::Forward
+        }
+        Event::ContentBlockStart {
+            content_block: Content::Text { text },
+            ..
+        } => {
+            state.generated.push_str(&text);
+            StreamOut::Forward
+        }
+        Event::ContentBlockDelta { delta, .. } => {
+            if let ContentDelta::TextDelta { text: t }
+            | ContentDelta::InputJsonDelta { partial_json: t }
+            | ContentDelta::ThinkingDelta { thinking: t } = delta
+            {
+                state.generated.push_str(&t);
+            }
+            StreamOut::Forward
+        }
+        Event::MessageDelta { usage, .. } => {
+            finished(state, usage);
+            StreamOut::Usage {
+                usage: state.usage,
+                chunk: serde_json::from_str(event.data).map_err(|_| Malformed)?,
+            }
+        }
+        Event::MessageStop => StreamOut::Many(vec![StreamOut::Forward, StreamOut::Done]),
+        Event::Error { error } => {
+            StreamOut::Error(error_of(&error.kind, StatusCode::OK, &HeaderMap::new()))
+        }
+        Event::ContentBlockStart { .. } | Event::Other => StreamOut::Forward,
+    })
+}
+
 impl Adapter for Anthropic {
     fn request(
         &self,
@@ -305,31 +413,51 @@ impl Adapter for Anthropic {
         body: &ClientBody,
         stream: bool,
     ) -> Result<UpstreamRequest, ApiError> {
-        common::chat_only(op, PROVIDER)?;
-        let chat = Chat::parse(body.to_map()?, &CAPS)?;
-        let default_max = target
-            .price
-            .max_output_tokens
-            .and_then(|m| u64::try_from(m).ok())
-            .unwrap_or(DEFAULT_MAX_TOKENS);
-        let native = native(chat, &target.upstream_model, default_max, stream);
+        let (path, body) = match op {
+            Operation::Messages => ("/v1/messages", passthrough_body(target, body)?),
+            Operation::CountTokens => {
+                ("/v1/messages/count_tokens", passthrough_body(target, body)?)
+            }
+            _ => {
+                common::chat_only(op, PROVIDER)?;
+                let chat = Chat::parse(body.to_map()?, &CAPS)?;
+                let default_max = target
+                    .price
+                    .max_output_tokens
+                    .and_then(|m| u64::try_from(m).ok())
+                    .unwrap_or(DEFAULT_MAX_TOKENS);
+                let native = native(chat, &target.upstream_model, default_max, stream);
+                ("/v1/messages", common::json_body(&native)?)
+            }
+        };
         let key = target.deployment.credential.as_ref();
         let mut headers = common::json_headers(key.map(|k| ("x-api-key", k.expose().to_string())))?;
         headers.insert("anthropic-version", HeaderValue::from_static(API_VERSION));
         Ok(UpstreamRequest {
             method: Method::POST,
-            url: format!("{}/v1/messages", target.deployment.base_url),
+            url: format!("{}{path}", target.deployment.base_url),
             headers,
-            body: common::json_body(&native)?,
+            body,
         })
     }
 
     fn response(
         &self,
-        _op: Operation,
+        op: Operation,
         _target: &Target,
         body: Bytes,
     ) -> Result<ParsedResponse, Malformed> {
+        match op {
+            Operation::Messages => return passthrough_response(body),
+            Operation::CountTokens => {
+                serde_json::from_slice::<Counted>(&body).map_err(|_| Malformed)?;
+                return Ok(ParsedResponse {
+                    usage: TokenUsage::default(),
+                    body: ResponseBody::Unchanged(body),
+                });
+            }
+            Operation::Chat | Operation::Embeddings | Operation::Responses => {}
+        }
         let message: Message = serde_json::from_slice(&body).map_err(|_| Malformed)?;
         let mut text = String::new();
         let mut tool_calls = Vec::new();
@@ -366,8 +494,7 @@ impl Adapter for Anthropic {
         Ok(match event {
             Event::MessageStart { message } => {
                 common::start(state, Some(&message.id), Some(&message.model));
-                state.usage = message.usage.tokens();
-                state.usage_seen = true;
+                started(state, message.usage);
                 common::chunk(state, 0, json!({"role": "assistant", "content": ""}), None)
             }
             Event::ContentBlockStart {
@@ -406,21 +533,7 @@ impl Adapter for Anthropic {
                 _ => StreamOut::Skip,
             },
             Event::MessageDelta { delta, usage } => {
-                // Counts here are cumulative; input counts are repeated by newer versions.
-                if usage.input_tokens.is_some() {
-                    let start = state.usage;
-                    state.usage = Usage {
-                        cache_read_input_tokens: usage.cache_read_input_tokens.or(start.cached),
-                        cache_creation_input_tokens: usage
-                            .cache_creation_input_tokens
-                            .or(start.cache_write),
-                        ..usage
-                    }
-                    .tokens();
-                } else if let Some(output) = usage.output_tokens {
-                    state.usage.completion = output;
-                }
-                state.finished = true;
+                finished(state, usage);
                 let finish = finish_reason(delta.stop_reason.as_deref());
                 common::chunk(state, 0, json!({}), Some(finish))
             }

@@ -101,6 +101,7 @@ impl Adapter for Azure {
                 request.body = native_body(op, deployment, body, stream)?.into();
                 format!("{}/openai/v1/responses", d.base_url)
             }
+            Operation::Messages | Operation::CountTokens => return Err(ApiError::internal()),
         };
         request.headers.remove(AUTHORIZATION);
         if let Some(key) = &d.credential {

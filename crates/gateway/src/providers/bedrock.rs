@@ -3,6 +3,12 @@
 //! region, translated to and from OpenAI's Chat Completions. The stream's binary AWS
 //! event-stream framing is decoded in [`crate::eventstream`]; this file sees its events.
 //!
+//! InvokeModel (`/model/{modelId}/invoke` and `/invoke-with-response-stream`) carries
+//! the Messages API of [`crate::messages`] to Anthropic's models: the client's body
+//! with `anthropic_version: bedrock-2023-05-31` instead of `model` and `stream`; the
+//! answer is Anthropic's, and the stream's Anthropic events come base64 in `chunk`
+//! events ([`invoke_event`]).
+//!
 //! Credentials: the deployment's secret is `ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN]`,
 //! combined from the AWS variables by [`meridian_core::config::credential`]; without
 //! one the request goes unsigned (and AWS refuses it).
@@ -417,6 +423,41 @@ fn exception(name: &str, status: StatusCode, headers: &HeaderMap) -> ApiError {
     common::refusal(PROVIDER, status, headers, Some(name), None)
 }
 
+/// Reads one event of an InvokeModel stream: a `chunk` holds one of Anthropic's
+/// events, base64, read as it would be from Anthropic and passed on as a chunk to
+/// write as an SSE event (its bytes are an event-stream frame).
+pub(crate) fn invoke_event(
+    state: &mut StreamState,
+    event: UpstreamEvent<'_>,
+) -> Result<StreamOut, Malformed> {
+    use base64::Engine;
+    #[derive(Deserialize)]
+    struct Chunk {
+        bytes: String,
+    }
+    match event.event.unwrap_or_default() {
+        "chunk" => {
+            let chunk: Chunk = parse(event.data)?;
+            let data = base64::engine::general_purpose::STANDARD
+                .decode(chunk.bytes)
+                .map_err(|_| Malformed)?;
+            let data = String::from_utf8(data).map_err(|_| Malformed)?;
+            let anthropic = UpstreamEvent {
+                event: None,
+                data: &data,
+            };
+            let out = super::anthropic::passthrough_event(state, anthropic)?;
+            crate::stream::as_chunks(out, &data)
+        }
+        e if STREAM_EXCEPTIONS.contains(&e) => Ok(StreamOut::Error(exception(
+            e,
+            StatusCode::BAD_GATEWAY,
+            &HeaderMap::new(),
+        ))),
+        _ => Ok(StreamOut::Skip),
+    }
+}
+
 /// The exceptions ConverseStream can send inside a stream.
 const STREAM_EXCEPTIONS: [&str; 5] = [
     "internalServerException",
@@ -434,14 +475,33 @@ impl Adapter for Bedrock {
         body: &ClientBody,
         stream: bool,
     ) -> Result<UpstreamRequest, ApiError> {
-        common::chat_only(op, PROVIDER)?;
-        let body = common::json_body(&native(Chat::parse(body.to_map()?, &CAPS)?)?)?;
-        let d = &target.deployment;
-        let action = if stream {
-            "converse-stream"
-        } else {
-            "converse"
+        let (body, action) = match op {
+            Operation::Messages => {
+                let body = body.with_changes(&[
+                    ("model", None),
+                    ("stream", None),
+                    ("usage", None),
+                    ("anthropic_version", Some(br#""bedrock-2023-05-31""#)),
+                ]);
+                let action = if stream {
+                    "invoke-with-response-stream"
+                } else {
+                    "invoke"
+                };
+                (Bytes::from(body), action)
+            }
+            _ => {
+                common::chat_only(op, PROVIDER)?;
+                let body = common::json_body(&native(Chat::parse(body.to_map()?, &CAPS)?)?)?;
+                let action = if stream {
+                    "converse-stream"
+                } else {
+                    "converse"
+                };
+                (body, action)
+            }
         };
+        let d = &target.deployment;
         let url = format!(
             "{}/model/{}/{action}",
             d.base_url,
@@ -469,10 +529,13 @@ impl Adapter for Bedrock {
 
     fn response(
         &self,
-        _op: Operation,
+        op: Operation,
         target: &Target,
         body: Bytes,
     ) -> Result<ParsedResponse, Malformed> {
+        if op == Operation::Messages {
+            return super::anthropic::passthrough_response(body);
+        }
         let r: ConverseResponse = serde_json::from_slice(&body).map_err(|_| Malformed)?;
         let mut text = String::new();
         let mut tool_calls = Vec::new();
@@ -631,6 +694,55 @@ mod tests {
             "http://upstream.test/model/anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse"
         );
         serde_json::from_slice(&req.body).unwrap()
+    }
+
+    /// InvokeModel with Anthropic's body: the Messages request without `model` and
+    /// `stream`, with Bedrock's `anthropic_version`; its stream's `chunk`s read as
+    /// Anthropic's events.
+    #[test]
+    fn messages_go_to_invoke_model_with_the_anthropic_body() {
+        use base64::Engine;
+        let t = target(ProviderKind::Bedrock, MODEL, Some("AKIDEXAMPLE:SECRET"));
+        let client = json!({"model": "bedrock-anthropic/claude-sonnet-4-5", "max_tokens": 8,
+            "stream": true, "thinking": {"type": "enabled", "budget_tokens": 1024},
+            "messages": [{"role": "user", "content": "hi"}]});
+        let req = Bedrock
+            .request(Operation::Messages, &t, &body(client), true)
+            .unwrap();
+        assert_eq!(
+            req.url,
+            "http://upstream.test/model/anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke-with-response-stream"
+        );
+        assert!(req.headers.contains_key("authorization"));
+        let sent: Value = serde_json::from_slice(&req.body).unwrap();
+        assert_eq!(
+            sent,
+            json!({"max_tokens": 8, "thinking": {"type": "enabled", "budget_tokens": 1024},
+                "messages": [{"role": "user", "content": "hi"}],
+                "anthropic_version": "bedrock-2023-05-31"})
+        );
+        let event = r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":3}}"#;
+        let chunk =
+            json!({"bytes": base64::engine::general_purpose::STANDARD.encode(event)}).to_string();
+        let mut state = StreamState::default();
+        let out = invoke_event(
+            &mut state,
+            UpstreamEvent {
+                event: Some("chunk"),
+                data: &chunk,
+            },
+        )
+        .unwrap();
+        assert!(matches!(out, StreamOut::Usage { usage, .. } if usage.completion == 3));
+        let out = invoke_event(
+            &mut state,
+            UpstreamEvent {
+                event: Some("throttlingException"),
+                data: r#"{"message":"CANARY"}"#,
+            },
+        )
+        .unwrap();
+        assert!(matches!(out, StreamOut::Error(e) if e.status == StatusCode::TOO_MANY_REQUESTS));
     }
 
     /// The Converse guide's first example.

@@ -44,8 +44,11 @@ pub fn chat_only(op: super::Operation, provider: &str) -> Result<(), ApiError> {
         super::Operation::Embeddings => Err(ApiError::unsupported(format!(
             "Embeddings are not supported by {provider}."
         ))),
-        // `crate::responses` sends these providers a chat request instead.
-        super::Operation::Responses => Err(ApiError::internal()),
+        // `crate::responses` and `crate::messages` send these providers a chat
+        // request instead.
+        super::Operation::Responses
+        | super::Operation::Messages
+        | super::Operation::CountTokens => Err(ApiError::internal()),
     }
 }
 

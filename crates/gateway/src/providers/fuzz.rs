@@ -323,6 +323,23 @@ fn chat_body() -> impl Strategy<Value = String> {
         })
 }
 
+/// A Messages body: a chat body's messages and members, with `max_tokens`.
+fn messages_body() -> impl Strategy<Value = String> {
+    (
+        prop::collection::vec(message(), 1..4),
+        prop::collection::vec(member(), 0..4),
+    )
+        .prop_map(|(messages, members)| {
+            object(
+                format!(
+                    r#"{{"model":"m","max_tokens":16,"messages":[{}]"#,
+                    messages.join(",")
+                ),
+                members,
+            )
+        })
+}
+
 /// An embeddings body: a model and inputs, and any members.
 fn embedding_body() -> impl Strategy<Value = String> {
     let input = prop_oneof![
@@ -341,6 +358,9 @@ fn through(kind: ProviderKind, op: Operation, body: String) -> Result<(), TestCa
         Operation::Chat => parse_chat(Bytes::from(body)),
         Operation::Embeddings => parse_embedding(Bytes::from(body)),
         Operation::Responses => crate::request::parse_responses(Bytes::from(body)),
+        Operation::Messages | Operation::CountTokens => {
+            crate::request::parse_messages(Bytes::from(body), op == Operation::CountTokens)
+        }
     };
     let request = match parsed {
         Ok(request) => request,
@@ -368,6 +388,38 @@ fn through(kind: ProviderKind, op: Operation, body: String) -> Result<(), TestCa
             e.status,
             e.message
         ),
+    }
+    Ok(())
+}
+
+/// A Messages body through the gateway's checks: to Anthropic and Bedrock as it is, to every
+/// other adapter through the chat translation.
+fn messages_through(body: String) -> Result<(), TestCaseError> {
+    let request = match crate::request::parse_messages(Bytes::from(body), false) {
+        Ok(request) => request,
+        Err(e) => {
+            prop_assert!(e.status.is_client_error(), "{}: {}", e.status, e.message);
+            return Ok(());
+        }
+    };
+    for kind in [ProviderKind::Anthropic, ProviderKind::Bedrock] {
+        let target = target(kind, "anthropic.m", None);
+        let upstream = target.deployment.adapter.request(
+            Operation::Messages,
+            &target,
+            &request.body,
+            request.stream,
+        );
+        prop_assert!(upstream.is_ok(), "{kind:?}: passed through");
+    }
+    match crate::messages::to_chat::translate(&request.body) {
+        Ok(chat) => {
+            let text = String::from_utf8(chat.with_changes(&[])).unwrap_or_default();
+            for kind in KINDS {
+                through(*kind, Operation::Chat, text.clone())?;
+            }
+        }
+        Err(e) => prop_assert!(e.status.is_client_error(), "{}: {}", e.status, e.message),
     }
     Ok(())
 }
@@ -414,6 +466,20 @@ fn read_upstream(kind: ProviderKind, body: &[u8], events: &[(Option<&str>, Vec<u
         );
     }
     let _ = adapter.stream_end(&mut state);
+    // The Messages API's own readers, for the providers that speak it.
+    let mut state = StreamState::default();
+    for (event, data) in events {
+        let data = String::from_utf8_lossy(data);
+        let event = UpstreamEvent {
+            event: *event,
+            data: &data,
+        };
+        let _ = match kind {
+            ProviderKind::Bedrock => super::bedrock::invoke_event(&mut state, event),
+            _ => super::anthropic::passthrough_event(&mut state, event),
+        };
+    }
+    let _ = adapter.response(Operation::Messages, &target, Bytes::copy_from_slice(body));
     if let Ok(status) = StatusCode::from_u16(status) {
         let _ = adapter.error(&target, status, &HeaderMap::new(), body);
     }
@@ -445,6 +511,11 @@ proptest! {
     #[test]
     fn bedrock_chat_bodies_are_served_or_refused_with_a_4xx(body in chat_body()) {
         through(ProviderKind::Bedrock, Operation::Chat, body)?;
+    }
+
+    #[test]
+    fn messages_bodies_are_served_or_refused_with_a_4xx(body in messages_body()) {
+        messages_through(body)?;
     }
 
     #[test]

@@ -42,6 +42,25 @@ pub enum ResponseBody {
     Translated(Map<String, Value>),
 }
 
+impl ResponseBody {
+    /// The answer as an OpenAI-shaped object (the bytes read, when unchanged), for an
+    /// ingress API that writes it back in its own shape.
+    pub fn into_object(self) -> Result<Map<String, Value>, Malformed> {
+        match self {
+            ResponseBody::Translated(object) => Ok(object),
+            ResponseBody::Unchanged(bytes) => serde_json::from_slice(&bytes).map_err(|_| Malformed),
+        }
+    }
+}
+
+/// The first choice of a chat completion.
+pub fn first_choice(completion: &Map<String, Value>) -> Result<&Value, Malformed> {
+    completion
+        .get("choices")
+        .and_then(|c| c.get(0))
+        .ok_or(Malformed)
+}
+
 pub struct ParsedResponse {
     pub body: ResponseBody,
     pub usage: TokenUsage,
@@ -95,6 +114,11 @@ pub enum Operation {
     /// Azure): their adapters build the request; the answer is read by
     /// [`crate::responses`], which sends every other provider a chat request instead.
     Responses,
+    /// Anthropic's Messages API, to the providers that serve it natively (Anthropic):
+    /// read by [`crate::messages`], which sends every other provider a chat request.
+    Messages,
+    /// Anthropic's `POST /v1/messages/count_tokens` (never metered as usage).
+    CountTokens,
 }
 
 pub trait Adapter: Send + Sync + 'static {

@@ -164,6 +164,8 @@ pub(crate) fn native_body(
         }
         Operation::Responses => changes.push(("store", Some(b"false"))),
         Operation::Chat | Operation::Embeddings => {}
+        // `crate::messages` sends this format a chat request instead.
+        Operation::Messages | Operation::CountTokens => return Err(ApiError::internal()),
     }
     Ok(body.with_changes(&changes))
 }
@@ -208,6 +210,7 @@ impl Adapter for OpenAiCompatible {
             Operation::Chat => "/chat/completions",
             Operation::Embeddings => "/embeddings",
             Operation::Responses => "/responses",
+            Operation::Messages | Operation::CountTokens => return Err(ApiError::internal()),
         };
         let mut headers = HeaderMap::with_capacity(2);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

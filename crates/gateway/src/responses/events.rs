@@ -15,7 +15,7 @@ use super::object::{self, Echo, Head, Status, fields};
 use crate::cost_json::with_usage_cost;
 use crate::error::ApiError;
 use crate::providers::{Malformed, Operation, StreamOut, StreamState, UpstreamEvent};
-use crate::stream::StreamFormat;
+use crate::stream::{ChunkPart, StreamFormat, chunk_parts};
 use crate::targets::Target;
 
 /// One output item as it streams.
@@ -288,7 +288,7 @@ impl Reencoder {
         let kind = status.final_event();
         let json = object::with_response(kind, self.sequence, response);
         self.sequence += 1;
-        out.extend_from_slice(&object::event_bytes(kind, &json));
+        out.extend_from_slice(&crate::stream::sse_event(kind, &json));
         out.freeze()
     }
 }
@@ -298,20 +298,14 @@ impl StreamFormat for Reencoder {
         Operation::Responses
     }
 
-    /// The adapter's reading, with chunks it would forward unchanged (the
-    /// OpenAI-compatible providers' own chunks) read as chunks to re-encode.
+    /// The adapter's reading, as chat chunks to re-encode.
     fn read(
         &mut self,
         target: &Target,
         state: &mut StreamState,
         event: UpstreamEvent<'_>,
     ) -> Result<StreamOut, Malformed> {
-        let data = event.data;
-        let out = target
-            .deployment
-            .adapter
-            .stream_event(target, state, event)?;
-        as_chunks(out, data)
+        crate::stream::read_chat_chunks(target, state, event)
     }
 
     fn chunk(&mut self, chunk: Map<String, Value>) -> Bytes {
@@ -325,31 +319,22 @@ impl StreamFormat for Reencoder {
             self.model = model.to_string();
         }
         self.start(&mut out);
-        let Some(choice) = chunk.get("choices").and_then(|c| c.get(0)) else {
-            return out.freeze();
-        };
-        let delta = &choice["delta"];
-        if let Some(text) = delta["reasoning_content"]
-            .as_str()
-            .filter(|t| !t.is_empty())
-        {
-            self.delta(
-                &mut out,
-                text,
-                "response.reasoning_summary_text.delta",
-                || Kind::Reasoning,
-            );
-        }
-        if let Some(text) = delta["content"].as_str().filter(|t| !t.is_empty()) {
-            self.delta(&mut out, text, "response.output_text.delta", || {
-                Kind::Message
-            });
-        }
-        for call in delta["tool_calls"].as_array().into_iter().flatten() {
-            self.tool_call(&mut out, call);
-        }
-        if let Some(finish) = choice["finish_reason"].as_str() {
-            self.finish = Some(finish.to_string());
+        for part in chunk_parts(&chunk) {
+            match part {
+                ChunkPart::Reasoning(text) => self.delta(
+                    &mut out,
+                    text,
+                    "response.reasoning_summary_text.delta",
+                    || Kind::Reasoning,
+                ),
+                ChunkPart::Text(text) => {
+                    self.delta(&mut out, text, "response.output_text.delta", || {
+                        Kind::Message
+                    })
+                }
+                ChunkPart::ToolCall(call) => self.tool_call(&mut out, call),
+                ChunkPart::Finish(finish) => self.finish = Some(finish.to_string()),
+            }
         }
         out.freeze()
     }
@@ -368,19 +353,6 @@ impl StreamFormat for Reencoder {
         self.sequence += 1;
         event
     }
-}
-
-/// `out` with every `Forward` of the chat chunk `data` made a `Chunk`.
-fn as_chunks(out: StreamOut, data: &str) -> Result<StreamOut, Malformed> {
-    Ok(match out {
-        StreamOut::Forward => StreamOut::Chunk(serde_json::from_str(data).map_err(|_| Malformed)?),
-        StreamOut::Many(outs) => StreamOut::Many(
-            outs.into_iter()
-                .map(|o| as_chunks(o, data))
-                .collect::<Result<_, _>>()?,
-        ),
-        other => other,
-    })
 }
 
 #[cfg(test)]

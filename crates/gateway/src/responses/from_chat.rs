@@ -7,7 +7,7 @@ use meridian_core::TokenUsage;
 use serde_json::{Map, Value};
 
 use super::object::{self, Echo, Head, Status};
-use crate::providers::{Malformed, ResponseBody};
+use crate::providers::{Malformed, ResponseBody, first_choice};
 
 /// The `response` for a chat completion.
 pub fn response(
@@ -15,14 +15,8 @@ pub fn response(
     usage: &TokenUsage,
     echo: &Echo,
 ) -> Result<Map<String, Value>, Malformed> {
-    let completion: Map<String, Value> = match completion {
-        ResponseBody::Translated(object) => object,
-        ResponseBody::Unchanged(bytes) => serde_json::from_slice(&bytes).map_err(|_| Malformed)?,
-    };
-    let choice = completion
-        .get("choices")
-        .and_then(|c| c.get(0))
-        .ok_or(Malformed)?;
+    let completion = completion.into_object()?;
+    let choice = first_choice(&completion)?;
     let message = &choice["message"];
     let mut output = Vec::new();
     if let Some(reasoning) = message["reasoning_content"]

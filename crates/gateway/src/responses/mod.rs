@@ -27,9 +27,9 @@ use crate::error::ApiError;
 use crate::meter::Meter;
 use crate::metrics::InFlight;
 use crate::providers::{Operation, ResponseBody};
-use crate::proxy::{self, Failure, Payload};
+use crate::proxy::{self, Failure, NativeOrChat};
 use crate::request::parse_responses;
-use crate::stream::{ProxyStream, StreamFormat};
+use crate::stream::StreamFormat;
 use crate::targets::Target;
 use meridian_core::KeyEntry;
 
@@ -39,26 +39,6 @@ fn speaks_responses(target: &Target) -> bool {
         target.deployment.provider,
         ProviderKind::OpenAi | ProviderKind::Azure
     )
-}
-
-/// The client's body for the targets that speak the Responses API, its chat
-/// translation (made when the route has other targets) for the rest.
-struct Bodies<'a> {
-    responses: &'a ClientBody,
-    chat: Option<&'a Result<ClientBody, ApiError>>,
-}
-
-impl Payload for Bodies<'_> {
-    fn for_target(&self, target: &Target) -> Result<(Operation, &ClientBody), ApiError> {
-        if speaks_responses(target) {
-            return Ok((Operation::Responses, self.responses));
-        }
-        match self.chat {
-            Some(Ok(chat)) => Ok((Operation::Chat, chat)),
-            Some(Err(error)) => Err(error.clone()),
-            None => Err(ApiError::internal()),
-        }
-    }
 }
 
 pub(crate) async fn serve(
@@ -81,8 +61,10 @@ pub(crate) async fn serve(
         .flat_map(|r| &r.targets)
         .any(|t| !speaks_responses(t))
         .then(|| to_chat::translate(&request.body));
-    let payload = Bodies {
-        responses: &request.body,
+    let payload = NativeOrChat {
+        native_op: Operation::Responses,
+        speaks_native: speaks_responses,
+        native: &request.body,
         chat: chat.as_ref(),
     };
     let (target, upstream) = proxy::call(
@@ -114,16 +96,8 @@ pub(crate) async fn serve(
                 Box::new(native::Passthrough::new(request.wants_usage)),
             ),
         };
-        let stream = ProxyStream::new(
-            gw,
-            upstream.into_body(),
-            target.clone(),
-            body,
-            meter.hand_over(),
-            in_flight,
-            format,
-        );
-        return Ok(proxy::stream_response(gw, stream, &target).await);
+        let response = proxy::stream_back(gw, upstream, &target, body, meter, in_flight, format);
+        return Ok(response.await);
     }
     let bytes = proxy::read_upstream_body(gw, &target, upstream).await?;
     let malformed = || {

@@ -155,7 +155,7 @@ impl StreamFormat for Passthrough {
             .to_string();
         if !self.wants_usage {
             let json = serde_json::to_vec(&chunk).unwrap_or_default();
-            return object::event_bytes(&kind, &json);
+            return crate::stream::sse_event(&kind, &json);
         }
         let response = match chunk.remove("response") {
             Some(Value::Object(response)) => response,
@@ -166,7 +166,7 @@ impl StreamFormat for Passthrough {
             .get("sequence_number")
             .and_then(Value::as_u64)
             .unwrap_or(self.next_sequence);
-        object::event_bytes(&kind, &object::with_response(&kind, sequence, response))
+        crate::stream::sse_event(&kind, &object::with_response(&kind, sequence, response))
     }
 
     /// The stream ends with its last event; Responses streams have no `[DONE]`.

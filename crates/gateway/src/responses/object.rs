@@ -7,6 +7,7 @@ use meridian_core::TokenUsage;
 use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
+use crate::stream::sse_event;
 
 /// The request parameters a response repeats, as sent or at their defaults. Meridian
 /// stores nothing, so `store` is always false.
@@ -179,18 +180,7 @@ pub fn reasoning_item(id: &str, summary: Option<&str>) -> Value {
 pub fn event(kind: &str, sequence_number: u64, mut data: Map<String, Value>) -> Bytes {
     data.insert("type".into(), json!(kind));
     data.insert("sequence_number".into(), json!(sequence_number));
-    event_bytes(kind, &serde_json::to_vec(&data).unwrap_or_default())
-}
-
-/// An SSE event from its kind and its data's JSON text.
-pub fn event_bytes(kind: &str, json: &[u8]) -> Bytes {
-    let mut out = Vec::with_capacity(json.len() + kind.len() + 16);
-    out.extend_from_slice(b"event: ");
-    out.extend_from_slice(kind.as_bytes());
-    out.extend_from_slice(b"\ndata: ");
-    out.extend_from_slice(json);
-    out.extend_from_slice(b"\n\n");
-    Bytes::from(out)
+    sse_event(kind, &serde_json::to_vec(&data).unwrap_or_default())
 }
 
 /// The data of a stream's last event, `kind`, around the response's JSON text (which

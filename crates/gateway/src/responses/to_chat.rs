@@ -6,11 +6,11 @@
 //! Gemini ignore an earlier turn's thinking themselves). Messages name members, never
 //! values.
 
-use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
 use crate::body::ClientBody;
 use crate::error::ApiError;
+use crate::request::chat_translation::{self, invalid, string};
 
 /// The chat request for `body` (a checked Responses request).
 pub fn translate(body: &ClientBody) -> Result<ClientBody, ApiError> {
@@ -63,23 +63,11 @@ pub fn translate(body: &ClientBody) -> Result<ClientBody, ApiError> {
             other => return Err(untranslatable(&format!("`{other}`"))),
         }
     }
-    chat.insert("messages".into(), Value::Array(messages));
-    let bytes = serde_json::to_vec(&chat).map_err(|_| ApiError::internal())?;
-    ClientBody::parse(Bytes::from(bytes))
+    chat_translation::chat_body(chat, messages)
 }
 
 fn untranslatable(what: &str) -> ApiError {
-    ApiError::unsupported(format!(
-        "{what} cannot be translated for this model: its deployment takes chat requests, not the Responses API."
-    ))
-}
-
-fn invalid(path: &str, expected: &str) -> ApiError {
-    ApiError::invalid_request(format!("`{path}` must be {expected}."))
-}
-
-fn string<'a>(v: &'a Value, path: &str) -> Result<&'a str, ApiError> {
-    v.as_str().ok_or_else(|| invalid(path, "a string"))
+    chat_translation::untranslatable(what, "the Responses API")
 }
 
 /// Types of the Responses API with no chat form, named in refusals; any other value
@@ -380,7 +368,7 @@ mod tests {
     use super::*;
 
     fn translated(request: Value) -> Result<Value, ApiError> {
-        let body = ClientBody::parse(Bytes::from(request.to_string())).unwrap();
+        let body = ClientBody::parse(bytes::Bytes::from(request.to_string())).unwrap();
         Ok(Value::Object(translate(&body)?.to_map().unwrap()))
     }
 

@@ -1,15 +1,15 @@
-//! Anthropic's Messages API, `POST /v1/messages`: the key in `x-api-key` (or
-//! `Authorization: Bearer`), `anthropic-version` required, the request checked as
-//! Anthropic checks it, the answer whole or as an event stream, errors in Anthropic's
-//! shape.
+//! Anthropic's Messages API, `POST /v1/messages` and `POST /v1/messages/count_tokens`:
+//! the key in `x-api-key` (or `Authorization: Bearer`), `anthropic-version` required,
+//! the request checked as Anthropic checks it, the answer whole or as an event stream
+//! (or the prompt's `input_tokens`), errors in Anthropic's shape.
 
 mod content;
 mod error;
-mod request;
-mod wire;
+pub(crate) mod request;
+pub(crate) mod wire;
 
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
@@ -28,7 +28,7 @@ impl Provider for Anthropic {
         Error::for_status(status, retry_after_secs).into_response()
     }
 
-    fn refusal(head: &Parts, _: &Bytes) -> Option<Response> {
+    fn refusal(head: &Parts, body: &Bytes) -> Option<Response> {
         let headers = &head.headers;
         let refusal = if !gate::has_value(headers, "x-api-key") && gate::bearer(headers).is_none() {
             Error::new(
@@ -38,11 +38,43 @@ impl Provider for Anthropic {
             )
         } else if !gate::has_value(headers, "anthropic-version") {
             Error::invalid("anthropic-version: header is required")
+        } else if let Some(field) = beta_field_without_beta(headers, body) {
+            Error::invalid(format!("{field}: Extra inputs are not permitted"))
         } else {
             return None;
         };
         Some(refusal.into_response())
     }
+}
+
+/// Request fields of beta features, each known only with its `anthropic-beta`.
+const BETA_FIELDS: [(&str, &str); 2] = [
+    ("context_management", "context-management-2025-06-27"),
+    ("mcp_servers", "mcp-client-2025-04-04"),
+];
+
+/// The first beta field of the body whose beta the request did not name.
+fn beta_field_without_beta(headers: &HeaderMap, body: &Bytes) -> Option<&'static str> {
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body).ok()?;
+    let betas: Vec<&str> = headers
+        .get_all("anthropic-beta")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    missing_beta(&object, &betas)
+}
+
+/// The first beta field of `object` whose beta is not among `betas`.
+pub(crate) fn missing_beta(
+    object: &serde_json::Map<String, serde_json::Value>,
+    betas: &[&str],
+) -> Option<&'static str> {
+    BETA_FIELDS
+        .iter()
+        .find(|(field, beta)| object.contains_key(*field) && !betas.contains(beta))
+        .map(|(field, _)| *field)
 }
 
 /// `POST /v1/messages`.
@@ -70,6 +102,23 @@ fn answer(admitted: &Admitted<Anthropic>) -> Result<Response, Error> {
     let id = HeaderValue::from_str(&request_id()).expect("ids are ASCII");
     response.headers_mut().insert("request-id", id);
     Ok(response)
+}
+
+/// `POST /v1/messages/count_tokens`: `{"input_tokens"}`, the prompt's tokens as the
+/// same prompt's usage reports them (not counted against capacity: Anthropic limits
+/// it apart from messages).
+pub(crate) async fn count_tokens(request: Admitted<Anthropic>) -> Response {
+    let counted = request::parse_object(&request.body).and_then(|object| request::count(&object));
+    match counted {
+        Ok(input_tokens) => {
+            let body = serde_json::json!({ "input_tokens": input_tokens });
+            let mut response = gate::json_response(body.to_string().into_bytes(), None);
+            let id = HeaderValue::from_str(&request_id()).expect("ids are ASCII");
+            response.headers_mut().insert("request-id", id);
+            response
+        }
+        Err(error) => error.into_response(),
+    }
 }
 
 /// A request id, as Anthropic sends in `request-id` and error bodies.

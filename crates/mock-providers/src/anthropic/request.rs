@@ -12,8 +12,11 @@ use crate::tokens;
 type Object = Map<String, Value>;
 
 /// The request fields the Messages API knows.
-const FIELDS: [&str; 19] = [
+const FIELDS: [&str; 22] = [
     "model",
+    "cache_control",
+    "inference_geo",
+    "speed",
     "messages",
     "max_tokens",
     "system",
@@ -33,6 +36,25 @@ const FIELDS: [&str; 19] = [
     "output_config",
     "output_format",
 ];
+
+/// The request fields `count_tokens` knows (no `max_tokens`, sampling or `stream`).
+const COUNT_FIELDS: [&str; 12] = [
+    "model",
+    "cache_control",
+    "speed",
+    "messages",
+    "system",
+    "tools",
+    "tool_choice",
+    "thinking",
+    "mcp_servers",
+    "context_management",
+    "output_config",
+    "output_format",
+];
+
+/// Least `thinking.budget_tokens` Anthropic takes.
+const MIN_THINKING_BUDGET: u64 = 1024;
 
 /// A checked Messages request.
 #[derive(Debug)]
@@ -56,26 +78,21 @@ pub(crate) fn parse_object(body: &[u8]) -> Result<Object, Error> {
 }
 
 pub(crate) fn read(object: &Object) -> Result<Request<'_>, Error> {
-    if let Some(unknown) = object.keys().find(|key| !FIELDS.contains(&key.as_str())) {
-        return Err(Error::invalid(format!(
-            "{unknown}: Extra inputs are not permitted"
-        )));
-    }
-    let model = match object.get("model") {
-        Some(Value::String(model)) if !model.is_empty() => model.as_str(),
-        Some(_) => return Err(Error::invalid("model: Input should be a valid string")),
-        None => return Err(Error::invalid("model: Field required")),
-    };
+    known_fields(object, &FIELDS)?;
+    let model = model(object)?;
     let max_tokens = max_tokens(object.get("max_tokens"))?;
-    let messages = match object.get("messages") {
-        Some(Value::Array(messages)) => messages,
-        Some(_) => return Err(Error::invalid("messages: Input should be a valid list")),
-        None => return Err(Error::invalid("messages: Field required")),
-    };
-    let conversation = content::read(messages)?;
+    let messages = messages(object)?;
+    let mut conversation = content::read(messages)?;
+    // Automatic caching: a top-level `cache_control` puts the breakpoint on the last
+    // message.
+    if let Some(control) = object.get("cache_control").filter(|c| c.is_object()) {
+        let long_ttl = control.get("ttl").and_then(Value::as_str) == Some("1h");
+        conversation.breakpoint = Some((messages.len().saturating_sub(1), long_ttl));
+    }
     let system = system(object.get("system"))?;
     let tools = tools(object.get("tools"))?;
     let output = output(object, &tools)?;
+    let thinks = thinking(object.get("thinking"), Some(max_tokens))?;
     temperature(object.get("temperature"))?;
     let stop = stop_sequences(object.get("stop_sequences"))?;
     let stream = match object.get("stream") {
@@ -96,12 +113,85 @@ pub(crate) fn read(object: &Object) -> Result<Request<'_>, Error> {
             last_user,
             max_tokens: Some(max_tokens),
             stop,
-            thinks: false,
+            thinks,
             output,
         },
         prefix,
         long_ttl,
     })
+}
+
+/// A `count_tokens` request checked as Anthropic checks it: the prompt's tokens, as
+/// the same prompt sent to `/v1/messages` reports them in its usage.
+pub(crate) fn count(object: &Object) -> Result<u32, Error> {
+    known_fields(object, &COUNT_FIELDS)?;
+    model(object)?;
+    let conversation = content::read(messages(object)?)?;
+    let system = system(object.get("system"))?;
+    let tools = tools(object.get("tools"))?;
+    output(object, &tools)?;
+    thinking(object.get("thinking"), None)?;
+    let shares = system.map_or(0, |s| s.share) + conversation.shares.iter().sum::<u32>();
+    Ok(tokens::prompt_tokens(shares))
+}
+
+fn known_fields(object: &Object, fields: &[&str]) -> Result<(), Error> {
+    match object.keys().find(|key| !fields.contains(&key.as_str())) {
+        Some(unknown) => Err(Error::invalid(format!(
+            "{unknown}: Extra inputs are not permitted"
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn model(object: &Object) -> Result<&str, Error> {
+    match object.get("model") {
+        Some(Value::String(model)) if !model.is_empty() => Ok(model.as_str()),
+        Some(_) => Err(Error::invalid("model: Input should be a valid string")),
+        None => Err(Error::invalid("model: Field required")),
+    }
+}
+
+fn messages(object: &Object) -> Result<&[Value], Error> {
+    match object.get("messages") {
+        Some(Value::Array(messages)) => Ok(messages),
+        Some(_) => Err(Error::invalid("messages: Input should be a valid list")),
+        None => Err(Error::invalid("messages: Field required")),
+    }
+}
+
+/// Extended thinking: `enabled` with a `budget_tokens` of at least 1,024 and below
+/// `max_tokens`, `adaptive`, or `disabled`. Whether the model thinks.
+fn thinking(value: Option<&Value>, max_tokens: Option<u32>) -> Result<bool, Error> {
+    let Some(thinking) = value.filter(|v| !v.is_null()) else {
+        return Ok(false);
+    };
+    match thinking.get("type").and_then(Value::as_str) {
+        Some("disabled") => Ok(false),
+        Some("adaptive") => Ok(true),
+        Some("enabled") => {
+            let Some(budget) = thinking.get("budget_tokens") else {
+                return Err(Error::invalid(
+                    "thinking.enabled.budget_tokens: Field required",
+                ));
+            };
+            match budget.as_u64() {
+                Some(b) if b < MIN_THINKING_BUDGET => Err(Error::invalid(
+                    "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024",
+                )),
+                Some(b) if max_tokens.is_some_and(|m| u64::from(m) <= b) => Err(Error::invalid(
+                    "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size",
+                )),
+                Some(_) => Ok(true),
+                None => Err(Error::invalid(
+                    "thinking.enabled.budget_tokens: Input should be a valid integer",
+                )),
+            }
+        }
+        _ => Err(Error::invalid(
+            "thinking: Input tag found using 'type' does not match any of the expected tags: 'disabled', 'enabled', 'adaptive'",
+        )),
+    }
 }
 
 fn max_tokens(value: Option<&Value>) -> Result<u32, Error> {

@@ -1,6 +1,8 @@
 //! The Messages answer on the wire: a whole `message` object, or the event stream
 //! `message_start`, `content_block_start`, `ping`, `content_block_delta`…,
 //! `content_block_stop`, `message_delta` (stop reason and usage), `message_stop`.
+//! With extended thinking, a `thinking` block (its text, then its `signature`) comes
+//! before the answer's block.
 
 use bytes::Bytes;
 use serde_json::{Value, json};
@@ -80,15 +82,32 @@ fn block(head: &Head, generation: &Generation, whole: bool) -> Value {
     }
 }
 
+/// A thinking block's signature (opaque to clients, who send it back with the
+/// block), one per answer.
+fn signature(head: &Head) -> String {
+    format!("EqMock{}", head.id)
+}
+
+/// Whether the answer opens with a thinking block.
+fn thinks(generation: &Generation) -> bool {
+    !generation.reasoning.is_empty()
+}
+
 /// The whole `message` object.
 pub(crate) fn message(head: &Head, generation: &Generation) -> Vec<u8> {
     let (stop_reason, stop_sequence) = stop(generation);
+    let mut content = Vec::with_capacity(2);
+    if thinks(generation) {
+        content.push(json!({"type": "thinking", "thinking": generation.reasoning,
+            "signature": signature(head)}));
+    }
+    content.push(block(head, generation, true));
     let body = json!({
         "id": head.id,
         "type": "message",
         "role": "assistant",
         "model": head.model,
-        "content": [block(head, generation, true)],
+        "content": content,
         "stop_reason": stop_reason,
         "stop_sequence": stop_sequence,
         "usage": head.usage(generation, generation.counts.completion),
@@ -98,18 +117,47 @@ pub(crate) fn message(head: &Head, generation: &Generation) -> Vec<u8> {
 
 /// The event stream, one `content_block_delta` per token.
 pub(crate) fn events(head: Head, generation: Generation) -> Frames<Answer> {
-    let script: Vec<Part<Answer>> = vec![
-        Part::One(|a, _| Frame::new(a.message_start())),
+    let mut script: Vec<Part<Answer>> = vec![Part::One(|a, _| Frame::new(a.message_start()))];
+    if thinks(&generation) {
+        let thinking: [Part<Answer>; 4] = [
+            Part::One(|_, _| {
+                Frame::new(event(
+                    "content_block_start",
+                    json!({"type": "content_block_start", "index": 0,
+                        "content_block": {"type": "thinking", "thinking": "", "signature": ""}}),
+                ))
+            }),
+            Part::Pieces(
+                |a: &Answer| a.generation.reasoning,
+                |_, piece, _| {
+                    Frame::token(block_delta(
+                        0,
+                        json!({"type": "thinking_delta", "thinking": piece}),
+                    ))
+                },
+            ),
+            Part::One(|a, _| {
+                Frame::new(block_delta(
+                    0,
+                    json!({"type": "signature_delta", "signature": signature(&a.head)}),
+                ))
+            }),
+            Part::One(|_, _| Frame::new(content_block_stop(0))),
+        ];
+        script.extend(thinking);
+    }
+    let answer: [Part<Answer>; 6] = [
         Part::One(|a, _| Frame::new(a.content_block_start())),
         Part::One(|_, _| Frame::new(event("ping", json!({"type": "ping"})))),
         Part::Pieces(
             |a| a.generation.visible(),
             |a, piece, _| Frame::token(a.delta(piece)),
         ),
-        Part::One(|_, _| Frame::new(content_block_stop())),
+        Part::One(|a, _| Frame::new(content_block_stop(a.text_index()))),
         Part::One(|a, _| Frame::closing(a.message_delta())),
         Part::One(|_, _| Frame::closing(event("message_stop", json!({"type": "message_stop"})))),
     ];
+    script.extend(answer);
     Frames::new(Answer { head, generation }, script)
 }
 
@@ -139,11 +187,16 @@ impl Answer {
         event("message_start", start)
     }
 
+    /// The index of the answer's block (after the thinking block, if any).
+    fn text_index(&self) -> usize {
+        usize::from(thinks(&self.generation))
+    }
+
     fn content_block_start(&self) -> Bytes {
         let block = block(&self.head, &self.generation, false);
         event(
             "content_block_start",
-            json!({"type": "content_block_start", "index": 0, "content_block": block}),
+            json!({"type": "content_block_start", "index": self.text_index(), "content_block": block}),
         )
     }
 
@@ -152,10 +205,7 @@ impl Answer {
             Some(_) => json!({"type": "input_json_delta", "partial_json": piece}),
             None => json!({"type": "text_delta", "text": piece}),
         };
-        event(
-            "content_block_delta",
-            json!({"type": "content_block_delta", "index": 0, "delta": delta}),
-        )
+        block_delta(self.text_index(), delta)
     }
 
     /// The stop reason, and the usage as the running total.
@@ -178,10 +228,17 @@ impl Answer {
     }
 }
 
-fn content_block_stop() -> Bytes {
+fn block_delta(index: usize, delta: Value) -> Bytes {
+    event(
+        "content_block_delta",
+        json!({"type": "content_block_delta", "index": index, "delta": delta}),
+    )
+}
+
+fn content_block_stop(index: usize) -> Bytes {
     event(
         "content_block_stop",
-        json!({"type": "content_block_stop", "index": 0}),
+        json!({"type": "content_block_stop", "index": index}),
     )
 }
 
@@ -197,15 +254,34 @@ mod tests {
 
     /// The frames as they were made before streams were lazy: all at once.
     fn eager(answer: &Answer) -> Vec<Frame> {
-        let mut frames = vec![
-            Frame::new(answer.message_start()),
+        let mut frames = vec![Frame::new(answer.message_start())];
+        if thinks(&answer.generation) {
+            frames.push(Frame::new(event(
+                "content_block_start",
+                json!({"type": "content_block_start", "index": 0,
+                    "content_block": {"type": "thinking", "thinking": "", "signature": ""}}),
+            )));
+            let pieces = tokens::pieces(answer.generation.reasoning);
+            frames.extend(pieces.map(|piece| {
+                Frame::token(block_delta(
+                    0,
+                    json!({"type": "thinking_delta", "thinking": piece}),
+                ))
+            }));
+            frames.push(Frame::new(block_delta(
+                0,
+                json!({"type": "signature_delta", "signature": signature(&answer.head)}),
+            )));
+            frames.push(Frame::new(content_block_stop(0)));
+        }
+        frames.extend([
             Frame::new(answer.content_block_start()),
             Frame::new(event("ping", json!({"type": "ping"}))),
-        ];
+        ]);
         let pieces = tokens::pieces(answer.generation.visible());
         frames.extend(pieces.map(|piece| Frame::token(answer.delta(piece))));
         frames.extend([
-            Frame::new(content_block_stop()),
+            Frame::new(content_block_stop(answer.text_index())),
             Frame::closing(answer.message_delta()),
             Frame::closing(event("message_stop", json!({"type": "message_stop"}))),
         ]);

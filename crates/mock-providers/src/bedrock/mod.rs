@@ -1,9 +1,11 @@
 //! Amazon Bedrock's Converse API, `POST /model/{modelId}/converse` and
-//! `/model/{modelId}/converse-stream`: every request signed with SigV4 by the test
-//! credentials, checked as Bedrock checks it, answered in JSON or as an AWS event
-//! stream, errors in AWS's REST-JSON shape.
+//! `/model/{modelId}/converse-stream`, and InvokeModel with Anthropic's body
+//! ([`invoke`]): every request signed with SigV4 by the test credentials, checked as
+//! Bedrock checks it, answered in JSON or as an AWS event stream, errors in AWS's
+//! REST-JSON shape.
 
 mod error;
+mod invoke;
 mod request;
 pub(crate) mod sigv4;
 mod wire;
@@ -63,6 +65,26 @@ pub(crate) async fn converse_stream(
     request: Admitted<Bedrock>,
 ) -> Response {
     answer(&model, &request, true).unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `POST /model/{modelId}/invoke` (an Anthropic model).
+pub(crate) async fn invoke(Path(model): Path<String>, request: Admitted<Bedrock>) -> Response {
+    with_request_id(invoke::answer(&model, &request, false))
+}
+
+/// `POST /model/{modelId}/invoke-with-response-stream` (an Anthropic model).
+pub(crate) async fn invoke_stream(
+    Path(model): Path<String>,
+    request: Admitted<Bedrock>,
+) -> Response {
+    with_request_id(invoke::answer(&model, &request, true))
+}
+
+fn with_request_id(answer: Result<Response, Error>) -> Response {
+    let mut response = answer.unwrap_or_else(IntoResponse::into_response);
+    let id = HeaderValue::from_str(&request_id()).expect("ids are ASCII");
+    response.headers_mut().insert("x-amzn-requestid", id);
+    response
 }
 
 fn answer(model: &str, admitted: &Admitted<Bedrock>, streamed: bool) -> Result<Response, Error> {

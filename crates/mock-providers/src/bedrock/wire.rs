@@ -141,7 +141,7 @@ fn content_block_stop() -> Vec<u8> {
 }
 
 /// One event-stream message: the event's JSON, padded, with its headers.
-fn event(name: &'static str, mut payload: Value) -> Vec<u8> {
+pub(crate) fn event(name: &'static str, mut payload: Value) -> Vec<u8> {
     let padding = rand::random_range(1..=PADDING.len());
     payload["p"] = json!(&PADDING[..padding]);
     let message = Message::new(payload.to_string().into_bytes())
