@@ -469,7 +469,6 @@ const FIXED_REASONS: &[&str] = &[
     "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
 ];
 
-/// `d` in whole seconds, rounded up, at least 1 (a `retry-after` value).
 /// The subject of a limit's message.
 fn scope_name(scope: crate::limits::Scope) -> &'static str {
     match scope {
@@ -478,6 +477,7 @@ fn scope_name(scope: crate::limits::Scope) -> &'static str {
     }
 }
 
+/// `d` in whole seconds, rounded up, at least 1 (a `retry-after` value).
 fn whole_secs(d: std::time::Duration) -> u64 {
     (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
 }
