@@ -16,6 +16,9 @@ use meridian_core::{BudgetPeriod, CustomerId, KeyId, KeyLimits};
 use meridian_gateway::limits::{Budget, Demand, Limiter, MemoryLimiter, Terms};
 use rust_decimal::Decimal;
 
+#[path = "support/percentiles.rs"]
+mod percentiles;
+
 const TARGET_P99: Duration = Duration::from_micros(2);
 
 struct Fixture {
@@ -73,27 +76,9 @@ criterion_group!(benches, bench);
 
 fn percentiles() {
     let f = fixture();
-    for _ in 0..10_000 {
-        request(&f);
-    }
-    let mut samples: Vec<Duration> = (0..200_000)
-        .map(|_| {
-            let start = Instant::now();
-            request(black_box(&f));
-            start.elapsed()
-        })
-        .collect();
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
-    let (p50, p99, p999) = (at(0.50), at(0.99), at(0.999));
-    println!(
-        "RESULT limits (key and customer): p50 {:.2} µs, p99 {:.2} µs, p99.9 {:.2} µs (target p99 ≤ {} µs: {})",
-        p50.as_secs_f64() * 1e6,
-        p99.as_secs_f64() * 1e6,
-        p999.as_secs_f64() * 1e6,
-        TARGET_P99.as_micros(),
-        if p99 <= TARGET_P99 { "met" } else { "MISSED" }
-    );
+    percentiles::report("limits (key and customer)", TARGET_P99, || {
+        request(black_box(&f))
+    });
 }
 
 fn main() {
