@@ -7,6 +7,7 @@ pub mod demo;
 mod demo_models;
 mod routes;
 pub mod server;
+mod spending;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ use meridian_core::catalog::{self, PriceCatalog};
 use meridian_core::config::{Config, Deployment};
 use meridian_documents::{IssuedDocuments, Mailer, Outbox, RetryPolicy};
 use meridian_gateway::capacity::MemoryCapacity;
+use meridian_gateway::limits::{CustomerTable, MemoryLimiter};
 use meridian_gateway::price_refresh::PriceRefresher;
 use meridian_gateway::{Gateway, GatewayOptions, KeyStore, ModelTable, UpstreamClient};
 use meridian_metering::{Journal, MeteringWorker, WorkerConfig};
@@ -40,6 +42,8 @@ pub struct ServeOptions {
     pub gateway: GatewayOptions,
     pub metering: WorkerConfig,
     pub key_refresh: Duration,
+    /// How often each customer's limits, budget, currency and rate are read again.
+    pub customer_refresh: Duration,
     /// How often the list prices in force are checked (a new version is served within
     /// one interval; one due at a set time, from that time).
     pub price_refresh: Duration,
@@ -65,6 +69,7 @@ impl ServeOptions {
             gateway: GatewayOptions::default(),
             metering: WorkerConfig::default(),
             key_refresh: Duration::from_millis(250),
+            customer_refresh: Duration::from_millis(500),
             price_refresh: Duration::from_millis(250),
             credentials: Arc::new(meridian_core::config::credential),
             admin_token: std::env::var("MERIDIAN_ADMIN_TOKEN")
@@ -87,6 +92,7 @@ pub struct Server {
     http: JoinHandle<()>,
     worker: JoinHandle<()>,
     refresher: JoinHandle<()>,
+    customers: JoinHandle<()>,
     prices: JoinHandle<()>,
     sender: Option<JoinHandle<()>>,
 }
@@ -119,6 +125,16 @@ impl Server {
             Arc::new(Journal::open(&journal_dir).with_context(|| {
                 format!("opening the usage journal in {}", journal_dir.display())
             })?);
+        let limiter = MemoryLimiter::new(std::time::Instant::now());
+        spending::seed(&limiter, &pool, &journal)
+            .await
+            .context("reading this period's spend")?;
+        let customers = Arc::new(CustomerTable::default());
+        spending::refresh(&customers, &pool)
+            .await
+            .context("loading customer limits")?;
+        let customer_refresher =
+            spending::spawn_refresher(customers.clone(), pool.clone(), options.customer_refresh);
         let (stop_worker, worker_rx) = watch::channel(false);
         let worker = tokio::spawn(
             MeteringWorker::new(journal.clone(), pool.clone(), options.metering).run(worker_rx),
@@ -158,6 +174,8 @@ impl Server {
                 std::time::Instant::now(),
             )),
             placement: options.config.placement.clone(),
+            limiter: Arc::new(limiter),
+            customers,
         });
         let api = Arc::new(meridian_api::ApiState {
             pool,
@@ -184,6 +202,7 @@ impl Server {
             http,
             worker,
             refresher,
+            customers: customer_refresher,
             prices,
             sender,
         })
@@ -200,6 +219,7 @@ impl Server {
             let _ = sender.await;
         }
         self.refresher.abort();
+        self.customers.abort();
         self.prices.abort();
     }
 

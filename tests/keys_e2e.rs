@@ -51,21 +51,7 @@ async fn call(
     key: &str,
     body: Option<Value>,
 ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-    let mut request = Client::new()
-        .request(method, env.url(path))
-        .bearer_auth(key);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let (status, headers) = (response.status(), response.headers().clone());
-    let text = response.text().await.unwrap();
-    let body = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap()
-    };
-    (status, headers, body)
+    common::rest(method, &env.url(path), key, body).await
 }
 
 fn assert_problem(headers: &reqwest::header::HeaderMap, body: &Value, naming: &str) {

@@ -4,6 +4,7 @@
 //! sees request content.
 
 pub mod admin;
+pub mod budget;
 mod document_ref;
 pub mod documents;
 mod idempotency;
@@ -20,7 +21,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use meridian_core::wire::bearer_token;
 use meridian_core::{CustomerId, KeyId, KeyLookup, KeyRole, KeyStatus, RequestId};
 use sqlx::PgPool;
@@ -101,6 +102,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
             get(keys::get).patch(keys::update).delete(keys::revoke),
         )
         .route("/api/v1/keys/{id}/rotate", post(keys::rotate))
+        .route("/api/v1/budget", get(budget::get).put(budget::put))
         // A service, not a nested Router: its fallbacks and its gate stay its own.
         .nest_service(FINANCE, finance(state.clone()).into_service::<Body>())
         .route("/healthz", get(|| async { "ok" }))
@@ -138,6 +140,7 @@ fn finance(state: Arc<ApiState>) -> Router {
         .route("/invoices/{number}/xml", get(documents::finance_xml))
         .route("/outbox", get(documents::outbox))
         .route("/outbox/{number}/retry", post(documents::retry))
+        .route("/customers/{id}", patch(budget::patch_customer))
         .route("/customers/{id}/keys", get(keys::customer_keys))
         .fallback(|method: Method, uri: Uri| async move {
             Problem::no_route(method.as_str(), &format!("{FINANCE}{}", uri.path()))

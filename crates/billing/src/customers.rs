@@ -1,6 +1,7 @@
 //! Customers: who is billed, by which entity, in which currency and language.
 
-use meridian_core::CustomerId;
+use meridian_core::{BudgetPeriod, CustomerId, KeyBudget, KeyLimits};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
@@ -184,6 +185,109 @@ pub async fn create(pool: &PgPool, c: &NewCustomer) -> Result<Customer, BillingE
     .fetch_one(pool)
     .await?;
     Ok(customer)
+}
+
+/// What the gateway checks a customer's requests against: the currency its budgets
+/// are in, its customer-wide limits and spend budget, and the percentages of the
+/// budget at which the customer is alerted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpendingTerms {
+    pub id: CustomerId,
+    pub currency: String,
+    pub limits: KeyLimits,
+    pub budget: Option<KeyBudget>,
+    pub alerts: Vec<i32>,
+}
+
+type SpendingRow = (
+    CustomerId,
+    String,
+    Option<i32>,
+    Option<i64>,
+    Option<i32>,
+    Option<Decimal>,
+    Option<String>,
+    Vec<i32>,
+);
+
+/// The columns of [`SpendingRow`], in one place for every query.
+macro_rules! spending_columns {
+    () => {
+        "id, currency, rpm, tpm, max_concurrency, budget_amount, budget_period, budget_alerts"
+    };
+}
+
+impl From<SpendingRow> for SpendingTerms {
+    fn from(row: SpendingRow) -> Self {
+        let (id, currency, rpm, tpm, max_concurrency, amount, period, alerts) = row;
+        let positive = |n: Option<i32>| n.and_then(|n| u32::try_from(n).ok());
+        let period = period.and_then(|p| p.parse::<BudgetPeriod>().ok());
+        SpendingTerms {
+            id,
+            currency,
+            limits: KeyLimits {
+                rpm: positive(rpm),
+                tpm: tpm.and_then(|n| u64::try_from(n).ok()),
+                max_concurrency: positive(max_concurrency),
+            },
+            budget: amount
+                .zip(period)
+                .map(|(amount, period)| KeyBudget { amount, period }),
+            alerts,
+        }
+    }
+}
+
+/// Every customer's [`SpendingTerms`].
+pub async fn spending_terms(pool: &PgPool) -> sqlx::Result<Vec<SpendingTerms>> {
+    let rows: Vec<SpendingRow> =
+        sqlx::query_as(concat!("SELECT ", spending_columns!(), " FROM customers"))
+            .fetch_all(pool)
+            .await?;
+    Ok(rows.into_iter().map(SpendingTerms::from).collect())
+}
+
+/// One customer's [`SpendingTerms`] (`None`: no such customer).
+pub async fn spending_terms_of(
+    pool: &PgPool,
+    id: CustomerId,
+) -> sqlx::Result<Option<SpendingTerms>> {
+    let row: Option<SpendingRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        spending_columns!(),
+        " FROM customers WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(SpendingTerms::from))
+}
+
+/// Sets a customer's limits and budget (and its alert thresholds, when given), as
+/// validated by the caller; `None` when there is no such customer.
+pub async fn set_spending(
+    pool: &PgPool,
+    id: CustomerId,
+    limits: KeyLimits,
+    budget: Option<KeyBudget>,
+    alerts: Option<&[i32]>,
+) -> sqlx::Result<Option<SpendingTerms>> {
+    let row: Option<SpendingRow> = sqlx::query_as(concat!(
+        "UPDATE customers SET rpm = $2, tpm = $3, max_concurrency = $4, budget_amount = $5,
+             budget_period = $6, budget_alerts = coalesce($7, budget_alerts)
+         WHERE id = $1 RETURNING ",
+        spending_columns!()
+    ))
+    .bind(id)
+    .bind(limits.rpm.and_then(|n| i32::try_from(n).ok()))
+    .bind(limits.tpm.and_then(|n| i64::try_from(n).ok()))
+    .bind(limits.max_concurrency.and_then(|n| i32::try_from(n).ok()))
+    .bind(budget.map(|b| b.amount))
+    .bind(budget.map(|b| b.period.as_str()))
+    .bind(alerts)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(SpendingTerms::from))
 }
 
 pub async fn get(pool: &PgPool, id: CustomerId) -> sqlx::Result<Option<Customer>> {

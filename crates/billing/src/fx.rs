@@ -3,6 +3,8 @@
 //! USD → invoice-currency rate of a period: the rates of the last business day on or
 //! before the period's last day, crossed through EUR.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
@@ -205,6 +207,27 @@ pub async fn usd_rate(
         rate: cross(per_eur, usd_per_eur),
         date: Some(date),
     })
+}
+
+/// Units of each stored currency per USD at the latest ECB date that has both it and
+/// USD (USD itself at 1): what spend budgets convert at.
+pub async fn latest_usd_rates(pool: &PgPool) -> sqlx::Result<HashMap<String, Decimal>> {
+    let rows: Vec<(String, Decimal, Decimal)> = sqlx::query_as(
+        "SELECT DISTINCT ON (c.currency) c.currency, c.per_eur, u.per_eur
+         FROM fx_rates c JOIN fx_rates u ON u.rate_date = c.rate_date AND u.currency = 'USD'
+         ORDER BY c.currency, c.rate_date DESC",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut rates: HashMap<String, Decimal> = HashMap::with_capacity(rows.len() + 2);
+    if let Some(usd_per_eur) = rows.iter().find(|r| r.0 == "USD").map(|r| r.2) {
+        rates.insert("EUR".into(), cross(Decimal::ONE, usd_per_eur));
+    }
+    for (currency, per_eur, usd_per_eur) in rows {
+        rates.insert(currency, cross(per_eur, usd_per_eur));
+    }
+    rates.insert("USD".into(), Decimal::ONE);
+    Ok(rates)
 }
 
 /// `currency` per USD from both rates per EUR.

@@ -46,6 +46,18 @@ impl ModelPrice {
             + Decimal::from(reasoning) * self.reasoning.unwrap_or(output))
         .normalize()
     }
+
+    /// The most `prompt` and `completion` tokens can cost at these prices, whichever
+    /// kinds they turn out to be (a prompt written to a cache, a completion spent
+    /// reasoning): what a spend budget reserves before a call.
+    pub fn most_cost(&self, prompt: u64, completion: u64) -> Decimal {
+        let input = self.input.unwrap_or_default();
+        let output = self.output.unwrap_or_default();
+        let prompt_price = input.max(self.cache_write.unwrap_or(input));
+        let completion_price = output.max(self.reasoning.unwrap_or(output));
+        (Decimal::from(prompt) * prompt_price + Decimal::from(completion) * completion_price)
+            .normalize()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

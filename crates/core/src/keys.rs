@@ -88,6 +88,24 @@ impl BudgetPeriod {
         };
         first.and_time(chrono::NaiveTime::MIN).and_utc()
     }
+
+    /// When the period after the one holding `now` begins.
+    pub fn next_start(self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let start = self.start(now);
+        let next = match self {
+            BudgetPeriod::Day => start.checked_add_days(chrono::Days::new(1)),
+            BudgetPeriod::Month => start.checked_add_months(chrono::Months::new(1)),
+        };
+        next.unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+
+    /// The period's adjective, for messages (`daily`, `monthly`).
+    pub fn adjective(self) -> &'static str {
+        match self {
+            BudgetPeriod::Day => "daily",
+            BudgetPeriod::Month => "monthly",
+        }
+    }
 }
 
 impl FromStr for BudgetPeriod {
@@ -199,6 +217,14 @@ mod tests {
         assert_eq!(
             BudgetPeriod::Month.start(now).to_rfc3339(),
             "2026-12-01T00:00:00+00:00"
+        );
+        assert_eq!(
+            BudgetPeriod::Day.next_start(now).to_rfc3339(),
+            "2026-12-08T00:00:00+00:00"
+        );
+        assert_eq!(
+            BudgetPeriod::Month.next_start(now).to_rfc3339(),
+            "2027-01-01T00:00:00+00:00"
         );
     }
 }

@@ -20,6 +20,9 @@ use meridian_gateway::capacity::{CapacityStore, MemoryCapacity};
 use meridian_gateway::routing::{self, Attempts, Controls, Customer, Policy};
 use meridian_gateway::targets::ModelRoute;
 
+#[path = "support/percentiles.rs"]
+mod percentiles;
+
 const TARGET_P99: Duration = Duration::from_micros(5);
 const DEPLOYMENTS: usize = 50;
 const REGIONS: [&str; 5] = [
@@ -96,26 +99,12 @@ criterion_group!(benches, bench);
 
 fn percentiles() {
     let f = fixture();
-    for _ in 0..10_000 {
-        black_box(decide(&f));
-    }
-    let mut samples: Vec<Duration> = (0..200_000)
-        .map(|_| {
-            let start = Instant::now();
+    percentiles::report(
+        &format!("routing decision ({DEPLOYMENTS} deployments)"),
+        TARGET_P99,
+        || {
             black_box(decide(&f));
-            start.elapsed()
-        })
-        .collect();
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
-    let (p50, p99, p999) = (at(0.50), at(0.99), at(0.999));
-    println!(
-        "RESULT routing decision ({DEPLOYMENTS} deployments): p50 {:.2} µs, p99 {:.2} µs, p99.9 {:.2} µs (target p99 ≤ {} µs: {})",
-        p50.as_secs_f64() * 1e6,
-        p99.as_secs_f64() * 1e6,
-        p999.as_secs_f64() * 1e6,
-        TARGET_P99.as_micros(),
-        if p99 <= TARGET_P99 { "met" } else { "MISSED" }
+        },
     );
 }
 

@@ -9,9 +9,7 @@
 //! (a lock per deployment, no database); a store shared by several gateway processes
 //! (Redis) implements the same two calls.
 //!
-//! The window is kept in one-second buckets. A bucket is forgotten only once all of it
-//! is more than 60 s old, so the window counted is 60 to 61 s long: the gateway may
-//! refuse up to a second's worth of traffic early, never admit over the capacity.
+//! The window is [`crate::window`]'s, the one key and customer limits count in too.
 //! Admission itself is exact under any concurrency (reserve is one critical section);
 //! what can exceed the capacity is a request that uses more tokens than reserved,
 //! which only happens when it set no output cap and the model's own cap was unknown.
@@ -20,23 +18,10 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-/// Seconds in the window.
-const WINDOW_SECS: u64 = 60;
-/// Buckets kept: the window, and the second in progress.
-const BUCKETS: usize = WINDOW_SECS as usize + 1;
+use crate::window::{self, PerMinute, Window};
 
 /// A deployment's capacity per minute; `None` is unlimited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Capacity {
-    pub rpm: Option<u64>,
-    pub tpm: Option<u64>,
-}
-
-impl Capacity {
-    pub fn is_unlimited(&self) -> bool {
-        self.rpm.is_none() && self.tpm.is_none()
-    }
-}
+pub type Capacity = PerMinute;
 
 /// What a request reserved, to be settled once when it ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,63 +49,16 @@ pub trait CapacityStore: Send + Sync + 'static {
     fn used(&self, pool: usize, now: Instant) -> ((u64, u64), Capacity);
 }
 
-#[derive(Debug, Clone, Copy, Default)]
-struct Bucket {
-    /// The second this bucket counts (buckets are reused around a ring).
-    second: u64,
-    requests: u64,
-    tokens: u64,
-}
-
 #[derive(Debug)]
-struct Window {
+struct Pool {
     capacity: Capacity,
-    buckets: [Bucket; BUCKETS],
-}
-
-impl Window {
-    /// Requests and tokens counted in the window that ends with `second`.
-    fn used(&self, second: u64) -> (u64, u64) {
-        let oldest = second.saturating_sub(WINDOW_SECS);
-        self.buckets
-            .iter()
-            .filter(|b| {
-                b.second >= oldest && b.second <= second && (b.requests, b.tokens) != (0, 0)
-            })
-            .fold((0, 0), |(r, t), b| (r + b.requests, t + b.tokens))
-    }
-
-    /// When the oldest bucket still counted leaves the window (at least 1 s).
-    fn retry_after(&self, second: u64, elapsed_in_second: Duration) -> Duration {
-        let oldest = second.saturating_sub(WINDOW_SECS);
-        let leaves = self
-            .buckets
-            .iter()
-            .filter(|b| b.second >= oldest && (b.requests, b.tokens) != (0, 0))
-            .map(|b| b.second + WINDOW_SECS + 1)
-            .min()
-            .unwrap_or(second + 1);
-        Duration::from_secs(leaves - second)
-            .saturating_sub(elapsed_in_second)
-            .max(Duration::from_secs(1))
-    }
-
-    fn bucket(&mut self, second: u64) -> &mut Bucket {
-        let bucket = &mut self.buckets[(second % BUCKETS as u64) as usize];
-        if bucket.second != second {
-            *bucket = Bucket {
-                second,
-                ..Bucket::default()
-            };
-        }
-        bucket
-    }
+    window: Window,
 }
 
 /// Capacity from memory, shared by the threads of one process.
 pub struct MemoryCapacity {
     started: Instant,
-    pools: Vec<Mutex<Window>>,
+    pools: Vec<Mutex<Pool>>,
 }
 
 impl MemoryCapacity {
@@ -141,75 +79,52 @@ impl MemoryCapacity {
         let pools = capacities
             .into_iter()
             .map(|capacity| {
-                Mutex::new(Window {
+                Mutex::new(Pool {
                     capacity,
-                    buckets: [Bucket::default(); BUCKETS],
+                    window: Window::default(),
                 })
             })
             .collect();
         Self { started, pools }
     }
-
-    fn second(&self, now: Instant) -> (u64, Duration) {
-        let elapsed = now.saturating_duration_since(self.started);
-        (
-            elapsed.as_secs(),
-            elapsed - Duration::from_secs(elapsed.as_secs()),
-        )
-    }
 }
 
 impl CapacityStore for MemoryCapacity {
     fn reserve(&self, pool: usize, tokens: u64, now: Instant) -> Result<Reservation, Full> {
-        let (second, into_second) = self.second(now);
-        let Some(window) = self.pools.get(pool) else {
-            return Ok(Reservation {
-                pool,
-                second,
-                tokens,
-            });
-        };
-        let mut window = window.lock();
-        let capacity = window.capacity;
-        if !capacity.is_unlimited() {
-            let (requests, used) = window.used(second);
-            let over_rpm = capacity.rpm.is_some_and(|rpm| requests + 1 > rpm);
-            let over_tpm = capacity.tpm.is_some_and(|tpm| used + tokens > tpm);
-            if over_rpm || over_tpm {
-                return Err(Full {
-                    retry_after: window.retry_after(second, into_second),
-                });
-            }
-        }
-        let bucket = window.bucket(second);
-        bucket.requests += 1;
-        bucket.tokens += tokens;
-        Ok(Reservation {
+        let (second, into_second) = window::second(self.started, now);
+        let reservation = Reservation {
             pool,
             second,
             tokens,
-        })
+        };
+        let Some(pool) = self.pools.get(pool) else {
+            return Ok(reservation);
+        };
+        let mut pool = pool.lock();
+        if !pool.window.fits(pool.capacity, second, tokens) {
+            return Err(Full {
+                retry_after: pool.window.retry_after(second, into_second),
+            });
+        }
+        pool.window.add(second, tokens);
+        Ok(reservation)
     }
 
     fn used(&self, pool: usize, now: Instant) -> ((u64, u64), Capacity) {
-        let (second, _) = self.second(now);
+        let (second, _) = window::second(self.started, now);
         self.pools
             .get(pool)
-            .map_or(((0, 0), Capacity::default()), |w| {
-                let w = w.lock();
-                (w.used(second), w.capacity)
+            .map_or(((0, 0), Capacity::default()), |p| {
+                let p = p.lock();
+                (p.window.used(second), p.capacity)
             })
     }
 
     fn settle(&self, reservation: &Reservation, used_tokens: u64) {
-        let Some(window) = self.pools.get(reservation.pool) else {
-            return;
-        };
-        let mut window = window.lock();
-        let bucket = &mut window.buckets[(reservation.second % BUCKETS as u64) as usize];
-        // A bucket reused for a later second has already forgotten the reservation.
-        if bucket.second == reservation.second {
-            bucket.tokens = (bucket.tokens + used_tokens).saturating_sub(reservation.tokens);
+        if let Some(pool) = self.pools.get(reservation.pool) {
+            pool.lock()
+                .window
+                .correct(reservation.second, reservation.tokens, used_tokens);
         }
     }
 }

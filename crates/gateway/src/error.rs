@@ -184,17 +184,12 @@ impl ApiError {
     }
 
     pub fn rate_limited(provider: &str, retry_after_secs: Option<u64>) -> Self {
-        Self {
-            retry_after_secs: Some(retry_after_secs.unwrap_or(1)),
-            ..Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limit_error",
-                Some("rate_limit_exceeded"),
-                format!(
-                    "Every deployment of this model is at its rate limit (last tried: {provider}); retry later."
-                ),
-            )
-        }
+        Self::too_many(
+            retry_after_secs.unwrap_or(1),
+            format!(
+                "Every deployment of this model is at its rate limit (last tried: {provider}); retry later."
+            ),
+        )
     }
 
     /// Every deployment of the model is at its capacity (the gateway's own count, or
@@ -202,15 +197,96 @@ impl ApiError {
     /// have room.
     pub fn no_capacity(room_in: std::time::Duration) -> Self {
         let secs = whole_secs(room_in);
+        Self::too_many(
+            secs,
+            format!(
+                "Every deployment of this model is at its capacity for now; retry in {secs} s."
+            ),
+        )
+    }
+
+    /// A 429 `rate_limit_exceeded` with `retry-after: secs`.
+    fn too_many(secs: u64, message: String) -> Self {
         Self {
             retry_after_secs: Some(secs),
             ..Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limit_error",
                 Some("rate_limit_exceeded"),
+                message,
+            )
+        }
+    }
+
+    /// A key's or its customer's `rpm`, `tpm` or `max_concurrency` is reached.
+    pub fn over_limit(
+        scope: crate::limits::Scope,
+        limit: crate::limits::Limit,
+        retry_after: std::time::Duration,
+    ) -> Self {
+        use crate::limits::Limit;
+        let secs = whole_secs(retry_after);
+        let whose = scope_name(scope);
+        let message = match limit {
+            Limit::Rpm(n) => {
+                format!("{whose} limit of {n} requests per minute is reached; retry in {secs} s.")
+            }
+            Limit::Tpm(n) => {
+                format!("{whose} limit of {n} tokens per minute is reached; retry in {secs} s.")
+            }
+            Limit::Concurrency(n) => format!(
+                "{whose} limit of {n} concurrent requests is reached; retry when one of them ends."
+            ),
+        };
+        Self::too_many(secs, message)
+    }
+
+    /// A key's or its customer's spend budget is spent, or would be by this request
+    /// at the most it can cost (`max_cost`, USD).
+    pub fn budget_exceeded(
+        scope: crate::limits::Scope,
+        budget: &crate::limits::Budget,
+        currency: &str,
+        max_cost: rust_decimal::Decimal,
+        resets_at: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        let whose = scope_name(scope);
+        let period = budget.period.adjective();
+        let amount = budget.amount.normalize();
+        let most = (max_cost * budget.per_usd).round_dp(6).normalize();
+        let resets = resets_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        Self::new(
+            StatusCode::PAYMENT_REQUIRED,
+            "insufficient_quota",
+            Some("budget_exceeded"),
+            format!(
+                "{whose} {period} spend budget of {amount} {currency} is spent, or would be by this request (it may cost up to {most} {currency}; a lower `max_tokens` reserves less); it resets at {resets}."
+            ),
+        )
+    }
+
+    /// A budget cannot be checked: its currency (`None`: the customer's, not loaded
+    /// yet) has no stored exchange rate.
+    pub fn budget_unchecked(currency: Option<&str>) -> Self {
+        let (message, retry) = match currency {
+            Some(currency) => (
                 format!(
-                    "Every deployment of this model is at its capacity for now; retry in {secs} s."
+                    "The spend budget is in {currency}, and no USD/{currency} exchange rate is stored yet; the operator imports one with `meridian fx import FILE`."
                 ),
+                None,
+            ),
+            None => (
+                "The spend budget cannot be checked until this new customer is loaded; retry in 1 s.".to_string(),
+                Some(1),
+            ),
+        };
+        Self {
+            retry_after_secs: retry,
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "api_error",
+                Some("budget_unavailable"),
+                message,
             )
         }
     }
@@ -392,6 +468,14 @@ const FIXED_REASONS: &[&str] = &[
     // OpenAI, `response_format: {"type": "json_object"}` without the word in the prompt.
     "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
 ];
+
+/// The subject of a limit's message.
+fn scope_name(scope: crate::limits::Scope) -> &'static str {
+    match scope {
+        crate::limits::Scope::Key => "This API key's",
+        crate::limits::Scope::Customer => "Your organization's",
+    }
+}
 
 /// `d` in whole seconds, rounded up, at least 1 (a `retry-after` value).
 fn whole_secs(d: std::time::Duration) -> u64 {

@@ -13,6 +13,7 @@ pub mod deadline;
 pub mod error;
 pub mod eventstream;
 pub mod health;
+pub mod limits;
 mod messages;
 mod meter;
 pub mod metrics;
@@ -27,6 +28,7 @@ pub mod sse;
 mod stream;
 pub mod targets;
 pub mod tokens;
+pub mod window;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,6 +81,11 @@ pub struct Gateway {
     pub metrics: Arc<metrics::Metrics>,
     /// Each deployment's capacity, spent before a call and corrected after.
     pub capacity: Arc<dyn capacity::CapacityStore>,
+    /// Key and customer limits and spend budgets, counted before a call and
+    /// corrected after.
+    pub limiter: Arc<dyn limits::Limiter>,
+    /// Each customer's currency and rate, and its own limits and budget.
+    pub customers: Arc<limits::CustomerTable>,
     /// The gateway's region, the residency values and the request deadline.
     pub placement: meridian_core::config::Placement,
 }

@@ -10,6 +10,7 @@ use meridian_core::{CustomerId, KeyId, RequestId, Staged, TokenUsage, UsageEvent
 use rust_decimal::Decimal;
 
 use crate::capacity::{CapacityStore, Reservation};
+use crate::limits::{Admission, Limiter};
 use crate::targets::Target;
 
 /// HTTP status recorded when the client goes away before the response is complete.
@@ -22,6 +23,10 @@ pub struct Meter {
     request_id: RequestId,
     /// The capacity the attempt being served reserved, settled with the event.
     reserved: Option<(Arc<dyn CapacityStore>, Reservation)>,
+    /// What the key's and customer's limits and budgets admitted, settled with the
+    /// event.
+    admitted: Option<(Arc<dyn Limiter>, Admission)>,
+    time: DateTime<Utc>,
 }
 
 impl Meter {
@@ -39,6 +44,8 @@ impl Meter {
             started,
             request_id,
             reserved: None,
+            admitted: None,
+            time,
             event: Some(UsageEvent {
                 request_id,
                 customer_id,
@@ -92,6 +99,8 @@ impl Meter {
             started: self.started,
             request_id: self.request_id,
             reserved: self.reserved.take(),
+            admitted: self.admitted.take(),
+            time: self.time,
         }
     }
 
@@ -102,6 +111,16 @@ impl Meter {
 
     pub fn started(&self) -> Instant {
         self.started
+    }
+
+    /// When the request began: the time of its usage event.
+    pub fn time(&self) -> DateTime<Utc> {
+        self.time
+    }
+
+    /// Holds what the limiter admitted until the request ends.
+    pub fn set_admission(&mut self, limiter: Arc<dyn Limiter>, admission: Admission) {
+        self.admitted = Some((limiter, admission));
     }
 
     /// Holds the capacity an attempt reserved until the request ends; an earlier
@@ -164,6 +183,9 @@ impl Meter {
     ) -> Option<UsageEvent> {
         if let Some((store, reservation)) = self.reserved.take() {
             store.settle(&reservation, tokens.prompt + tokens.completion);
+        }
+        if let Some((limiter, admission)) = self.admitted.take() {
+            limiter.settle(&admission, tokens.prompt + tokens.completion, cost);
         }
         let mut event = self.event.take()?;
         event.status = status;

@@ -20,6 +20,7 @@ use crate::body::ClientBody;
 use crate::client::{ClientError, Upstream, read_body};
 use crate::cost_json::with_usage_cost;
 use crate::error::ApiError;
+use crate::limits;
 use crate::meter::Meter;
 use crate::metrics::InFlight;
 use crate::providers::{Operation, ResponseBody};
@@ -477,6 +478,9 @@ pub(crate) async fn call(
         Instant::now(),
     )
     .map_err(|no_route| (no_route.error(&routes[0].public_id, residency), None))?;
+    let admission =
+        limits::admit(gw, key, routes, payload, meter.time()).map_err(|error| (error, None))?;
+    meter.set_admission(gw.limiter.clone(), admission);
     let mut attempts = Attempts::new(plan);
     let deadline = meter.started() + placement.deadline;
     let demand = |t: &Target| {

@@ -43,6 +43,16 @@ pub fn admission_estimate(
     max_input: Option<i64>,
     max_output: Option<i64>,
 ) -> u64 {
+    let prompt = prompt_estimate(body, embeddings, max_input);
+    if embeddings {
+        return prompt;
+    }
+    prompt + output_cap(asked_output(body), max_output)
+}
+
+/// The prompt part of [`admission_estimate`]: the request's text at four bytes a
+/// token, at most the model's context.
+pub fn prompt_estimate(body: &ClientBody, embeddings: bool, max_input: Option<i64>) -> u64 {
     let bytes = if embeddings {
         body.get("input").map_or(0, str::len)
     } else {
@@ -54,14 +64,15 @@ pub fn admission_estimate(
     let context = max_input
         .and_then(|n| u64::try_from(n).ok())
         .unwrap_or(u64::MAX);
-    let prompt = (bytes / BYTES_PER_TOKEN).min(context);
-    if embeddings {
-        return prompt;
-    }
-    let asked = ["max_completion_tokens", "max_tokens", "max_output_tokens"]
+    (bytes / BYTES_PER_TOKEN).min(context)
+}
+
+/// The output cap the client set: `max_completion_tokens`, `max_tokens` (Responses:
+/// `max_output_tokens`).
+pub fn asked_output(body: &ClientBody) -> Option<u64> {
+    ["max_completion_tokens", "max_tokens", "max_output_tokens"]
         .iter()
-        .find_map(|k| body.get(k)?.parse::<u64>().ok());
-    prompt + output_cap(asked, max_output)
+        .find_map(|k| body.get(k)?.parse::<u64>().ok())
 }
 
 /// The most a request may generate, as admission counts it: what it `asked` for,

@@ -1,5 +1,5 @@
-//! The JSON bodies of the key routes, read member by member so that every refusal
-//! names the member (`limits.rpm`) and says what it takes.
+//! The JSON bodies of the key and budget routes, read member by member so that every
+//! refusal names the member (`limits.rpm`) and says what it takes.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use meridian_core::{BudgetPeriod, KeyBudget, KeyLimits, KeyRole};
@@ -255,6 +255,64 @@ pub(crate) fn patch(bytes: &[u8]) -> Result<KeyPatch, Problem> {
     })
 }
 
+/// A merge patch of a customer's `limits` and `budget` (`PATCH
+/// /admin/v1/customers/{id}`), as a key patch that leaves name and expiry alone.
+pub(crate) fn spending_patch(bytes: &[u8]) -> Result<KeyPatch, Problem> {
+    let mut m = Members::body(bytes, r#"{"limits": {"rpm": 600}}"#)?;
+    let mut patch = KeyPatch::default();
+    match m.take("limits") {
+        None => {}
+        Some(Value::Null) => {
+            (patch.rpm, patch.tpm, patch.max_concurrency) = (Some(None), Some(None), Some(None))
+        }
+        Some(v) => {
+            let l = limits(v)?;
+            (patch.rpm, patch.tpm, patch.max_concurrency) = (l.rpm, l.tpm, l.max_concurrency);
+        }
+    }
+    patch.budget = match m.take("budget") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(v) => Some(Some(budget(v)?)),
+    };
+    m.finish("a customer's `limits` and `budget` can change here")?;
+    Ok(patch)
+}
+
+/// The percentages of a budget at which its customer is alerted, by default.
+pub(crate) const DEFAULT_ALERTS: [i32; 3] = [50, 80, 100];
+const ALERTS: &str = "a list of whole percentages from 1 to 100, like [50, 80, 100]";
+const BUDGET_PUT_SHAPE: &str =
+    r#"{"amount": "100.00", "period": "month", "alerts": [50, 80, 100]}"#;
+
+/// `PUT /api/v1/budget` `{"amount", "period", "alerts"?}`: the budget and its alert
+/// thresholds (sorted, each once; by default 50, 80 and 100 %).
+pub(crate) fn budget_put(bytes: &[u8]) -> Result<(KeyBudget, Vec<i32>), Problem> {
+    let mut m = Members::body(bytes, BUDGET_PUT_SHAPE)?;
+    let amount = m.nullable("amount", AMOUNT, amount)?.flatten();
+    let period = m.nullable("period", PERIOD, period)?.flatten();
+    let alerts = m
+        .nullable("alerts", ALERTS, |v| {
+            let mut alerts: Vec<i32> = v
+                .as_array()?
+                .iter()
+                .map(|p| count::<i32>(p).filter(|p| (1..=100).contains(p)))
+                .collect::<Option<_>>()?;
+            alerts.sort_unstable();
+            alerts.dedup();
+            Some(alerts)
+        })?
+        .flatten()
+        .unwrap_or_else(|| DEFAULT_ALERTS.to_vec());
+    m.finish("a budget takes `amount`, `period` and `alerts`")?;
+    let (Some(amount), Some(period)) = (amount, period) else {
+        return Err(Problem::bad_request(format!(
+            "A budget needs `amount` ({AMOUNT}) and `period` ({PERIOD})."
+        )));
+    };
+    Ok((KeyBudget { amount, period }, alerts))
+}
+
 /// `{"grace_seconds"?}` (an empty body too): how long the replaced secret stays valid.
 pub(crate) fn grace(bytes: &[u8]) -> Result<TimeDelta, Problem> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -329,6 +387,26 @@ mod tests {
         assert!(refused(new_key(b"{not json")).starts_with("The body must be"));
         assert!(refused(patch(br#"{"role": "admin"}"#)).contains("`role` cannot change"));
         assert!(refused(grace(br#"{"grace_seconds": -1}"#)).contains("`grace_seconds`"));
+        assert!(refused(spending_patch(br#"{"name": "x"}"#)).contains("`name`"));
+        assert!(refused(budget_put(br#"{"amount": "5"}"#)).contains("`period`"));
+        assert!(
+            refused(budget_put(
+                br#"{"amount": "5", "period": "day", "alerts": [0]}"#
+            ))
+            .contains("`alerts`")
+        );
+    }
+
+    #[test]
+    fn a_budget_put_sorts_its_alerts_and_defaults_them() {
+        let (budget, alerts) =
+            budget_put(br#"{"amount": "5", "period": "day", "alerts": [100, 50, 50]}"#).unwrap();
+        assert_eq!(budget.period, BudgetPeriod::Day);
+        assert_eq!(alerts, [50, 100]);
+        let (_, alerts) = budget_put(br#"{"amount": "5", "period": "day"}"#).unwrap();
+        assert_eq!(alerts, DEFAULT_ALERTS);
+        let p = spending_patch(br#"{"limits": null, "budget": {"amount": "9"}}"#).unwrap();
+        assert_eq!((p.rpm, p.name), (Some(None), None));
     }
 
     #[test]

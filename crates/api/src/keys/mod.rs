@@ -5,7 +5,7 @@
 //! exist. The secret is in the 201 of create and rotate only; the key store of every
 //! running gateway picks changes up within its refresh interval.
 
-mod body;
+pub(crate) mod body;
 mod view;
 
 use std::sync::Arc;
