@@ -9,12 +9,10 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::{TestEnv, sdk};
+use meridian_core::TokenUsage;
 use meridian_core::catalog::PriceCatalog;
-use meridian_core::config::{Config, ProviderKind};
-use meridian_core::{Secret, TokenUsage};
+use meridian_core::config::ProviderKind;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
@@ -154,20 +152,13 @@ fn assert_anthropic_order(turn: usize, events: &[Value]) {
 
 #[tokio::test]
 async fn a_coding_agents_streamed_session_arrives_in_order_and_is_metered_to_the_token() {
-    let env = TestEnv::start_with(|options| {
-        let mock = options.config.deployments[0]
-            .base_url
-            .trim_start_matches("http://")
-            .trim_end_matches("/v1")
-            .to_string();
-        let toml = format!(
+    let deployments = |mock: &str| {
+        format!(
             "[[deployments]]\nid = \"anthropic-test\"\nprovider = \"anthropic\"\nregion = \"eu-west\"\n\
              kind = \"on-demand\"\nbase_url = \"http://{mock}\"\nmodels = [\"{MODEL}\"]\n"
-        );
-        options.config = Config::parse(&toml).unwrap();
-        options.credentials = Arc::new(|_| Some(Secret::new("test-upstream-key")));
-    })
-    .await;
+        )
+    };
+    let env = TestEnv::start_with_deployments(deployments, |_| {}).await;
     let turns = TURNS.to_string();
     let out = sdk::run_json(
         PROGRAM,

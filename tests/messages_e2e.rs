@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use common::{TestEnv, sdk};
 use meridian_core::catalog::PriceCatalog;
-use meridian_core::config::{Config, ProviderKind};
+use meridian_core::config::ProviderKind;
 use meridian_core::{Secret, TokenUsage};
 use meridian_mock_providers::{BEDROCK_ACCESS_KEY_ID, BEDROCK_SECRET_ACCESS_KEY, Fault};
 use rust_decimal::Decimal;
@@ -210,13 +210,7 @@ async fn deployment_totals(
 }
 
 async fn start() -> TestEnv {
-    TestEnv::start_with(|options| {
-        let mock = options.config.deployments[0]
-            .base_url
-            .trim_start_matches("http://")
-            .trim_end_matches("/v1")
-            .to_string();
-        options.config = Config::parse(&config(&mock)).unwrap();
+    TestEnv::start_with_deployments(config, |options| {
         options.credentials = Arc::new(|d| {
             Some(Secret::new(if d.provider == ProviderKind::Bedrock {
                 format!("{BEDROCK_ACCESS_KEY_ID}:{BEDROCK_SECRET_ACCESS_KEY}")

@@ -7,12 +7,10 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::{TestEnv, sdk};
+use meridian_core::TokenUsage;
 use meridian_core::catalog::PriceCatalog;
-use meridian_core::config::{Config, ProviderKind};
-use meridian_core::{Secret, TokenUsage};
+use meridian_core::config::ProviderKind;
 use rust_decimal::Decimal;
 
 const NATIVE: &str = "openai/gpt-4o-mini";
@@ -115,16 +113,7 @@ async fn deployment_totals(env: &TestEnv, deployment: &str) -> (i64, i64, i64, D
 
 #[tokio::test]
 async fn the_openai_sdk_creates_and_streams_responses_natively_and_translated() {
-    let env = TestEnv::start_with(|options| {
-        let mock = options.config.deployments[0]
-            .base_url
-            .trim_start_matches("http://")
-            .trim_end_matches("/v1")
-            .to_string();
-        options.config = Config::parse(&config(&mock)).unwrap();
-        options.credentials = Arc::new(|_| Some(Secret::new("test-upstream-key")));
-    })
-    .await;
+    let env = TestEnv::start_with_deployments(config, |_| {}).await;
     let (base, key) = (env.base_url(), env.key.clone());
     let out = sdk::run_json(
         PROGRAM,

@@ -5,8 +5,6 @@
 mod common;
 
 use common::TestEnv;
-use meridian_billing::progress::Progress;
-use meridian_billing::{Period, run};
 use meridian_core::CustomerId;
 use serde_json::Value;
 
@@ -200,17 +198,7 @@ async fn usage_by_every_grouping_totals_the_invoice_and_exports_as_csv() {
     );
 
     // The month's invoice bills exactly the usage's total.
-    let now = "2026-11-02T00:00:00Z".parse().unwrap();
-    let report = run::run(
-        &env.pool,
-        Period::parse("2026-10").unwrap(),
-        Some("US"),
-        now,
-        &Progress::Log,
-    )
-    .await
-    .unwrap();
-    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    common::invoice_us_october(&env.pool).await;
     let list = json(&env, "/api/v1/invoices", &env.key).await;
     let number = list["items"][0]["number"].as_str().unwrap().to_string();
     let invoice = json(&env, &format!("/api/v1/invoices/{number}"), &env.key).await;
@@ -235,16 +223,7 @@ async fn invoice_documents_carry_etags_and_stay_the_customers_own() {
         "0.00135",
     )
     .await;
-    let now = "2026-11-02T00:00:00Z".parse().unwrap();
-    run::run(
-        &env.pool,
-        Period::parse("2026-10").unwrap(),
-        Some("US"),
-        now,
-        &Progress::Log,
-    )
-    .await
-    .unwrap();
+    common::invoice_us_october(&env.pool).await;
     let list = json(&env, "/api/v1/invoices", &env.key).await;
     let (id, number) = (
         list["items"][0]["id"].as_str().unwrap().to_string(),

@@ -16,6 +16,18 @@ use meridian_core::{CustomerId, Secret};
 use meridian_mock_providers::{MockConfig, MockServer};
 use sqlx::PgPool;
 
+/// Runs the US entity's invoices for October 2026 as of 2 November, every one issued.
+pub async fn invoice_us_october(pool: &PgPool) {
+    use meridian_billing::progress::Progress;
+    use meridian_billing::{Period, run};
+    let now = "2026-11-02T00:00:00Z".parse().unwrap();
+    let period = Period::parse("2026-10").unwrap();
+    let report = run::run(pool, period, Some("US"), now, &Progress::Log)
+        .await
+        .unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+}
+
 /// A new, migrated database with the shipped price catalog imported.
 pub async fn fresh_database() -> (PgPool, String) {
     let (pool, url) = meridian_test_support::database::fresh().await;
@@ -105,6 +117,25 @@ impl TestEnv {
             key,
             data_dir,
         }
+    }
+
+    /// A gateway serving only the test's own deployments: `deployments` is their
+    /// TOML, given the mock providers' address (`host:port`); `adjust` then changes
+    /// the rest of the options.
+    pub async fn start_with_deployments(
+        deployments: impl FnOnce(&str) -> String,
+        adjust: impl FnOnce(&mut ServeOptions),
+    ) -> TestEnv {
+        Self::start_with(|options| {
+            let mock = options.config.deployments[0]
+                .base_url
+                .trim_start_matches("http://")
+                .trim_end_matches("/v1")
+                .to_string();
+            options.config = Config::parse(&deployments(&mock)).expect("the test's deployments");
+            adjust(options);
+        })
+        .await
     }
 
     pub fn base_url(&self) -> String {
