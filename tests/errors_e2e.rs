@@ -171,8 +171,11 @@ async fn bad_requests_and_upstream_failures_are_openai_errors_metered_unbilled()
     );
 }
 
-#[tokio::test]
-async fn a_failing_deployment_fails_over_before_the_client_sees_anything() {
+/// The test gateway with a second, on-demand deployment of `openai/gpt-4o-mini` in
+/// eu-west on a mock of its own (kept alive by the caller), after `adjust`.
+async fn with_backup(
+    adjust: impl FnOnce(&mut meridian::ServeOptions),
+) -> (TestEnv, meridian_mock_providers::MockServer) {
     let second = meridian_mock_providers::MockServer::start(Default::default())
         .await
         .unwrap();
@@ -181,7 +184,17 @@ async fn a_failing_deployment_fails_over_before_the_client_sees_anything() {
         second.addr()
     );
     let backup = meridian_core::config::Config::parse(&backup).unwrap();
-    let env = TestEnv::start_with(|o| o.config.deployments.extend(backup.deployments)).await;
+    let env = TestEnv::start_with(|o| {
+        adjust(o);
+        o.config.deployments.extend(backup.deployments);
+    })
+    .await;
+    (env, second)
+}
+
+#[tokio::test]
+async fn a_failing_deployment_fails_over_before_the_client_sees_anything() {
+    let (env, _backup) = with_backup(|_| {}).await;
     // The 429 comes last: its deployment then rests for the second it asked for.
     for fault in [
         Fault::Status {
@@ -212,17 +225,8 @@ async fn a_failing_deployment_fails_over_before_the_client_sees_anything() {
 
 #[tokio::test]
 async fn a_deployment_silent_past_its_first_byte_timeout_fails_over() {
-    let second = meridian_mock_providers::MockServer::start(Default::default())
-        .await
-        .unwrap();
-    let backup = format!(
-        "\n[[deployments]]\nid = \"openai-eu-on-demand\"\nprovider = \"openai\"\nregion = \"eu-west\"\nkind = \"on-demand\"\nbase_url = \"http://{}/v1\"\nmodels = [\"openai/gpt-4o-mini\"]\n",
-        second.addr()
-    );
-    let backup = meridian_core::config::Config::parse(&backup).unwrap();
-    let env = TestEnv::start_with(|o| {
+    let (env, _backup) = with_backup(|o| {
         o.config.deployments[0].first_byte_timeout = std::time::Duration::from_millis(300);
-        o.config.deployments.extend(backup.deployments);
     })
     .await;
     env.mock.inject(Fault::Timeout, 1);
