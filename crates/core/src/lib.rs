@@ -11,6 +11,7 @@ pub mod db;
 pub mod ids;
 pub mod keys;
 pub mod secret;
+pub mod served;
 pub mod usage;
 pub mod wire;
 
