@@ -13,9 +13,9 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use meridian::{BUNDLED_PRICES, ServeOptions, Server, demo};
 use meridian_billing::customers::{self, NewCustomer};
-use meridian_core::catalog;
 use meridian_core::config::Config;
 use meridian_core::db;
+use meridian_core::{catalog, price_versions};
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -301,7 +301,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let prices =
                 catalog::parse_price_file(&text).with_context(|| format!("reading {source}"))?;
             let pool = database().await?;
-            let versions = catalog::import(&pool, &prices, chrono::Utc::now()).await?;
+            let versions = price_versions::import(&pool, &prices, chrono::Utc::now()).await?;
             print(
                 json,
                 json!({"source": source, "entries": prices.len(), "new_versions": versions}),
@@ -356,7 +356,7 @@ async fn run_demo(listen: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
     let customer = demo::demo_customer(&pool).await?;
     let key = demo::demo_key(&pool, customer.id).await?;
     meridian::ensure_prices(&pool).await?;
-    let catalog = catalog::load_at(&pool, chrono::Utc::now()).await?;
+    let catalog = price_versions::load_at(&pool, chrono::Utc::now()).await?;
     let (config, mock) = demo::demo_config(&catalog).await?;
     let mut options = ServeOptions::new(listen, config, data_dir.clone());
     options.credentials = demo::credential_source();

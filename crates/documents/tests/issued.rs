@@ -138,7 +138,7 @@ async fn issue_october(pool: &PgPool) -> Vec<CustomerId> {
     ))
     .unwrap();
     let prices = meridian_core::catalog::parse_price_file(&catalog).unwrap();
-    meridian_core::catalog::import(pool, &prices, utc("2026-01-01T00:00:00Z"))
+    meridian_core::price_versions::import(pool, &prices, utc("2026-01-01T00:00:00Z"))
         .await
         .unwrap();
     fx::import(pool, &fx::parse(ECB_CSV).unwrap())
