@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 use meridian_billing::entities::{self, EntityUpdate};
 use meridian_billing::progress::Progress;
 use meridian_billing::query::{self, ListFilter};
-use meridian_billing::{Period, credit, fx, run, verify};
+use meridian_billing::{Naming, Period, credit, fx, run, verify};
 use meridian_core::CustomerId;
 use meridian_core::config::Config;
 use serde_json::json;
@@ -306,6 +306,7 @@ pub async fn update_entity(pool: &PgPool, u: UpdateEntity, json: bool) -> anyhow
             bank_bic: u.bic,
             payment_terms_days: u.payment_terms,
         },
+        Naming::Flags,
     )
     .await?;
     if json {

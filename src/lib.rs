@@ -179,6 +179,7 @@ impl Server {
             pool,
             keys,
             admin_token: options.admin_token,
+            placement: options.config.placement.clone(),
         });
         // Routes are bound to their state once here, and each connection clones the
         // bound router (a reference count): axum::serve given a bare Router would

@@ -294,6 +294,7 @@ async fn a_document_comes_from_its_snapshot_not_from_today_s_entity() {
             payment_terms_days: Some(14),
             ..EntityUpdate::default()
         },
+        meridian_billing::Naming::Flags,
     )
     .await
     .unwrap();
