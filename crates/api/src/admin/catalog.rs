@@ -14,7 +14,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use meridian_billing::fx::{self, StoredRate};
 use meridian_core::catalog::{self, CatalogError};
 use meridian_core::price_versions::{self, PriceVersion};
@@ -169,7 +169,8 @@ pub async fn import(
         Begun::Replay(answer) => return Ok(answer),
         Begun::Fresh(work) => work,
     };
-    let now = Utc::now();
+    // As Postgres keeps it (microseconds), so the answer names the stored version.
+    let now = Utc::now().trunc_subsecs(6);
     let new_versions = price_versions::import(&state.pool, &prices, now).await?;
     let answer = json!({
         "entries": prices.len(),
