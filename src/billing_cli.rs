@@ -262,17 +262,23 @@ pub async fn fx(pool: &PgPool, command: FxCommand, json: bool) -> anyhow::Result
     Ok(())
 }
 
+/// The config file `path`, else `meridian.toml` when present, else none.
+pub(crate) fn optional_config(path: Option<PathBuf>) -> anyhow::Result<Option<Config>> {
+    match path.or_else(|| Some(PathBuf::from("meridian.toml")).filter(|p| p.exists())) {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Ok(Some(
+                Config::parse(&text).with_context(|| path.display().to_string())?,
+            ))
+        }
+        None => Ok(None),
+    }
+}
+
 pub async fn usage(pool: &PgPool, command: UsageCommand, json: bool) -> anyhow::Result<()> {
     let UsageCommand::Import { file, config } = command;
-    let config =
-        match config.or_else(|| Some(PathBuf::from("meridian.toml")).filter(|p| p.exists())) {
-            Some(path) => {
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("reading {}", path.display()))?;
-                Some(Config::parse(&text).with_context(|| path.display().to_string())?)
-            }
-            None => None,
-        };
+    let config = optional_config(config)?;
     let text =
         std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
     let report =

@@ -12,7 +12,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use meridian::{BUNDLED_PRICES, ServeOptions, Server, demo};
-use meridian_billing::customers::{self, NewCustomer};
+use meridian_billing::Naming;
+use meridian_billing::customers::{self, Checks, NewCustomer};
 use meridian_core::config::Config;
 use meridian_core::db;
 use meridian_core::{catalog, price_versions};
@@ -141,6 +142,10 @@ struct CreateCustomer {
     /// gateway's region when the residency admits it, else its first region).
     #[arg(long)]
     home_region: Option<String>,
+    /// The gateway config whose `[residency]` values --residency must name (default:
+    /// meridian.toml when present; without one, any well-formed value is taken).
+    #[arg(long)]
+    config: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -255,9 +260,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Customers {
             command: CustomersCommand::Create(c),
         } => {
+            let config = billing_cli::optional_config(c.config)?;
+            let checks = Checks {
+                naming: Naming::Flags,
+                placement: config.as_ref().map(|c| &c.placement),
+            };
             let pool = database().await?;
-            let customer = customers::create(
-                &pool,
+            let customer = customers::create_with(
+                &mut *pool.acquire().await?,
                 &NewCustomer {
                     name: c.name,
                     entity: c.entity,
@@ -271,6 +281,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     residency: c.residency,
                     home_region: c.home_region,
                 },
+                checks,
             )
             .await?;
             print(

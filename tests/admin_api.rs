@@ -369,14 +369,24 @@ async fn an_invoice_run_is_started_polled_to_its_end_and_resumed_after_a_failure
         )
         .await;
     october_usage(&env, eu["id"].as_str().unwrap()).await;
-    let failed = finished(
-        &admin,
-        &start_run(&admin, json!({"period": "2026-10"})).await,
-    )
-    .await;
+    let failed_id = start_run(&admin, json!({"period": "2026-10"})).await;
+    let failed = finished(&admin, &failed_id).await;
     assert_eq!(failed["status"], "failed", "{failed}");
     let error = failed["error"].as_str().unwrap();
     assert!(error.starts_with("EU: no ECB rate for USD/EUR"), "{error}");
+    // Had its process died mid-run, the job's heartbeat would have stopped.
+    sqlx::query(
+        "UPDATE invoice_run_jobs SET status = 'running', finished_at = NULL,
+             heartbeat_at = now() - interval '1 minute' WHERE id = $1::uuid",
+    )
+    .bind(&failed_id)
+    .execute(&env.pool)
+    .await
+    .unwrap();
+    let (_, died) = admin
+        .get(&format!("/admin/v1/invoice-runs/{failed_id}"))
+        .await;
+    assert_eq!(died["status"], "interrupted");
     import_ecb(&env).await;
     let resumed = finished(
         &admin,
