@@ -256,11 +256,20 @@ pub async fn create_with(
     checks: Checks<'_>,
 ) -> Result<Customer, BillingError> {
     let c = checked(conn, c, checks).await?;
-    let customer = sqlx::query_as(
+    Ok(store(conn, CustomerId::new(), &c).await?)
+}
+
+/// Writes the checked profile `c` of customer `id`: a new row, or the existing one's
+/// profile (its entity and limits stay as they are).
+async fn store(conn: &mut PgConnection, id: CustomerId, c: &NewCustomer) -> sqlx::Result<Customer> {
+    sqlx::query_as(
         "INSERT INTO customers (id, name, entity_code, currency, locale, email, tax_id, country, state, address, residency, home_region)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (id) DO UPDATE SET name = $2, currency = $4, locale = $5, email = $6,
+             tax_id = $7, country = $8, state = $9, address = $10, residency = $11, home_region = $12
+         RETURNING *",
     )
-    .bind(CustomerId::new())
+    .bind(id)
     .bind(&c.name)
     .bind(&c.entity)
     .bind(&c.currency)
@@ -272,9 +281,8 @@ pub async fn create_with(
     .bind(&c.address)
     .bind(&c.residency)
     .bind(&c.home_region)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(customer)
+    .fetch_one(conn)
+    .await
 }
 
 /// A change to a customer's profile: `None` keeps a field, `Some(None)` clears an
@@ -337,25 +345,7 @@ pub async fn update(
         return Ok(Some(current));
     }
     let c = checked(conn, &patch.apply(current), checks).await?;
-    let customer = sqlx::query_as(
-        "UPDATE customers SET name = $2, currency = $3, locale = $4, email = $5, tax_id = $6,
-             country = $7, state = $8, address = $9, residency = $10, home_region = $11
-         WHERE id = $1 RETURNING *",
-    )
-    .bind(id)
-    .bind(&c.name)
-    .bind(&c.currency)
-    .bind(&c.locale)
-    .bind(&c.email)
-    .bind(&c.tax_id)
-    .bind(&c.country)
-    .bind(&c.state)
-    .bind(&c.address)
-    .bind(&c.residency)
-    .bind(&c.home_region)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(Some(customer))
+    Ok(Some(store(conn, id, &c).await?))
 }
 
 /// Customers in id order after `after`, of `entity` when given, at most `limit`.

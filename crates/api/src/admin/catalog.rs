@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use meridian_billing::fx::{self, StoredRate};
 use meridian_core::catalog::{self, CatalogError};
@@ -22,7 +22,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::customers::SCOPE;
-use crate::idempotency::{Begun, Idempotent};
+use crate::idempotency::begin_post;
 use crate::page::{self, Page};
 use crate::{ApiState, Problem};
 
@@ -156,19 +156,7 @@ pub async fn import(
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Problem::bad_request("The body must be the catalog's JSON, in UTF-8."))?;
     let prices = catalog::parse_price_file(text)?;
-    let work = match Idempotent::begin(
-        &state.pool,
-        SCOPE.into(),
-        &headers,
-        "POST",
-        uri.path(),
-        &bytes,
-    )
-    .await?
-    {
-        Begun::Replay(answer) => return Ok(answer),
-        Begun::Fresh(work) => work,
-    };
+    let work = begin_post!(&state.pool, SCOPE.into(), &headers, uri, &bytes);
     // As Postgres keeps it (microseconds), so the answer names the stored version.
     let now = Utc::now().trunc_subsecs(6);
     let new_versions = price_versions::import(&state.pool, &prices, now).await?;
@@ -177,8 +165,5 @@ pub async fn import(
         "new_versions": new_versions,
         "effective_from": now,
     });
-    if let Some(replay) = work.commit(StatusCode::OK, &answer).await? {
-        return Ok(replay);
-    }
-    Ok(Json(answer).into_response())
+    work.answer(StatusCode::OK, answer).await
 }

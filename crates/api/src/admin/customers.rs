@@ -12,7 +12,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::Utc;
 use meridian_billing::customers::{self, Checks, CustomerPatch, SpendingTerms};
 use meridian_billing::{Customer, Naming, NewCustomer};
@@ -21,7 +21,7 @@ use meridian_core::wire::shown_id;
 use meridian_keys::{KeySettings, table};
 use serde_json::{Value, json};
 
-use crate::idempotency::{Begun, Idempotent};
+use crate::idempotency::begin_post;
 use crate::keys::{answer_with_secret, body};
 use crate::members::Members;
 use crate::page::{self, Page};
@@ -142,25 +142,10 @@ pub async fn create(
     bytes: Bytes,
 ) -> Result<Response, Problem> {
     let new = new_customer(&bytes)?;
-    let mut work = match Idempotent::begin(
-        &state.pool,
-        SCOPE.into(),
-        &headers,
-        "POST",
-        uri.path(),
-        &bytes,
-    )
-    .await?
-    {
-        Begun::Replay(answer) => return Ok(answer),
-        Begun::Fresh(work) => work,
-    };
+    let mut work = begin_post!(&state.pool, SCOPE.into(), &headers, uri, &bytes);
     let customer = customers::create_with(work.conn(), &new, checks(&state, true)).await?;
-    let shown = view(&customer, None);
-    if let Some(replay) = work.commit(StatusCode::CREATED, &shown).await? {
-        return Ok(replay);
-    }
-    Ok((StatusCode::CREATED, Json(shown)).into_response())
+    work.answer(StatusCode::CREATED, view(&customer, None))
+        .await
 }
 
 /// `GET /admin/v1/customers/{id}`.
@@ -251,19 +236,7 @@ pub async fn create_key(
     if customers::get(&state.pool, id).await?.is_none() {
         return Err(no_customer(&id.to_string()));
     }
-    let mut work = match Idempotent::begin(
-        &state.pool,
-        SCOPE.into(),
-        &headers,
-        "POST",
-        uri.path(),
-        &bytes,
-    )
-    .await?
-    {
-        Begun::Replay(answer) => return Ok(answer),
-        Begun::Fresh(work) => work,
-    };
+    let mut work = begin_post!(&state.pool, SCOPE.into(), &headers, uri, &bytes);
     new.settings.validate(Utc::now())?;
     let created = table::create(work.conn(), id, new.role, &new.settings).await?;
     answer_with_secret(&state, id, work, created).await

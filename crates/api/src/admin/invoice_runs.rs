@@ -22,7 +22,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::customers::SCOPE;
-use crate::idempotency::{Begun, Idempotent};
+use crate::idempotency::begin_post;
 use crate::members::Members;
 use crate::{ApiState, Problem};
 
@@ -51,19 +51,7 @@ pub async fn start(
     bytes: Bytes,
 ) -> Result<Response, Problem> {
     let (period, entity) = start_body(&bytes)?;
-    let mut work = match Idempotent::begin(
-        &state.pool,
-        SCOPE.into(),
-        &headers,
-        "POST",
-        uri.path(),
-        &bytes,
-    )
-    .await?
-    {
-        Begun::Replay(answer) => return Ok(answer),
-        Begun::Fresh(work) => work,
-    };
+    let mut work = begin_post!(&state.pool, SCOPE.into(), &headers, uri, &bytes);
     run::check(&state.pool, period, entity.as_deref(), Utc::now()).await?;
     let id = run_jobs::create(work.conn(), period, entity.as_deref()).await?;
     let answer = json!({ "id": id });

@@ -24,7 +24,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use crate::admin::customers::{customer_id, no_customer};
-use crate::idempotency::{Begun, Idempotent};
+use crate::idempotency::{Idempotent, begin_post};
 use crate::page::{self, Page, PageQuery};
 use crate::{ApiState, Caller, Problem, admin};
 use view::Context;
@@ -120,11 +120,7 @@ pub async fn create(
     let caller = state.key_admin(&headers)?;
     let new = body::new_key(&bytes)?;
     let scope = idempotency_scope(&caller);
-    let mut work =
-        match Idempotent::begin(&state.pool, scope, &headers, "POST", uri.path(), &bytes).await? {
-            Begun::Replay(answer) => return Ok(answer),
-            Begun::Fresh(work) => work,
-        };
+    let mut work = begin_post!(&state.pool, scope, &headers, uri, &bytes);
     new.settings.validate(Utc::now())?;
     let created = table::create(work.conn(), caller.customer, new.role, &new.settings).await?;
     answer_with_secret(&state, caller.customer, work, created).await
@@ -199,11 +195,7 @@ pub async fn rotate(
     let id = id.get()?;
     let grace = body::grace(&bytes)?;
     let scope = idempotency_scope(&caller);
-    let mut work =
-        match Idempotent::begin(&state.pool, scope, &headers, "POST", uri.path(), &bytes).await? {
-            Begun::Replay(answer) => return Ok(answer),
-            Begun::Fresh(work) => work,
-        };
+    let mut work = begin_post!(&state.pool, scope, &headers, uri, &bytes);
     let rotated = table::rotate(work.conn(), Scope::Customer(caller.customer), id, grace)
         .await?
         .ok_or_else(no_key)?;
