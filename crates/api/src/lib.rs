@@ -10,8 +10,10 @@ pub mod documents;
 mod idempotency;
 pub mod keys;
 mod members;
+pub mod models;
 pub mod page;
 pub mod problem;
+pub mod spend;
 pub mod usage;
 
 use std::sync::Arc;
@@ -25,8 +27,9 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use meridian_core::config::Placement;
+use meridian_core::served::ModelListing;
 use meridian_core::wire::bearer_token;
-use meridian_core::{CustomerId, KeyId, KeyLookup, KeyRole, KeyStatus, RequestId};
+use meridian_core::{CustomerId, KeyEntry, KeyId, KeyLookup, KeyRole, KeyStatus, RequestId};
 use sqlx::PgPool;
 
 pub use problem::Problem;
@@ -35,6 +38,8 @@ pub struct ApiState {
     pub pool: PgPool,
     /// The API keys, looked up in memory (the gateway's store).
     pub keys: Arc<dyn KeyLookup>,
+    /// The models served and their list prices (the gateway's live table).
+    pub models: Arc<dyn ModelListing>,
     /// Bearer token of `/admin/v1/*`; `None` disables those routes.
     pub admin_token: Option<String>,
     /// The gateway's `[gateway]` region and `[residency]` values, which a customer's
@@ -54,6 +59,15 @@ impl ApiState {
     /// The live key that is the request's bearer token (401 for none, a wrong, a
     /// revoked or an expired one).
     pub fn caller(&self, headers: &HeaderMap) -> Result<Caller, Problem> {
+        self.caller_entry(headers).map(|entry| Caller {
+            customer: entry.customer_id,
+            key: entry.id,
+            role: entry.role,
+        })
+    }
+
+    /// The live key that is the request's bearer token, as the key store holds it.
+    pub fn caller_entry(&self, headers: &HeaderMap) -> Result<KeyEntry, Problem> {
         let key = headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -67,11 +81,7 @@ impl ApiState {
             return Err(Problem::unauthorized("Incorrect API key provided."));
         };
         match entry.status(chrono::Utc::now()) {
-            KeyStatus::Live => Ok(Caller {
-                customer: entry.customer_id,
-                key: entry.id,
-                role: entry.role,
-            }),
+            KeyStatus::Live => Ok(entry),
             KeyStatus::Revoked => Err(Problem::unauthorized("This API key has been revoked.")),
             KeyStatus::Expired => Err(Problem::unauthorized("This API key has expired.")),
         }
@@ -109,6 +119,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
         )
         .route("/api/v1/keys/{id}/rotate", post(keys::rotate))
         .route("/api/v1/budget", get(budget::get).put(budget::put))
+        .route("/api/v1/spend", get(spend::get))
+        .route("/api/v1/models", get(models::list))
         // A service, not a nested Router: its fallbacks and its gate stay its own.
         .nest_service(FINANCE, finance(state.clone()).into_service::<Body>())
         .route("/healthz", get(|| async { "ok" }))

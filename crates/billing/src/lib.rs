@@ -5,6 +5,7 @@
 //! Reads quantities from the metering rollups and never sees request content. Money is
 //! `rust_decimal` and `NUMERIC`, never a float; it is rounded only in [`totals`].
 
+pub mod budget_alerts;
 pub mod credit;
 pub mod customers;
 pub mod document;

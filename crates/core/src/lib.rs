@@ -12,6 +12,7 @@ pub mod ids;
 pub mod keys;
 pub mod price_versions;
 pub mod secret;
+pub mod served;
 pub mod usage;
 pub mod wire;
 
