@@ -19,6 +19,7 @@ use anyhow::Context;
 use meridian_core::Secret;
 use meridian_core::catalog::{self, PriceCatalog};
 use meridian_core::config::{Config, Deployment};
+use meridian_core::price_versions;
 use meridian_documents::{IssuedDocuments, Mailer, Outbox, RetryPolicy};
 use meridian_gateway::capacity::MemoryCapacity;
 use meridian_gateway::limits::{CustomerTable, Limiter, MemoryLimiter};
@@ -106,12 +107,9 @@ pub struct Server {
 
 /// Imports the bundled catalog when the database has none.
 pub async fn ensure_prices(pool: &PgPool) -> anyhow::Result<()> {
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM model_prices")
-        .fetch_one(pool)
-        .await?;
-    if count == 0 {
+    if price_versions::is_empty(pool).await? {
         let prices = catalog::parse_price_file(BUNDLED_PRICES)?;
-        catalog::import(pool, &prices, chrono::Utc::now()).await?;
+        price_versions::import(pool, &prices, chrono::Utc::now()).await?;
     }
     Ok(())
 }
@@ -119,7 +117,7 @@ pub async fn ensure_prices(pool: &PgPool) -> anyhow::Result<()> {
 impl Server {
     pub async fn start(pool: PgPool, options: ServeOptions) -> anyhow::Result<Server> {
         ensure_prices(&pool).await?;
-        let catalog: PriceCatalog = catalog::load_at(&pool, chrono::Utc::now()).await?;
+        let catalog: PriceCatalog = price_versions::load_at(&pool, chrono::Utc::now()).await?;
         let models = ModelTable::build(&options.config, &catalog, options.credentials.as_ref())?;
         let prices = PriceRefresher::new(models.clone(), pool.clone()).spawn(options.price_refresh);
 
@@ -196,6 +194,7 @@ impl Server {
                 gateway.placement.clone(),
             )),
             admin_token: options.admin_token,
+            placement: options.config.placement.clone(),
         });
         // Routes are bound to their state once here, and each connection clones the
         // bound router (a reference count): axum::serve given a bare Router would

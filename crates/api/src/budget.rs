@@ -1,25 +1,22 @@
 //! Customer-wide limits and spend budget, enforced by the gateway over all of the
 //! customer's keys (the gateway reads them again within a second): `GET/PUT
-//! /api/v1/budget` for the customer's `admin` key (an `inference` key gets 403), and
-//! `PATCH /admin/v1/customers/{id}` `{"limits", "budget"}` for finance (a JSON merge
-//! patch, as a key's). Amounts are in the customer's currency.
+//! /api/v1/budget` for the customer's `admin` key (an `inference` key gets 403);
+//! finance sets them with `PATCH /admin/v1/customers/{id}` `{"limits", "budget"}`
+//! (`admin::customers`). Amounts are in the customer's currency.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use chrono::Utc;
 use meridian_billing::customers::{self, SpendingTerms};
-use meridian_core::CustomerId;
-use meridian_core::wire::shown_id;
 use meridian_keys::KeySettings;
 use serde_json::{Value, json};
 
 use crate::keys::body;
-use crate::{ApiState, Caller, Problem, admin};
+use crate::{ApiState, Caller, Problem};
 
 fn budget_json(terms: &SpendingTerms) -> Value {
     json!({
@@ -27,20 +24,6 @@ fn budget_json(terms: &SpendingTerms) -> Value {
         "period": terms.budget.map(|b| b.period.as_str()),
         "alerts": terms.alerts,
         "currency": terms.currency,
-    })
-}
-
-fn customer_json(terms: &SpendingTerms) -> Value {
-    let l = terms.limits;
-    json!({
-        "id": terms.id,
-        "currency": terms.currency,
-        "limits": {"rpm": l.rpm, "tpm": l.tpm, "max_concurrency": l.max_concurrency},
-        "budget": terms.budget.map(|b| json!({
-            "amount": b.amount.to_string(),
-            "period": b.period.as_str(),
-            "alerts": terms.alerts,
-        })),
     })
 }
 
@@ -95,32 +78,4 @@ pub async fn put(
     .await?
     .ok_or_else(gone)?;
     Ok(Json(budget_json(&terms)))
-}
-
-/// `PATCH /admin/v1/customers/{id}` `{"limits"?, "budget"?}`: the customer's id,
-/// currency, limits and budget after the change.
-pub async fn patch_customer(
-    State(state): State<Arc<ApiState>>,
-    headers: HeaderMap,
-    customer: Result<Path<String>, PathRejection>,
-    bytes: Bytes,
-) -> Result<Json<Value>, Problem> {
-    admin::authorize(&state, &headers)?;
-    let customer = customer.map(|Path(c)| c).unwrap_or_default();
-    let no_customer = || Problem::not_found(format!("No customer `{}`.", shown_id(&customer)));
-    let id: CustomerId = customer.parse().map_err(|_| no_customer())?;
-    let patch = body::spending_patch(&bytes)?;
-    let current = customers::spending_terms_of(&state.pool, id)
-        .await?
-        .ok_or_else(no_customer)?;
-    let settings = patch.apply(KeySettings {
-        limits: current.limits,
-        budget: current.budget,
-        ..KeySettings::default()
-    })?;
-    settings.validate(Utc::now())?;
-    let terms = customers::set_spending(&state.pool, id, settings.limits, settings.budget, None)
-        .await?
-        .ok_or_else(no_customer)?;
-    Ok(Json(customer_json(&terms)))
 }

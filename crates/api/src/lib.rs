@@ -9,6 +9,7 @@ mod document_ref;
 pub mod documents;
 mod idempotency;
 pub mod keys;
+mod members;
 pub mod models;
 pub mod page;
 pub mod problem;
@@ -19,11 +20,13 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
+use axum::routing::{get, post};
+use meridian_core::config::Placement;
 use meridian_core::served::ModelListing;
 use meridian_core::wire::bearer_token;
 use meridian_core::{CustomerId, KeyEntry, KeyId, KeyLookup, KeyRole, KeyStatus, RequestId};
@@ -39,6 +42,9 @@ pub struct ApiState {
     pub models: Arc<dyn ModelListing>,
     /// Bearer token of `/admin/v1/*`; `None` disables those routes.
     pub admin_token: Option<String>,
+    /// The gateway's `[gateway]` region and `[residency]` values, which a customer's
+    /// residency and home region must name.
+    pub placement: Placement,
 }
 
 /// Who calls `/api/v1/*`: a live key of one customer.
@@ -141,7 +147,34 @@ const FINANCE: &str = "/admin/v1";
 /// routing, so no 404, 405 or `Allow` header reaches it).
 fn finance(state: Arc<ApiState>) -> Router {
     let routes = Router::new()
-        .route("/invoice-runs", get(admin::list_runs))
+        .route(
+            "/customers",
+            get(admin::customers::list).post(admin::customers::create),
+        )
+        .route(
+            "/customers/{id}",
+            get(admin::customers::get).patch(admin::customers::patch),
+        )
+        .route(
+            "/customers/{id}/keys",
+            get(keys::customer_keys).post(admin::customers::create_key),
+        )
+        .route("/entities", get(admin::entities::list))
+        .route(
+            "/entities/{code}",
+            get(admin::entities::get).patch(admin::entities::patch),
+        )
+        .route(
+            "/invoice-runs",
+            get(admin::list_runs).post(admin::invoice_runs::start),
+        )
+        .route("/invoice-runs/{id}", get(admin::invoice_runs::get))
+        .route("/fx-rates", get(admin::catalog::fx_rates))
+        .route("/prices", get(admin::catalog::prices))
+        .route(
+            "/prices/import",
+            post(admin::catalog::import).layer(DefaultBodyLimit::max(admin::catalog::IMPORT_LIMIT)),
+        )
         .route("/invoices", get(admin::list_invoices))
         .route("/invoices/{number}", get(admin::get_invoice))
         .route(
@@ -152,8 +185,6 @@ fn finance(state: Arc<ApiState>) -> Router {
         .route("/invoices/{number}/xml", get(documents::finance_xml))
         .route("/outbox", get(documents::outbox))
         .route("/outbox/{number}/retry", post(documents::retry))
-        .route("/customers/{id}", patch(budget::patch_customer))
-        .route("/customers/{id}/keys", get(keys::customer_keys))
         .fallback(|method: Method, uri: Uri| async move {
             Problem::no_route(method.as_str(), &format!("{FINANCE}{}", uri.path()))
         })

@@ -2,6 +2,7 @@
 //! query, `{"items": [...], "next_cursor": "…" | null}` in the answer. A cursor is
 //! opaque to clients; here it is the id of the last item of the page before.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use axum::extract::Query;
@@ -21,6 +22,15 @@ pub(crate) struct PageQuery<C> {
 
 /// The page asked for by the query string `raw`, which may hold nothing else.
 pub(crate) fn parse<C: FromStr>(raw: Option<&str>) -> Result<PageQuery<C>, Problem> {
+    parse_with(raw, &[]).map(|(page, _)| page)
+}
+
+/// The page asked for by the query string `raw`, and the values of the list's
+/// `filters` it gives (any other parameter is refused by name).
+pub(crate) fn parse_with<C: FromStr>(
+    raw: Option<&str>,
+    filters: &[&str],
+) -> Result<(PageQuery<C>, HashMap<String, String>), Problem> {
     let malformed = || Problem::bad_request("The query string is malformed.");
     let uri = format!("/?{}", raw.unwrap_or_default())
         .parse()
@@ -32,6 +42,7 @@ pub(crate) fn parse<C: FromStr>(raw: Option<&str>) -> Result<PageQuery<C>, Probl
         limit: DEFAULT_LIMIT,
         cursor: None,
     };
+    let mut given = HashMap::new();
     for (name, value) in pairs {
         match name.as_str() {
             "limit" => {
@@ -52,15 +63,19 @@ pub(crate) fn parse<C: FromStr>(raw: Option<&str>) -> Result<PageQuery<C>, Probl
                     )
                 })?);
             }
+            filter if filters.contains(&filter) => {
+                given.insert(filter.to_string(), value);
+            }
             other => {
                 let shown = meridian_core::wire::shown_id(other);
+                let takes: String = filters.iter().map(|f| format!("`{f}`, ")).collect();
                 return Err(Problem::bad_request(format!(
-                    "Unknown query parameter `{shown}`: this list takes `limit` and `cursor`."
+                    "Unknown query parameter `{shown}`: this list takes {takes}`limit` and `cursor`."
                 )));
             }
         }
     }
-    Ok(page)
+    Ok((page, given))
 }
 
 /// One page of a list.

@@ -81,6 +81,15 @@ impl Problem {
         }
     }
 
+    /// A body over `limit` bytes.
+    pub fn too_large(limit: usize) -> Self {
+        Self {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            title: "Payload too large",
+            detail: format!("The body is over {} MB.", limit / (1024 * 1024)),
+        }
+    }
+
     pub fn unsupported_encoding() -> Self {
         Self {
             status: StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod ids;
 pub mod keys;
+pub mod price_versions;
 pub mod secret;
 pub mod served;
 pub mod usage;
