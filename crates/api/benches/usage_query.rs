@@ -97,6 +97,7 @@ async fn main() {
         keys: Arc::new(AnyCustomer),
         models: Arc::new(NoModels),
         admin_token: None,
+        placement: Default::default(),
     });
     let mut router = meridian_api::router(state);
     for group_by in ["day", "model", "key"] {
