@@ -13,35 +13,78 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use chrono::Utc;
 use meridian_billing::customers::{self, SpendingTerms};
-use meridian_core::CustomerId;
 use meridian_core::wire::shown_id;
+use meridian_core::{BudgetPeriod, CustomerId, KeyLimits};
 use meridian_keys::KeySettings;
-use serde_json::{Value, json};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::keys::body;
+use crate::keys::body::{self, schema::BudgetPutRequest, schema::SpendingPatchRequest};
 use crate::{ApiState, Caller, Problem, admin};
 
-fn budget_json(terms: &SpendingTerms) -> Value {
-    json!({
-        "amount": terms.budget.map(|b| b.amount.to_string()),
-        "period": terms.budget.map(|b| b.period.as_str()),
-        "alerts": terms.alerts,
-        "currency": terms.currency,
-    })
+/// The customer-wide budget (`amount` and `period` null when there is none).
+#[derive(Serialize, ToSchema)]
+pub struct Budget {
+    #[serde(with = "rust_decimal::serde::str_option")]
+    amount: Option<Decimal>,
+    period: Option<BudgetPeriod>,
+    /// The percentages at which the customer is e-mailed, once per period each.
+    alerts: Vec<i32>,
+    currency: String,
 }
 
-fn customer_json(terms: &SpendingTerms) -> Value {
-    let l = terms.limits;
-    json!({
-        "id": terms.id,
-        "currency": terms.currency,
-        "limits": {"rpm": l.rpm, "tpm": l.tpm, "max_concurrency": l.max_concurrency},
-        "budget": terms.budget.map(|b| json!({
-            "amount": b.amount.to_string(),
-            "period": b.period.as_str(),
-            "alerts": terms.alerts,
-        })),
-    })
+impl From<&SpendingTerms> for Budget {
+    fn from(terms: &SpendingTerms) -> Self {
+        Budget {
+            amount: terms.budget.map(|b| b.amount),
+            period: terms.budget.map(|b| b.period),
+            alerts: terms.alerts.clone(),
+            currency: terms.currency.clone(),
+        }
+    }
+}
+
+/// A customer's spending terms as finance sets them.
+#[derive(Serialize, ToSchema)]
+pub struct CustomerSpending {
+    id: CustomerId,
+    currency: String,
+    limits: KeyLimits,
+    budget: Option<CustomerBudget>,
+}
+
+/// A customer's budget, in its currency.
+#[derive(Serialize, ToSchema)]
+pub struct CustomerBudget {
+    #[serde(with = "rust_decimal::serde::str")]
+    amount: Decimal,
+    period: BudgetPeriod,
+    alerts: Vec<i32>,
+}
+
+impl From<&SpendingTerms> for CustomerSpending {
+    fn from(terms: &SpendingTerms) -> Self {
+        CustomerSpending {
+            id: terms.id,
+            currency: terms.currency.clone(),
+            limits: terms.limits,
+            budget: terms.budget.map(|b| CustomerBudget {
+                amount: b.amount,
+                period: b.period,
+                alerts: terms.alerts.clone(),
+            }),
+        }
+    }
+}
+
+/// The `{id}` of a customer route, in the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub(crate) struct CustomerIdParam {
+    /// The customer's id.
+    id: CustomerId,
 }
 
 fn gone() -> Problem {
@@ -62,21 +105,35 @@ async fn own_terms(
 
 /// `GET /api/v1/budget`: `{"amount", "period", "alerts", "currency"}` (amount and
 /// period null when the customer has no budget).
+#[utoipa::path(get, path = "/api/v1/budget", tag = "budget",
+    responses(
+        (status = 200, body = Budget),
+        (status = 403, description = "An `inference` key cannot read or set budgets."),
+        (status = 404, description = "The key's customer no longer exists."),
+    ))]
 pub async fn get(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Budget>, Problem> {
     let (_, terms) = own_terms(&state, &headers).await?;
-    Ok(Json(budget_json(&terms)))
+    Ok(Json(Budget::from(&terms)))
 }
 
 /// `PUT /api/v1/budget` `{"amount", "period", "alerts"?}`: sets the customer-wide
 /// budget; its limits stay as they are.
+#[utoipa::path(put, path = "/api/v1/budget", tag = "budget",
+    request_body = BudgetPutRequest,
+    responses(
+        (status = 200, body = Budget),
+        (status = 400, description = "A member missing, unknown or out of range (the message names it)."),
+        (status = 403, description = "An `inference` key cannot read or set budgets."),
+        (status = 404, description = "The key's customer no longer exists."),
+    ))]
 pub async fn put(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
     bytes: Bytes,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Budget>, Problem> {
     let (budget, alerts) = body::budget_put(&bytes)?;
     let (caller, current) = own_terms(&state, &headers).await?;
     let settings = KeySettings {
@@ -94,17 +151,25 @@ pub async fn put(
     )
     .await?
     .ok_or_else(gone)?;
-    Ok(Json(budget_json(&terms)))
+    Ok(Json(Budget::from(&terms)))
 }
 
 /// `PATCH /admin/v1/customers/{id}` `{"limits"?, "budget"?}`: the customer's id,
 /// currency, limits and budget after the change.
+#[utoipa::path(patch, path = "/customers/{id}", tag = "customers",
+    params(CustomerIdParam),
+    request_body(content = SpendingPatchRequest, description = "A JSON merge patch (RFC 7396): an absent member stays, null clears it."),
+    responses(
+        (status = 200, body = CustomerSpending),
+        (status = 400, description = "A member unknown or out of range (the message names it)."),
+        (status = 404, description = "No customer with this id."),
+    ))]
 pub async fn patch_customer(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
     customer: Result<Path<String>, PathRejection>,
     bytes: Bytes,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<CustomerSpending>, Problem> {
     admin::authorize(&state, &headers)?;
     let customer = customer.map(|Path(c)| c).unwrap_or_default();
     let no_customer = || Problem::not_found(format!("No customer `{}`.", shown_id(&customer)));
@@ -122,5 +187,5 @@ pub async fn patch_customer(
     let terms = customers::set_spending(&state.pool, id, settings.limits, settings.budget, None)
         .await?
         .ok_or_else(no_customer)?;
-    Ok(Json(customer_json(&terms)))
+    Ok(Json(CustomerSpending::from(&terms)))
 }
