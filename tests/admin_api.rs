@@ -537,3 +537,35 @@ async fn fx_rates_and_price_versions_are_read_and_a_catalog_is_imported() {
             .contains("input_cost_per_token")
     );
 }
+
+#[tokio::test]
+async fn every_finance_route_is_in_the_openapi_document() {
+    let env = start().await;
+    let doc: Value = reqwest::get(env.url("/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (path, methods) in [
+        ("/admin/v1/customers", &["get", "post"][..]),
+        ("/admin/v1/customers/{id}", &["get", "patch"]),
+        ("/admin/v1/customers/{id}/keys", &["get", "post"]),
+        ("/admin/v1/entities", &["get"]),
+        ("/admin/v1/entities/{code}", &["get", "patch"]),
+        ("/admin/v1/invoice-runs", &["get", "post"]),
+        ("/admin/v1/invoice-runs/{id}", &["get"]),
+        ("/admin/v1/fx-rates", &["get"]),
+        ("/admin/v1/prices", &["get"]),
+        ("/admin/v1/prices/import", &["post"]),
+    ] {
+        for method in methods {
+            let operation = &doc["paths"][path][method];
+            assert!(operation.is_object(), "{method} {path} is not documented");
+            assert!(
+                operation["responses"]["401"].is_object(),
+                "{method} {path}: no 401"
+            );
+        }
+    }
+}

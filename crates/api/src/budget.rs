@@ -12,19 +12,44 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use chrono::Utc;
 use meridian_billing::customers::{self, SpendingTerms};
+use meridian_core::{BudgetPeriod, CustomerId};
 use meridian_keys::KeySettings;
-use serde_json::{Value, json};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::keys::body;
+use crate::keys::body::{self, schema::BudgetPutRequest};
 use crate::{ApiState, Caller, Problem};
 
-fn budget_json(terms: &SpendingTerms) -> Value {
-    json!({
-        "amount": terms.budget.map(|b| b.amount.to_string()),
-        "period": terms.budget.map(|b| b.period.as_str()),
-        "alerts": terms.alerts,
-        "currency": terms.currency,
-    })
+/// The customer-wide budget (`amount` and `period` null when there is none).
+#[derive(Serialize, ToSchema)]
+pub struct Budget {
+    #[serde(with = "rust_decimal::serde::str_option")]
+    amount: Option<Decimal>,
+    period: Option<BudgetPeriod>,
+    /// The percentages at which the customer is e-mailed, once per period each.
+    alerts: Vec<i32>,
+    currency: String,
+}
+
+impl From<&SpendingTerms> for Budget {
+    fn from(terms: &SpendingTerms) -> Self {
+        Budget {
+            amount: terms.budget.map(|b| b.amount),
+            period: terms.budget.map(|b| b.period),
+            alerts: terms.alerts.clone(),
+            currency: terms.currency.clone(),
+        }
+    }
+}
+
+/// The `{id}` of a customer route, in the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub(crate) struct CustomerIdParam {
+    /// The customer's id.
+    id: CustomerId,
 }
 
 fn gone() -> Problem {
@@ -45,21 +70,35 @@ async fn own_terms(
 
 /// `GET /api/v1/budget`: `{"amount", "period", "alerts", "currency"}` (amount and
 /// period null when the customer has no budget).
+#[utoipa::path(get, path = "/api/v1/budget", tag = "budget",
+    responses(
+        (status = 200, body = Budget),
+        (status = 403, description = "An `inference` key cannot read or set budgets."),
+        (status = 404, description = "The key's customer no longer exists."),
+    ))]
 pub async fn get(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Budget>, Problem> {
     let (_, terms) = own_terms(&state, &headers).await?;
-    Ok(Json(budget_json(&terms)))
+    Ok(Json(Budget::from(&terms)))
 }
 
 /// `PUT /api/v1/budget` `{"amount", "period", "alerts"?}`: sets the customer-wide
 /// budget; its limits stay as they are.
+#[utoipa::path(put, path = "/api/v1/budget", tag = "budget",
+    request_body = BudgetPutRequest,
+    responses(
+        (status = 200, body = Budget),
+        (status = 400, description = "A member missing, unknown or out of range (the message names it)."),
+        (status = 403, description = "An `inference` key cannot read or set budgets."),
+        (status = 404, description = "The key's customer no longer exists."),
+    ))]
 pub async fn put(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
     bytes: Bytes,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Budget>, Problem> {
     let (budget, alerts) = body::budget_put(&bytes)?;
     let (caller, current) = own_terms(&state, &headers).await?;
     let settings = KeySettings {
@@ -77,5 +116,5 @@ pub async fn put(
     )
     .await?
     .ok_or_else(gone)?;
-    Ok(Json(budget_json(&terms)))
+    Ok(Json(Budget::from(&terms)))
 }

@@ -22,6 +22,23 @@ const HEADER: &str = "idempotency-key";
 const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 const MAX_KEY_CHARS: usize = 255;
 
+/// The `Idempotency-Key` header, in the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub(crate) struct Params {
+    /// 1 to 255 visible ASCII characters. The same key with the same request within
+    /// 24 hours gets the first answer again (with `idempotent-replayed: true`); with
+    /// another request, 409.
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[!-~]+$"
+    )]
+    idempotency_key: Option<String>,
+}
+
 /// A POST being served, in its own transaction.
 pub(crate) struct Idempotent {
     pool: PgPool,

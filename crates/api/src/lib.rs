@@ -11,6 +11,7 @@ mod idempotency;
 pub mod keys;
 mod members;
 pub mod models;
+pub mod openapi;
 pub mod page;
 pub mod problem;
 pub mod spend;
@@ -20,17 +21,20 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use meridian_core::config::Placement;
 use meridian_core::served::ModelListing;
 use meridian_core::wire::bearer_token;
 use meridian_core::{CustomerId, KeyEntry, KeyId, KeyLookup, KeyRole, KeyStatus, RequestId};
 use sqlx::PgPool;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_scalar::{Scalar, Servable as _};
 
 pub use problem::Problem;
 
@@ -104,26 +108,69 @@ impl ApiState {
     }
 }
 
-/// Every route of the dashboard and finance APIs.
-pub fn router(state: Arc<ApiState>) -> Router {
-    Router::new()
-        .route("/api/v1/usage", get(usage::get_usage))
-        .route("/api/v1/invoices", get(documents::customer_invoices))
-        .route("/api/v1/invoices/{id}", get(documents::customer_invoice))
-        .route("/api/v1/invoices/{id}/pdf", get(documents::customer_pdf))
-        .route("/api/v1/invoices/{id}/xml", get(documents::customer_xml))
-        .route("/api/v1/keys", get(keys::list).post(keys::create))
-        .route(
-            "/api/v1/keys/{id}",
-            get(keys::get).patch(keys::update).delete(keys::revoke),
-        )
-        .route("/api/v1/keys/{id}/rotate", post(keys::rotate))
-        .route("/api/v1/budget", get(budget::get).put(budget::put))
+/// The routes of `/api/v1/*`, those of `/admin/v1/*` (relative to it), and their
+/// OpenAPI document.
+struct Routes {
+    dashboard: Router<Arc<ApiState>>,
+    finance: Router<Arc<ApiState>>,
+    doc: utoipa::openapi::OpenApi,
+}
+
+fn routes() -> Routes {
+    let (finance, finance_doc) = finance_routes().split_for_parts();
+    let (dashboard, doc) = OpenApiRouter::with_openapi(openapi::Frame::openapi())
+        .routes(routes!(usage::get_usage))
+        .routes(routes!(documents::customer_invoices))
+        .routes(routes!(documents::customer_invoice))
+        .routes(routes!(documents::customer_pdf))
+        .routes(routes!(documents::customer_xml))
+        .routes(routes!(keys::list, keys::create))
+        .routes(routes!(keys::get, keys::update, keys::revoke))
+        .routes(routes!(keys::rotate))
+        .routes(routes!(budget::get, budget::put))
         .route("/api/v1/spend", get(spend::get))
         .route("/api/v1/models", get(models::list))
+        .split_for_parts();
+    let mut doc = doc.nest(FINANCE, finance_doc);
+    openapi::conventions(&mut doc);
+    Routes {
+        dashboard,
+        finance,
+        doc,
+    }
+}
+
+/// The OpenAPI document of the dashboard and finance APIs (what `/openapi.json` serves).
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    routes().doc
+}
+
+/// Every route of the dashboard and finance APIs, `/openapi.json` (their document) and
+/// `/docs` (its rendering).
+pub fn router(state: Arc<ApiState>) -> Router {
+    let Routes {
+        dashboard,
+        finance: finance_routes,
+        doc,
+    } = routes();
+    let json = Arc::new(doc.to_json().unwrap_or_default());
+    dashboard
         // A service, not a nested Router: its fallbacks and its gate stay its own.
-        .nest_service(FINANCE, finance(state.clone()).into_service::<Body>())
+        .nest_service(
+            FINANCE,
+            finance(state.clone(), finance_routes).into_service::<Body>(),
+        )
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/openapi.json",
+            get(move || async move {
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    json.as_str().to_owned(),
+                )
+            }),
+        )
+        .merge(Scalar::with_url("/docs", doc).title("Meridian API reference"))
         .with_state(state)
         .layer(middleware::map_response(with_request_id))
 }
@@ -142,49 +189,33 @@ async fn with_request_id(mut response: Response) -> Response {
 
 const FINANCE: &str = "/admin/v1";
 
+/// The finance routes, at paths relative to [`FINANCE`].
+fn finance_routes() -> OpenApiRouter<Arc<ApiState>> {
+    OpenApiRouter::new()
+        .routes(routes!(admin::list_runs, admin::invoice_runs::start))
+        .routes(routes!(admin::list_invoices))
+        .routes(routes!(admin::get_invoice))
+        .routes(routes!(admin::create_credit_note))
+        .routes(routes!(documents::finance_pdf))
+        .routes(routes!(documents::finance_xml))
+        .routes(routes!(documents::outbox))
+        .routes(routes!(documents::retry))
+        .routes(routes!(admin::customers::list, admin::customers::create))
+        .routes(routes!(admin::customers::get, admin::customers::patch))
+        .routes(routes!(keys::customer_keys, admin::customers::create_key))
+        .routes(routes!(admin::entities::list))
+        .routes(routes!(admin::entities::get, admin::entities::patch))
+        .routes(routes!(admin::invoice_runs::get))
+        .routes(routes!(admin::catalog::fx_rates))
+        .routes(routes!(admin::catalog::prices))
+        .routes(routes!(admin::catalog::import))
+}
+
 /// The finance routes (under [`FINANCE`]) behind the admin token: a request without
 /// it learns nothing, not even whether its path exists (the token is checked before
 /// routing, so no 404, 405 or `Allow` header reaches it).
-fn finance(state: Arc<ApiState>) -> Router {
-    let routes = Router::new()
-        .route(
-            "/customers",
-            get(admin::customers::list).post(admin::customers::create),
-        )
-        .route(
-            "/customers/{id}",
-            get(admin::customers::get).patch(admin::customers::patch),
-        )
-        .route(
-            "/customers/{id}/keys",
-            get(keys::customer_keys).post(admin::customers::create_key),
-        )
-        .route("/entities", get(admin::entities::list))
-        .route(
-            "/entities/{code}",
-            get(admin::entities::get).patch(admin::entities::patch),
-        )
-        .route(
-            "/invoice-runs",
-            get(admin::list_runs).post(admin::invoice_runs::start),
-        )
-        .route("/invoice-runs/{id}", get(admin::invoice_runs::get))
-        .route("/fx-rates", get(admin::catalog::fx_rates))
-        .route("/prices", get(admin::catalog::prices))
-        .route(
-            "/prices/import",
-            post(admin::catalog::import).layer(DefaultBodyLimit::max(admin::catalog::IMPORT_LIMIT)),
-        )
-        .route("/invoices", get(admin::list_invoices))
-        .route("/invoices/{number}", get(admin::get_invoice))
-        .route(
-            "/invoices/{number}/credit-notes",
-            post(admin::create_credit_note),
-        )
-        .route("/invoices/{number}/pdf", get(documents::finance_pdf))
-        .route("/invoices/{number}/xml", get(documents::finance_xml))
-        .route("/outbox", get(documents::outbox))
-        .route("/outbox/{number}/retry", post(documents::retry))
+fn finance(state: Arc<ApiState>, routes: Router<Arc<ApiState>>) -> Router {
+    let routes = routes
         .fallback(|method: Method, uri: Uri| async move {
             Problem::no_route(method.as_str(), &format!("{FINANCE}{}", uri.path()))
         })

@@ -30,7 +30,7 @@ pub struct NewCustomer {
     pub home_region: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Customer {
     pub id: CustomerId,
     pub name: String,

@@ -10,7 +10,7 @@ use crate::{BillingError, Naming, india};
 
 /// An entity as stored, and as snapshotted onto the invoices it issues (so the fields
 /// added later default when an older snapshot is read).
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Entity {
     pub code: String,
     pub legal_name: String,

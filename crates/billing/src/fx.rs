@@ -176,11 +176,13 @@ pub async fn import(pool: &PgPool, rates: &[EcbRate]) -> Result<u64, BillingErro
 }
 
 /// One stored ECB reference rate: units of `currency` per 1 EUR on `date`.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct StoredRate {
     pub currency: String,
     pub date: NaiveDate,
+    /// A decimal string (`"1.16"`).
     #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, example = "1.16")]
     pub per_eur: Decimal,
 }
 

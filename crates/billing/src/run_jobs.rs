@@ -27,7 +27,7 @@ const HEARTBEAT: Duration = Duration::from_secs(5);
 const STALE_AFTER_SECS: i32 = 30;
 
 /// A job as `GET /admin/v1/invoice-runs/{id}` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Job {
     pub id: Uuid,
     /// `YYYY-MM`.
@@ -36,6 +36,7 @@ pub struct Job {
     pub entity: Option<String>,
     /// `running`, `completed`, `failed` (see `error`; what was issued stays), or
     /// `interrupted` (its process stopped; start the run again to resume it).
+    #[schema(example = "completed")]
     pub status: String,
     pub progress: JobProgress,
     pub error: Option<String>,
@@ -43,7 +44,7 @@ pub struct Job {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct JobProgress {
     /// Invoices this job issued so far.
     pub done: i32,

@@ -69,7 +69,7 @@ impl RetryPolicy {
 }
 
 /// Where a row stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 #[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum OutboxStatus {
@@ -101,7 +101,7 @@ impl OutboxStatus {
 /// One outbox row as finance sees it: where the e-mail of a document or of a budget
 /// alert stands. Holds ids, counts and the last SMTP or rendering error, never message
 /// content.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct OutboxRow {
     pub id: i64,
     /// The document's (`None` for a budget alert's e-mail).

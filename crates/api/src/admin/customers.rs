@@ -16,12 +16,17 @@ use axum::response::Response;
 use chrono::Utc;
 use meridian_billing::customers::{self, Checks, CustomerPatch, SpendingTerms};
 use meridian_billing::{Customer, Naming, NewCustomer};
-use meridian_core::CustomerId;
 use meridian_core::wire::shown_id;
+use meridian_core::{BudgetPeriod, CustomerId, KeyLimits};
 use meridian_keys::{KeySettings, table};
-use serde_json::{Value, json};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
+use crate::budget::CustomerIdParam;
 use crate::idempotency::begin_post;
+use crate::keys::body::schema::{BudgetInput, LimitsInput, NewKeyRequest};
 use crate::keys::{answer_with_secret, body};
 use crate::members::Members;
 use crate::page::{self, Page};
@@ -53,40 +58,75 @@ fn checks(state: &ApiState, placement_set: bool) -> Checks<'_> {
     }
 }
 
-/// A customer as these routes show it: its profile, limits and budget (in its
-/// currency).
-fn view(c: &Customer, terms: Option<&SpendingTerms>) -> Value {
-    let mut v = serde_json::to_value(c).unwrap_or_default();
-    let limits = terms.map(|t| t.limits).unwrap_or_default();
-    v["limits"] = json!({
-        "rpm": limits.rpm, "tpm": limits.tpm, "max_concurrency": limits.max_concurrency,
-    });
-    v["budget"] = terms
-        .and_then(|t| t.budget.map(|b| (t, b)))
-        .map_or(Value::Null, |(t, b)| {
-            json!({
-                "amount": b.amount.to_string(),
-                "currency": t.currency,
-                "period": b.period.as_str(),
-                "alerts": t.alerts,
-            })
-        });
-    v
+/// A customer: its profile, and its customer-wide limits and budget.
+#[derive(Serialize, ToSchema)]
+pub struct CustomerView {
+    #[serde(flatten)]
+    customer: Customer,
+    limits: KeyLimits,
+    budget: Option<CustomerBudget>,
 }
 
-async fn read(state: &ApiState, id: CustomerId) -> Result<Value, Problem> {
+/// A customer-wide spend budget, in the customer's currency.
+#[derive(Serialize, ToSchema)]
+pub struct CustomerBudget {
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, example = "100.00")]
+    amount: Decimal,
+    currency: String,
+    period: BudgetPeriod,
+    /// The percentages at which the customer is e-mailed, once per period each.
+    alerts: Vec<i32>,
+}
+
+fn view(customer: Customer, terms: Option<&SpendingTerms>) -> CustomerView {
+    CustomerView {
+        customer,
+        limits: terms.map(|t| t.limits).unwrap_or_default(),
+        budget: terms.and_then(|t| {
+            t.budget.map(|b| CustomerBudget {
+                amount: b.amount,
+                currency: t.currency.clone(),
+                period: b.period,
+                alerts: t.alerts.clone(),
+            })
+        }),
+    }
+}
+
+/// What an idempotent answer stores.
+fn stored(view: &CustomerView) -> Result<Value, Problem> {
+    serde_json::to_value(view).map_err(|_| Problem::internal())
+}
+
+async fn read(state: &ApiState, id: CustomerId) -> Result<CustomerView, Problem> {
     let customer = customers::get(&state.pool, id)
         .await?
         .ok_or_else(|| no_customer(&id.to_string()))?;
     let terms = customers::spending_terms_of(&state.pool, id).await?;
-    Ok(view(&customer, terms.as_ref()))
+    Ok(view(customer, terms.as_ref()))
+}
+
+/// The filter of the customer list, in the OpenAPI document.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct ListParams {
+    /// Only the customers of this billing entity (`US`, `EU`, …).
+    entity: Option<String>,
 }
 
 /// `GET /admin/v1/customers?entity=&limit=&cursor=`: customers in id order.
+#[utoipa::path(get, path = "/customers", tag = "customers",
+    params(ListParams, page::Params),
+    responses(
+        (status = 200, body = Page<CustomerView>),
+        (status = 400, description = "An unknown entity, or a parameter this list does not take (the message names it)."),
+    ))]
 pub async fn list(
     State(state): State<Arc<ApiState>>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Page<Value>>, Problem> {
+) -> Result<Json<Page<CustomerView>>, Problem> {
     let (q, filters) = page::parse_with::<CustomerId>(raw.as_deref(), &["entity"])?;
     let entity = match filters.get("entity") {
         Some(code) => Some(
@@ -105,7 +145,10 @@ pub async fn list(
             .into_iter()
             .map(|t| (t.id, t))
             .collect();
-    Ok(Json(page.map(|c| view(&c, terms.get(&c.id)))))
+    Ok(Json(page.map(|c| {
+        let terms = terms.get(&c.id);
+        view(c, terms)
+    })))
 }
 
 const TEXT: &str = "a string";
@@ -134,7 +177,70 @@ fn new_customer(bytes: &[u8]) -> Result<NewCustomer, Problem> {
     Ok(c)
 }
 
+/// `POST /admin/v1/customers`.
+#[derive(ToSchema)]
+#[schema(example = json!({"name": "Acme GmbH", "entity": "EU", "currency": "EUR", "locale": "de-DE",
+    "email": "billing@acme.example", "country": "DE", "tax_id": "DE136695976", "residency": "eu"}))]
+#[allow(dead_code)]
+pub(crate) struct NewCustomerRequest {
+    name: String,
+    /// The billing entity: `US`, `EU`, `UK`, `JP`, `SG`, `KR`, `IN` or `AU`.
+    entity: String,
+    /// ISO 4217.
+    currency: String,
+    /// BCP 47.
+    locale: String,
+    email: String,
+    /// Checked (format and check digits) under the customer's country's scheme.
+    tax_id: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    country: Option<String>,
+    /// ISO 3166-2 (India's place of supply, e.g. `IN-KA`).
+    state: Option<String>,
+    /// Lines separated by `\n`.
+    address: Option<String>,
+    /// `any` or a `[residency]` value of the gateway's config.
+    residency: Option<String>,
+    /// A region the residency admits.
+    home_region: Option<String>,
+}
+
+/// `PATCH /admin/v1/customers/{id}`: a JSON merge patch; null clears an optional member.
+#[derive(ToSchema)]
+#[schema(example = json!({"locale": "fr-FR", "residency": "eu", "limits": {"rpm": 600}}))]
+#[allow(dead_code)]
+pub(crate) struct CustomerPatchRequest {
+    name: Option<String>,
+    currency: Option<String>,
+    locale: Option<String>,
+    email: Option<String>,
+    #[schema(nullable)]
+    tax_id: Option<String>,
+    #[schema(nullable)]
+    country: Option<String>,
+    #[schema(nullable)]
+    state: Option<String>,
+    #[schema(nullable)]
+    address: Option<String>,
+    #[schema(nullable)]
+    residency: Option<String>,
+    #[schema(nullable)]
+    home_region: Option<String>,
+    #[schema(nullable)]
+    limits: Option<LimitsInput>,
+    #[schema(nullable)]
+    budget: Option<BudgetInput>,
+}
+
 /// `POST /admin/v1/customers` → 201 with the customer.
+#[utoipa::path(post, path = "/customers", tag = "customers",
+    params(crate::idempotency::Params),
+    request_body = NewCustomerRequest,
+    responses(
+        (status = 201, body = CustomerView),
+        (status = 400, description = "A member missing, unknown or invalid: every problem, each naming its member (a tax id with the reason)."),
+        (status = 409, description = "The `Idempotency-Key` was used for a different request."),
+    ))]
 pub async fn create(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
@@ -144,15 +250,21 @@ pub async fn create(
     let new = new_customer(&bytes)?;
     let mut work = begin_post!(&state.pool, SCOPE.into(), &headers, uri, &bytes);
     let customer = customers::create_with(work.conn(), &new, checks(&state, true)).await?;
-    work.answer(StatusCode::CREATED, view(&customer, None))
+    work.answer(StatusCode::CREATED, stored(&view(customer, None))?)
         .await
 }
 
 /// `GET /admin/v1/customers/{id}`.
+#[utoipa::path(get, path = "/customers/{id}", tag = "customers",
+    params(CustomerIdParam),
+    responses(
+        (status = 200, body = CustomerView),
+        (status = 404, description = "No customer with this id."),
+    ))]
 pub async fn get(
     State(state): State<Arc<ApiState>>,
     path: Result<Path<String>, PathRejection>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<CustomerView>, Problem> {
     Ok(Json(read(&state, customer_id(path)?).await?))
 }
 
@@ -190,11 +302,19 @@ fn profile_patch(m: &mut Members) -> Result<CustomerPatch, Problem> {
 /// Issued invoices keep the currency, locale, tax id and address they were issued
 /// with; the next run bills in the new ones. A budget's amount is read in the
 /// customer's currency, so a currency change restates it in the same patch.
+#[utoipa::path(patch, path = "/customers/{id}", tag = "customers",
+    params(CustomerIdParam),
+    request_body(content = CustomerPatchRequest, description = "A JSON merge patch (RFC 7396): an absent member stays, null clears it."),
+    responses(
+        (status = 200, body = CustomerView),
+        (status = 400, description = "A member unknown, invalid or not changeable (`entity`): every problem, each naming its member."),
+        (status = 404, description = "No customer with this id."),
+    ))]
 pub async fn patch(
     State(state): State<Arc<ApiState>>,
     path: Result<Path<String>, PathRejection>,
     bytes: Bytes,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<CustomerView>, Problem> {
     let id = customer_id(path)?;
     let mut m = Members::body(&bytes, r#"{"residency": "eu", "limits": {"rpm": 600}}"#)?;
     let spending = body::spending(&mut m)?;
@@ -219,11 +339,20 @@ pub async fn patch(
         .await?
         .ok_or_else(missing)?;
     tx.commit().await?;
-    Ok(Json(view(&customer, Some(&terms))))
+    Ok(Json(view(customer, Some(&terms))))
 }
 
 /// `POST /admin/v1/customers/{id}/keys`: a key for the customer, with the body of
 /// `POST /api/v1/keys` → 201 with the secret (shown once).
+#[utoipa::path(post, path = "/customers/{id}/keys", tag = "customers",
+    params(CustomerIdParam, crate::idempotency::Params),
+    request_body = NewKeyRequest,
+    responses(
+        (status = 201, body = crate::keys::CreatedKeyView, description = "The key with its secret, shown once."),
+        (status = 400, description = "A member missing, unknown or out of range (the message names it)."),
+        (status = 404, description = "No customer with this id."),
+        (status = 409, description = "The `Idempotency-Key` was used for a different request."),
+    ))]
 pub async fn create_key(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,

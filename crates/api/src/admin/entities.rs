@@ -13,6 +13,7 @@ use axum::extract::{Path, RawQuery, State};
 use meridian_billing::entities::{self, Entity, EntityUpdate};
 use meridian_billing::{BillingError, Naming};
 use meridian_core::wire::shown_id;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::members::Members;
 use crate::page::{self, Page};
@@ -32,7 +33,22 @@ async fn entity(
     }
 }
 
+/// The `{code}` of an entity route, in the OpenAPI document.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub(crate) struct CodeParam {
+    /// `US`, `EU`, `UK`, `JP`, `SG`, `KR`, `IN` or `AU` (any case).
+    code: String,
+}
+
 /// `GET /admin/v1/entities?limit=&cursor=`: the entities in code order.
+#[utoipa::path(get, path = "/entities", tag = "entities",
+    params(page::Params),
+    responses(
+        (status = 200, body = Page<Entity>),
+        (status = 400, description = "A `limit` or `cursor` this list does not take."),
+    ))]
 pub async fn list(
     State(state): State<Arc<ApiState>>,
     RawQuery(raw): RawQuery,
@@ -49,6 +65,12 @@ pub async fn list(
 }
 
 /// `GET /admin/v1/entities/{code}`.
+#[utoipa::path(get, path = "/entities/{code}", tag = "entities",
+    params(CodeParam),
+    responses(
+        (status = 200, body = Entity),
+        (status = 404, description = "No entity with this code."),
+    ))]
 pub async fn get(
     State(state): State<Arc<ApiState>>,
     path: Result<Path<String>, PathRejection>,
@@ -85,8 +107,40 @@ fn update(bytes: &[u8]) -> Result<EntityUpdate, Problem> {
     Ok(update)
 }
 
+/// `PATCH /admin/v1/entities/{code}`: each member a value to set.
+#[derive(ToSchema)]
+#[schema(example = json!({"legal_name": "Meridian Europe B.V.", "payment_terms_days": 14}))]
+#[allow(dead_code)]
+pub(crate) struct EntityPatchRequest {
+    legal_name: Option<String>,
+    /// Lines separated by `\n`.
+    address: Option<String>,
+    /// Checked (format and check digits) under the entity's country's scheme.
+    tax_id: Option<String>,
+    email: Option<String>,
+    /// ISO 3166-2 (India: the State of registration, matching the GSTIN).
+    state: Option<String>,
+    phone: Option<String>,
+    /// The representative's name (Korea's 대표자).
+    representative: Option<String>,
+    bank_name: Option<String>,
+    /// An IBAN where there is one.
+    bank_account: Option<String>,
+    bank_bic: Option<String>,
+    #[schema(minimum = 0, maximum = 365)]
+    payment_terms_days: Option<i32>,
+}
+
 /// `PATCH /admin/v1/entities/{code}`: a merge patch of the legal and payment details
 /// (each a value to set; they cannot be cleared), every problem reported at once.
+#[utoipa::path(patch, path = "/entities/{code}", tag = "entities",
+    params(CodeParam),
+    request_body = EntityPatchRequest,
+    responses(
+        (status = 200, body = Entity),
+        (status = 400, description = "A member unknown or invalid: every problem, each naming its member (a tax id with the reason)."),
+        (status = 404, description = "No entity with this code."),
+    ))]
 pub async fn patch(
     State(state): State<Arc<ApiState>>,
     path: Result<Path<String>, PathRejection>,

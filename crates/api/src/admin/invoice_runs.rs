@@ -18,7 +18,9 @@ use chrono::Utc;
 use meridian_billing::run_jobs::{self, Job};
 use meridian_billing::{Period, run};
 use meridian_core::wire::shown_id;
+use serde::Serialize;
 use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::customers::SCOPE;
@@ -43,7 +45,43 @@ fn start_body(bytes: &[u8]) -> Result<(Period, Option<String>), Problem> {
     Ok((period, entity))
 }
 
+/// `POST /admin/v1/invoice-runs`.
+#[derive(ToSchema)]
+#[schema(example = json!({"period": "2026-10", "entity": "US"}))]
+#[allow(dead_code)]
+pub(crate) struct RunRequest {
+    /// The month, `YYYY-MM`.
+    #[schema(pattern = "^[0-9]{4}-[0-9]{2}$")]
+    period: String,
+    /// One entity's code; absent or null: every entity.
+    #[schema(nullable)]
+    entity: Option<String>,
+}
+
+/// The 202 of `POST /admin/v1/invoice-runs`: the run's id, to poll.
+#[derive(Serialize, ToSchema)]
+pub struct RunStarted {
+    id: Uuid,
+}
+
+/// The `{id}` of a run, in the OpenAPI document.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub(crate) struct RunIdParam {
+    /// The id `POST /admin/v1/invoice-runs` answered.
+    id: Uuid,
+}
+
 /// `POST /admin/v1/invoice-runs` → 202 `{"id"}`.
+#[utoipa::path(post, path = "/invoice-runs", tag = "finance",
+    params(crate::idempotency::Params),
+    request_body = RunRequest,
+    responses(
+        (status = 202, body = RunStarted, description = "The run started in the background."),
+        (status = 400, description = "A body this route does not take, a malformed period or an unknown entity (the message names it)."),
+        (status = 409, description = "The period has not ended for an entity (the message says when it closes), or the `Idempotency-Key` was used for a different request."),
+    ))]
 pub async fn start(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
@@ -54,7 +92,7 @@ pub async fn start(
     let mut work = begin_post!(&state.pool, SCOPE.into(), &headers, uri, &bytes);
     run::check(&state.pool, period, entity.as_deref(), Utc::now()).await?;
     let id = run_jobs::create(work.conn(), period, entity.as_deref()).await?;
-    let answer = json!({ "id": id });
+    let answer = json!(RunStarted { id });
     if let Some(replay) = work.commit(StatusCode::ACCEPTED, &answer).await? {
         return Ok(replay);
     }
@@ -64,6 +102,12 @@ pub async fn start(
 }
 
 /// `GET /admin/v1/invoice-runs/{id}`: the job's status and progress.
+#[utoipa::path(get, path = "/invoice-runs/{id}", tag = "finance",
+    params(RunIdParam),
+    responses(
+        (status = 200, body = Job),
+        (status = 404, description = "No run with this id."),
+    ))]
 pub async fn get(
     State(state): State<Arc<ApiState>>,
     path: Result<Path<String>, PathRejection>,

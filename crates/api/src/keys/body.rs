@@ -260,6 +260,96 @@ pub(crate) fn grace(bytes: &[u8]) -> Result<TimeDelta, Problem> {
     Ok(TimeDelta::seconds(seconds))
 }
 
+/// The bodies' schemas in the OpenAPI document. The functions above read the same
+/// members one by one (for refusals that name the member), so these types only describe.
+pub(crate) mod schema {
+    use chrono::{DateTime, Utc};
+    use meridian_core::{BudgetPeriod, KeyRole};
+    use utoipa::ToSchema;
+
+    /// A key's limits: each a whole number of at least 1, or null for no limit.
+    #[derive(ToSchema)]
+    #[allow(dead_code)]
+    pub struct LimitsInput {
+        #[schema(minimum = 1, maximum = 4294967295_u64)]
+        rpm: Option<u32>,
+        #[schema(minimum = 1)]
+        tpm: Option<u64>,
+        #[schema(minimum = 1, maximum = 4294967295_u64)]
+        max_concurrency: Option<u32>,
+    }
+
+    /// A spend budget in the customer's currency.
+    #[derive(ToSchema)]
+    #[allow(dead_code)]
+    pub struct BudgetInput {
+        #[schema(example = "100.00", pattern = r"^-?[0-9]+(\.[0-9]+)?$")]
+        amount: String,
+        period: BudgetPeriod,
+    }
+
+    /// `POST /api/v1/keys`.
+    #[derive(ToSchema)]
+    #[schema(example = json!({"name": "ci", "role": "inference"}))]
+    #[allow(dead_code)]
+    pub struct NewKeyRequest {
+        #[schema(min_length = 1, max_length = 200)]
+        name: String,
+        role: KeyRole,
+        expires_at: Option<DateTime<Utc>>,
+        #[schema(nullable)]
+        limits: Option<LimitsInput>,
+        #[schema(nullable)]
+        budget: Option<BudgetInput>,
+    }
+
+    /// `PATCH /api/v1/keys/{id}`: a JSON merge patch; null clears a member.
+    #[derive(ToSchema)]
+    #[schema(example = json!({"limits": {"rpm": 120}}))]
+    #[allow(dead_code)]
+    pub struct KeyPatchRequest {
+        #[schema(min_length = 1, max_length = 200)]
+        name: Option<String>,
+        expires_at: Option<DateTime<Utc>>,
+        #[schema(nullable)]
+        limits: Option<LimitsInput>,
+        #[schema(nullable)]
+        budget: Option<BudgetInput>,
+    }
+
+    /// `PATCH /admin/v1/customers/{id}`: a JSON merge patch; null clears a member.
+    #[derive(ToSchema)]
+    #[schema(example = json!({"limits": {"rpm": 600}}))]
+    #[allow(dead_code)]
+    pub struct SpendingPatchRequest {
+        #[schema(nullable)]
+        limits: Option<LimitsInput>,
+        #[schema(nullable)]
+        budget: Option<BudgetInput>,
+    }
+
+    /// `PUT /api/v1/budget`.
+    #[derive(ToSchema)]
+    #[allow(dead_code)]
+    pub struct BudgetPutRequest {
+        #[schema(example = "100.00", pattern = r"^-?[0-9]+(\.[0-9]+)?$")]
+        amount: String,
+        period: BudgetPeriod,
+        /// Whole percentages from 1 to 100 (default 50, 80, 100).
+        #[schema(nullable, example = json!([50, 80, 100]))]
+        alerts: Option<Vec<u8>>,
+    }
+
+    /// `POST /api/v1/keys/{id}/rotate` (an empty body too).
+    #[derive(ToSchema)]
+    #[allow(dead_code)]
+    pub struct RotateRequest {
+        /// How long the replaced secret stays valid (default 3600, at most 7 days).
+        #[schema(minimum = 0, maximum = 604800)]
+        grace_seconds: Option<i64>,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
