@@ -26,6 +26,7 @@ struct VersionRow {
     output_per_token: Option<Decimal>,
     cache_read_per_token: Option<Decimal>,
     cache_write_per_token: Option<Decimal>,
+    cache_write_1h_per_token: Option<Decimal>,
     reasoning_per_token: Option<Decimal>,
 }
 
@@ -33,7 +34,8 @@ impl PriceHistory {
     pub async fn load(pool: &PgPool) -> Result<PriceHistory, BillingError> {
         let rows: Vec<VersionRow> = sqlx::query_as(
             "SELECT catalog_key, effective_from, provider, mode, input_per_token, output_per_token,
-                    cache_read_per_token, cache_write_per_token, reasoning_per_token
+                    cache_read_per_token, cache_write_per_token, cache_write_1h_per_token,
+                    reasoning_per_token
              FROM model_prices",
         )
         .fetch_all(pool)
@@ -51,6 +53,7 @@ impl PriceHistory {
                         output: n(r.output_per_token),
                         cache_read: n(r.cache_read_per_token),
                         cache_write: n(r.cache_write_per_token),
+                        cache_write_1h: n(r.cache_write_1h_per_token),
                         reasoning: n(r.reasoning_per_token),
                         max_input_tokens: None,
                         max_output_tokens: None,

@@ -22,7 +22,11 @@ pub struct ModelPrice {
     pub input: Option<Decimal>,
     pub output: Option<Decimal>,
     pub cache_read: Option<Decimal>,
+    /// A 5-minute cache write (Anthropic's default lifetime), or any cache write where
+    /// the provider has one price.
     pub cache_write: Option<Decimal>,
+    /// A 1-hour cache write (`cache_creation_input_token_cost_above_1hr`).
+    pub cache_write_1h: Option<Decimal>,
     pub reasoning: Option<Decimal>,
     pub max_input_tokens: Option<i64>,
     pub max_output_tokens: Option<i64>,
@@ -36,12 +40,15 @@ impl ModelPrice {
         let output = self.output.unwrap_or_default();
         let cached = usage.cached.unwrap_or(0);
         let cache_write = usage.cache_write.unwrap_or(0);
+        let cache_write_1h = usage.cache_write_1h.unwrap_or(0).min(cache_write);
         let reasoning = usage.reasoning.unwrap_or(0).min(usage.completion);
         let plain_input = usage.prompt.saturating_sub(cached + cache_write);
         let plain_output = usage.completion - reasoning;
+        let write_price = self.cache_write.unwrap_or(input);
         (Decimal::from(plain_input) * input
             + Decimal::from(cached) * self.cache_read.unwrap_or(input)
-            + Decimal::from(cache_write) * self.cache_write.unwrap_or(input)
+            + Decimal::from(cache_write - cache_write_1h) * write_price
+            + Decimal::from(cache_write_1h) * self.cache_write_1h.unwrap_or(write_price)
             + Decimal::from(plain_output) * output
             + Decimal::from(reasoning) * self.reasoning.unwrap_or(output))
         .normalize()
@@ -53,7 +60,9 @@ impl ModelPrice {
     pub fn most_cost(&self, prompt: u64, completion: u64) -> Decimal {
         let input = self.input.unwrap_or_default();
         let output = self.output.unwrap_or_default();
-        let prompt_price = input.max(self.cache_write.unwrap_or(input));
+        let prompt_price = input
+            .max(self.cache_write.unwrap_or(input))
+            .max(self.cache_write_1h.unwrap_or(input));
         let completion_price = output.max(self.reasoning.unwrap_or(output));
         (Decimal::from(prompt) * prompt_price + Decimal::from(completion) * completion_price)
             .normalize()
@@ -103,6 +112,7 @@ pub fn parse_price_file(text: &str) -> Result<Vec<ModelPrice>, CatalogError> {
             output: price("output_cost_per_token")?,
             cache_read: price("cache_read_input_token_cost")?,
             cache_write: price("cache_creation_input_token_cost")?,
+            cache_write_1h: price("cache_creation_input_token_cost_above_1hr")?,
             reasoning: price("output_cost_per_reasoning_token")?,
             max_input_tokens: count("max_input_tokens"),
             max_output_tokens: count("max_output_tokens"),
@@ -214,11 +224,11 @@ pub async fn import(
         sqlx::query(
             "INSERT INTO model_prices (catalog_key, effective_from, provider, mode, input_per_token,
                 output_per_token, cache_read_per_token, cache_write_per_token, reasoning_per_token,
-                max_input_tokens, max_output_tokens)
-             SELECT k, $2, p, m, i, o, cr, cw, r, mi, mo
+                max_input_tokens, max_output_tokens, cache_write_1h_per_token)
+             SELECT k, $2, p, m, i, o, cr, cw, r, mi, mo, cw1
              FROM UNNEST($1::text[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[],
-                         $8::numeric[], $9::numeric[], $10::bigint[], $11::bigint[])
-                  AS t(k, p, m, i, o, cr, cw, r, mi, mo)
+                         $8::numeric[], $9::numeric[], $10::bigint[], $11::bigint[], $12::numeric[])
+                  AS t(k, p, m, i, o, cr, cw, r, mi, mo, cw1)
              ON CONFLICT (catalog_key, effective_from) DO NOTHING",
         )
         .bind(chunk.iter().map(|p| p.catalog_key.as_str()).collect::<Vec<_>>())
@@ -232,6 +242,7 @@ pub async fn import(
         .bind(col(|p| p.reasoning))
         .bind(chunk.iter().map(|p| p.max_input_tokens).collect::<Vec<_>>())
         .bind(chunk.iter().map(|p| p.max_output_tokens).collect::<Vec<_>>())
+        .bind(col(|p| p.cache_write_1h))
         .execute(&mut *tx)
         .await?;
     }
@@ -248,6 +259,7 @@ struct PriceRow {
     output_per_token: Option<Decimal>,
     cache_read_per_token: Option<Decimal>,
     cache_write_per_token: Option<Decimal>,
+    cache_write_1h_per_token: Option<Decimal>,
     reasoning_per_token: Option<Decimal>,
     max_input_tokens: Option<i64>,
     max_output_tokens: Option<i64>,
@@ -258,7 +270,7 @@ pub async fn load_at(pool: &sqlx::PgPool, at: DateTime<Utc>) -> Result<PriceCata
     let rows: Vec<PriceRow> = sqlx::query_as(
         "SELECT DISTINCT ON (catalog_key) catalog_key, provider, mode, input_per_token,
                 output_per_token, cache_read_per_token, cache_write_per_token,
-                reasoning_per_token, max_input_tokens, max_output_tokens
+                cache_write_1h_per_token, reasoning_per_token, max_input_tokens, max_output_tokens
          FROM model_prices WHERE effective_from <= $1
          ORDER BY catalog_key, effective_from DESC",
     )
@@ -273,6 +285,7 @@ pub async fn load_at(pool: &sqlx::PgPool, at: DateTime<Utc>) -> Result<PriceCata
         output: r.output_per_token.map(|d| d.normalize()),
         cache_read: r.cache_read_per_token.map(|d| d.normalize()),
         cache_write: r.cache_write_per_token.map(|d| d.normalize()),
+        cache_write_1h: r.cache_write_1h_per_token.map(|d| d.normalize()),
         reasoning: r.reasoning_per_token.map(|d| d.normalize()),
         max_input_tokens: r.max_input_tokens,
         max_output_tokens: r.max_output_tokens,
@@ -345,6 +358,34 @@ mod tests {
         };
         // 600 × 0.00000015 + 400 × 0.000000075
         assert_eq!(price.cost(&usage).normalize().to_string(), "0.00012");
+    }
+
+    /// Claude Sonnet 4.5's list prices: input $3, 5-minute write $3.75, 1-hour write
+    /// $6 per 1M tokens.
+    #[test]
+    fn one_hour_cache_writes_are_priced_apart_from_five_minute_ones() {
+        let catalog: PriceCatalog = r#"{"claude-sonnet-4-5": {"litellm_provider": "anthropic",
+            "input_cost_per_token": 3e-06, "output_cost_per_token": 1.5e-05,
+            "cache_creation_input_token_cost": 3.75e-06,
+            "cache_creation_input_token_cost_above_1hr": 6e-06}}"#
+            .parse()
+            .unwrap();
+        let price = catalog.get("claude-sonnet-4-5").unwrap();
+        let usage = TokenUsage {
+            prompt: 1_000_000 + 200_000 + 100_000,
+            cache_write: Some(300_000),
+            cache_write_1h: Some(100_000),
+            ..Default::default()
+        };
+        // 1M × 3e-6 + 200k × 3.75e-6 + 100k × 6e-6
+        assert_eq!(price.cost(&usage).to_string(), "4.35");
+        assert_eq!(price.most_cost(1, 0).to_string(), "0.000006");
+        // Without a 1-hour price, a 1-hour write is a cache write.
+        let one_price = ModelPrice {
+            cache_write_1h: None,
+            ..price.clone()
+        };
+        assert_eq!(one_price.cost(&usage).to_string(), "4.125");
     }
 
     #[test]
