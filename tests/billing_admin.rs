@@ -45,9 +45,9 @@ async fn finance_lists_fetches_and_credits_invoices() {
         .unwrap();
     assert_eq!(
         (
-            runs[0]["period"].as_str(),
-            runs[0]["status"].as_str(),
-            runs[0]["invoices_issued"].as_i64()
+            runs["items"][0]["period"].as_str(),
+            runs["items"][0]["status"].as_str(),
+            runs["items"][0]["invoices_issued"].as_i64()
         ),
         (Some("2026-10"), Some("completed"), Some(1))
     );
@@ -58,8 +58,9 @@ async fn finance_lists_fetches_and_credits_invoices() {
         .json()
         .await
         .unwrap();
-    assert_eq!(list[0]["number"], "MUS-2026-000001");
-    assert_eq!(list[0]["kind"], "invoice");
+    assert_eq!(list["items"][0]["number"], "MUS-2026-000001");
+    assert_eq!(list["items"][0]["kind"], "invoice");
+    assert!(list["next_cursor"].is_null());
     let bad = get("/admin/v1/invoices?period=October", Some(TOKEN))
         .await
         .unwrap();

@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
+use crate::raw_body::RawBody;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -132,10 +132,10 @@ pub async fn get(
 pub async fn put(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
-    bytes: Bytes,
+    RawBody(bytes): RawBody,
 ) -> Result<Json<Budget>, Problem> {
-    let (budget, alerts) = body::budget_put(&bytes)?;
     let (caller, current) = own_terms(&state, &headers).await?;
+    let (budget, alerts) = body::budget_put(&bytes)?;
     let settings = KeySettings {
         limits: current.limits,
         budget: Some(budget),
@@ -168,7 +168,7 @@ pub async fn patch_customer(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
     customer: Result<Path<String>, PathRejection>,
-    bytes: Bytes,
+    RawBody(bytes): RawBody,
 ) -> Result<Json<CustomerSpending>, Problem> {
     admin::authorize(&state, &headers)?;
     let customer = customer.map(|Path(c)| c).unwrap_or_default();

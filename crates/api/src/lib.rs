@@ -12,6 +12,7 @@ pub mod keys;
 pub mod openapi;
 pub mod page;
 pub mod problem;
+mod raw_body;
 pub mod usage;
 
 use std::sync::Arc;

@@ -33,18 +33,35 @@ pub(crate) struct PageQuery<C> {
 
 /// The page asked for by the query string `raw`, which may hold nothing else.
 pub(crate) fn parse<C: FromStr>(raw: Option<&str>) -> Result<PageQuery<C>, Problem> {
+    split(raw, &[]).map(|(page, _)| page)
+}
+
+/// A query string's name-value pairs, decoded.
+pub(crate) type Pairs = Vec<(String, String)>;
+
+/// The (decoded) name-value pairs of the query string `raw`.
+pub(crate) fn pairs(raw: Option<&str>) -> Result<Pairs, Problem> {
     let malformed = || Problem::bad_request("The query string is malformed.");
     let uri = format!("/?{}", raw.unwrap_or_default())
         .parse()
         .map_err(|_| malformed())?;
-    let pairs = Query::<Vec<(String, String)>>::try_from_uri(&uri)
+    Ok(Query::<Vec<(String, String)>>::try_from_uri(&uri)
         .map_err(|_| malformed())?
-        .0;
+        .0)
+}
+
+/// The page asked for by the query string `raw`, and its other pairs, whose names must
+/// be among `filters`.
+pub(crate) fn split<C: FromStr>(
+    raw: Option<&str>,
+    filters: &[&str],
+) -> Result<(PageQuery<C>, Pairs), Problem> {
     let mut page = PageQuery {
         limit: DEFAULT_LIMIT,
         cursor: None,
     };
-    for (name, value) in pairs {
+    let mut rest = Vec::new();
+    for (name, value) in pairs(raw)? {
         match name.as_str() {
             "limit" => {
                 page.limit = value
@@ -57,22 +74,25 @@ pub(crate) fn parse<C: FromStr>(raw: Option<&str>) -> Result<PageQuery<C>, Probl
                         ))
                     })?;
             }
-            "cursor" => {
-                page.cursor = Some(value.parse().map_err(|_| {
-                    Problem::bad_request(
-                        "`cursor` is not one this API gave: pass the `next_cursor` of the page before.",
-                    )
-                })?);
-            }
+            "cursor" => page.cursor = Some(value.parse().map_err(|_| unknown_cursor())?),
+            other if filters.contains(&other) => rest.push((name, value)),
             other => {
                 let shown = meridian_core::wire::shown_id(other);
+                let takes: String = filters.iter().map(|f| format!("`{f}`, ")).collect();
                 return Err(Problem::bad_request(format!(
-                    "Unknown query parameter `{shown}`: this list takes `limit` and `cursor`."
+                    "Unknown query parameter `{shown}`: this list takes {takes}`limit` and `cursor`."
                 )));
             }
         }
     }
-    Ok(page)
+    Ok((page, rest))
+}
+
+/// A forged or stale `cursor`.
+fn unknown_cursor() -> Problem {
+    Problem::bad_request(
+        "`cursor` is not one this API gave: pass the `next_cursor` of the page before.",
+    )
 }
 
 /// One page of a list.
@@ -94,6 +114,27 @@ impl<T> Page<T> {
             items: fetched,
             next_cursor,
         }
+    }
+
+    /// The page `q` of the whole list `all` (in its order), whose items `key_of` names
+    /// for cursors: for lists read whole (finance lists, a customer's documents).
+    pub(crate) fn within<C: PartialEq + ToString>(
+        all: Vec<T>,
+        q: PageQuery<C>,
+        key_of: impl Fn(&T) -> C,
+    ) -> Result<Page<T>, Problem> {
+        let start = match &q.cursor {
+            None => 0,
+            Some(cursor) => {
+                all.iter()
+                    .position(|item| key_of(item) == *cursor)
+                    .ok_or_else(unknown_cursor)?
+                    + 1
+            }
+        };
+        let end = all.len().min(start + q.limit as usize + 1);
+        let fetched = all.into_iter().take(end).skip(start).collect();
+        Ok(Page::of(fetched, q.limit, |item| key_of(item).to_string()))
     }
 
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
@@ -132,5 +173,29 @@ mod tests {
         );
         let last = Page::of(vec![1, 2], 2, |n| n.to_string());
         assert_eq!(last.next_cursor, None);
+    }
+
+    #[test]
+    fn a_list_read_whole_pages_after_its_cursor_and_refuses_a_stale_one() {
+        let page = |cursor: Option<u32>| {
+            Page::within(vec![10, 20, 30], PageQuery { limit: 2, cursor }, |n| *n)
+        };
+        let first = page(None).unwrap();
+        assert_eq!(
+            (first.items, first.next_cursor),
+            (vec![10, 20], Some("20".into()))
+        );
+        let second = page(Some(20)).unwrap();
+        assert_eq!((second.items, second.next_cursor), (vec![30], None));
+        assert!(page(Some(25)).unwrap_err().detail.contains("`cursor`"));
+        let (_, rest) = split::<u32>(Some("entity=US&limit=5"), &["entity"]).unwrap();
+        assert_eq!(rest, vec![("entity".to_string(), "US".to_string())]);
+        let refused = split::<u32>(Some("sort=x"), &["entity"])
+            .unwrap_err()
+            .detail;
+        assert!(
+            refused.contains("`entity`, `limit` and `cursor`"),
+            "{refused}"
+        );
     }
 }

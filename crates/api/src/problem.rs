@@ -81,6 +81,14 @@ impl Problem {
         }
     }
 
+    pub fn payload_too_large() -> Self {
+        Self {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            title: "Payload too large",
+            detail: "The request body is larger than 2 MiB.".into(),
+        }
+    }
+
     pub fn unsupported_encoding() -> Self {
         Self {
             status: StatusCode::UNSUPPORTED_MEDIA_TYPE,

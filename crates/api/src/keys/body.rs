@@ -400,6 +400,7 @@ pub(crate) mod schema {
 
     /// `PUT /api/v1/budget`.
     #[derive(ToSchema)]
+    #[schema(example = json!({"amount": "100.00", "period": "month", "alerts": [50, 80, 100]}))]
     #[allow(dead_code)]
     pub struct BudgetPutRequest {
         #[schema(example = "100.00", pattern = r"^-?[0-9]+(\.[0-9]+)?$")]
