@@ -122,7 +122,7 @@ impl World {
 }
 
 /// The id of A's key whose secret is `secret`, by its prefix.
-async fn key_id(world: &World, secret: &str) -> String {
+pub async fn key_id(world: &World, secret: &str) -> String {
     let (_, _, keys) = rest(
         Method::GET,
         &world.env.url("/api/v1/keys?limit=200"),

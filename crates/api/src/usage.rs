@@ -147,7 +147,7 @@ fn parse_query(raw: Option<&str>) -> Result<UsageQuery, Problem> {
     };
     let date = |name: &str, default: NaiveDate| -> Result<NaiveDate, Problem> {
         match get(name) {
-            None | Some("") => Ok(default),
+            None => Ok(default),
             Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
                 Problem::bad_request(format!("`{name}` must be an ISO date like 2026-11-01."))
             }),

@@ -358,6 +358,20 @@ pub(crate) mod schema {
         period: BudgetPeriod,
     }
 
+    /// A change of a spend budget (merged into the one set; a new one needs both).
+    #[derive(ToSchema)]
+    #[allow(dead_code)]
+    pub struct BudgetPatchInput {
+        #[schema(
+            nullable = false,
+            example = "100.00",
+            pattern = r"^-?[0-9]+(\.[0-9]+)?$"
+        )]
+        amount: Option<String>,
+        #[schema(nullable = false)]
+        period: Option<BudgetPeriod>,
+    }
+
     /// `POST /api/v1/keys`.
     #[derive(ToSchema)]
     #[schema(example = json!({"name": "ci", "role": "inference"}))]
@@ -384,7 +398,7 @@ pub(crate) mod schema {
         #[schema(nullable)]
         limits: Option<LimitsInput>,
         #[schema(nullable)]
-        budget: Option<BudgetInput>,
+        budget: Option<BudgetPatchInput>,
     }
 
     /// `PATCH /admin/v1/customers/{id}`: a JSON merge patch; null clears a member.
@@ -395,7 +409,7 @@ pub(crate) mod schema {
         #[schema(nullable)]
         limits: Option<LimitsInput>,
         #[schema(nullable)]
-        budget: Option<BudgetInput>,
+        budget: Option<BudgetPatchInput>,
     }
 
     /// `PUT /api/v1/budget`.
