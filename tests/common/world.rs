@@ -32,7 +32,20 @@ impl World {
             .expose()
             .to_string();
         for customer in [env.customer, b] {
-            rollup(&env, customer, "2026-10-10 10:00Z", (3000, 1500), "0.00135").await;
+            let (model, provider, region, catalog) =
+                ("openai/gpt-4o-mini", "openai", "us-east", "gpt-4o-mini");
+            rollup(
+                &env,
+                customer,
+                model,
+                provider,
+                region,
+                catalog,
+                "2026-10-10 10:00Z",
+                (3000, 1500),
+                "0.00135",
+            )
+            .await;
         }
         super::invoice_us_october(&env.pool).await;
         let b_invoice = meridian_billing::query::list(
@@ -161,11 +174,16 @@ pub async fn second_customer(env: &TestEnv) -> CustomerId {
     CustomerId(id)
 }
 
-/// One hour of `openai/gpt-4o-mini` rollups of `customer`, as the metering worker
-/// writes them (cost as the gateway rated it at the shipped list prices).
+/// One hour of rollups, as the metering worker writes them (cost as the gateway rated
+/// it at the shipped list prices).
+#[allow(clippy::too_many_arguments)]
 pub async fn rollup(
     env: &TestEnv,
     customer: CustomerId,
+    model: &str,
+    provider: &str,
+    region: &str,
+    catalog_key: &str,
     hour: &str,
     tokens: (i64, i64),
     cost: &str,
@@ -174,10 +192,14 @@ pub async fn rollup(
         "INSERT INTO usage_rollups (customer_id, key_id, model, provider, deployment, region, catalog_key,
              hour, requests, errors, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens,
              reasoning_tokens, cost, latency_us_sum, ttft_us_sum, ttft_count, latency_hist)
-         VALUES ($1, NULL, 'openai/gpt-4o-mini', 'openai', 'openai-us-east', 'us-east', 'gpt-4o-mini',
-                 $2::timestamptz, 2, 1, $3, $4, 0, 0, 0, $5::numeric, 0, 0, 0, '{}')",
+         VALUES ($1, NULL, $2, $3, $3 || '-' || $4, $4, $5, $6::timestamptz, 2, 1, $7, $8, 0, 0, 0,
+                 $9::numeric, 0, 0, 0, '{}')",
     )
     .bind(customer)
+    .bind(model)
+    .bind(provider)
+    .bind(region)
+    .bind(catalog_key)
     .bind(hour)
     .bind(tokens.0)
     .bind(tokens.1)

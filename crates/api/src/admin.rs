@@ -247,9 +247,5 @@ pub async fn create_credit_note(
         chrono::Utc::now(),
     )
     .await?;
-    let kept = serde_json::to_value(&note).map_err(|_| Problem::internal())?;
-    if let Some(replay) = work.commit(StatusCode::CREATED, &kept).await? {
-        return Ok(replay);
-    }
-    Ok((StatusCode::CREATED, Json(note)).into_response())
+    work.answer(StatusCode::CREATED, note).await
 }

@@ -394,9 +394,5 @@ pub async fn retry(
     let row = meridian_documents::outbox_status(&state.pool, issued.row.id)
         .await?
         .ok_or_else(|| no_document(&number))?;
-    let kept = serde_json::to_value(&row).map_err(|_| Problem::internal())?;
-    if let Some(replay) = work.commit(StatusCode::OK, &kept).await? {
-        return Ok(replay);
-    }
-    Ok(Json(row).into_response())
+    work.answer(StatusCode::OK, row).await
 }

@@ -155,6 +155,19 @@ impl Idempotent {
         &mut self.tx
     }
 
+    /// Answers `body` with `status`, stored for replays as it is (see [`Self::commit`]).
+    pub async fn answer<T: serde::Serialize>(
+        self,
+        status: StatusCode,
+        body: T,
+    ) -> Result<Response, Problem> {
+        let kept = serde_json::to_value(&body).map_err(|_| Problem::internal())?;
+        Ok(match self.commit(status, &kept).await? {
+            Some(replay) => replay,
+            None => (status, Json(body)).into_response(),
+        })
+    }
+
     /// Stores `kept` as the answer to replay (with `status`) and commits the work; or,
     /// when an alike request stored its answer first, undoes the work and answers
     /// that. `None`: the work stands, answer as it is.
