@@ -127,6 +127,27 @@ async fn fuzz(world: &World, config: &std::path::Path, filters: &[&str], token: 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_no_defect_in_the_served_document() {
     let world = World::start().await;
+    let doc = world.openapi().await;
+    assert_eq!(doc["openapi"], "3.1.0");
+    let schemes = &doc["components"]["securitySchemes"];
+    assert!(
+        schemes["customer_key"]["scheme"] == "bearer"
+            && schemes["admin_token"]["scheme"] == "bearer"
+    );
+    let docs = reqwest::get(world.env.url("/docs")).await.unwrap();
+    assert_eq!(docs.status(), 200);
+    assert!(
+        docs.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        docs.text()
+            .await
+            .unwrap()
+            .contains("Meridian API reference")
+    );
     let config = config(&world).await;
     // Schemathesis reuses ids from answers: the routes that revoke or rotate a key
     // come last, as they may end the very key it is fuzzing with.

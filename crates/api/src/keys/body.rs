@@ -422,8 +422,23 @@ pub(crate) mod schema {
         period: BudgetPeriod,
         /// Whole percentages from 1 to 100 (default 50, 80, 100).
         #[schema(nullable, example = json!([50, 80, 100]))]
-        alerts: Option<Vec<u8>>,
+        alerts: Option<Vec<Percent>>,
     }
+
+    /// A whole percentage from 1 to 100.
+    pub struct Percent;
+
+    impl utoipa::PartialSchema for Percent {
+        fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(100))
+                .into()
+        }
+    }
+
+    impl ToSchema for Percent {}
 
     /// `POST /api/v1/keys/{id}/rotate` (an empty body too).
     #[derive(ToSchema)]
