@@ -178,3 +178,56 @@ async fn schemathesis_finds_no_defect_in_the_served_document() {
     .await;
     fuzz(&world, &config, &ending, &world.env.key).await;
 }
+
+/// The conventions every operation follows, read from the document: a POST takes
+/// `Idempotency-Key`; a list answers a page and takes `limit` and `cursor` (no route
+/// answers a bare array); a PDF or XML route answers 304 to `If-None-Match`.
+#[test]
+fn the_document_states_the_conventions_of_every_operation() {
+    let doc = serde_json::to_value(meridian_api::openapi_document()).unwrap();
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            operations += 1;
+            let params: Vec<&str> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            let ok = &op["responses"]["200"]["content"]["application/json"]["schema"];
+            let at = format!("{method} {path}");
+            if method == "post" {
+                assert!(
+                    params.contains(&"Idempotency-Key"),
+                    "{at}: no Idempotency-Key"
+                );
+            }
+            assert_ne!(ok["type"], "array", "{at}: a list that is not paginated");
+            if ok["$ref"].as_str().is_some_and(|r| r.contains("/Page_")) {
+                assert!(
+                    params.contains(&"limit") && params.contains(&"cursor"),
+                    "{at}: a page without `limit` and `cursor`"
+                );
+            }
+            if path.ends_with("/pdf") || path.ends_with("/xml") {
+                assert!(params.contains(&"If-None-Match"), "{at}: no If-None-Match");
+                assert!(op["responses"]["304"].is_object(), "{at}: no 304");
+            }
+            for (status, response) in op["responses"].as_object().unwrap() {
+                assert!(
+                    response["headers"]["x-request-id"].is_object(),
+                    "{at} {status}: no x-request-id"
+                );
+                if status.starts_with('4') {
+                    assert_eq!(
+                        response["content"]["application/problem+json"]["schema"]["$ref"],
+                        "#/components/schemas/Problem",
+                        "{at} {status}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(operations >= 20, "{operations} operations");
+}
