@@ -1,6 +1,13 @@
 //! Finance routes (`/admin/v1/*`, bearer `MERIDIAN_ADMIN_TOKEN`): invoice runs and
 //! their state, invoices and credit notes per entity and period, one document with
-//! its lines and tax summary, and issuing a credit note. Errors are problem+json.
+//! its lines and tax summary, and issuing a credit note; customers, entities, runs
+//! started over REST and the price and FX catalogs in the modules below. Errors are
+//! problem+json.
+
+pub mod catalog;
+pub mod customers;
+pub mod entities;
+pub mod invoice_runs;
 
 use std::sync::Arc;
 
@@ -44,6 +51,7 @@ impl From<BillingError> for Problem {
             BillingError::UnknownEntity(code) => {
                 Problem::bad_request(BillingError::UnknownEntity(shown_id(&code)).to_string())
             }
+            BillingError::PeriodNotEnded(why) => Problem::conflict(why),
             other => Problem::bad_request(other.to_string()),
         }
     }
@@ -90,7 +98,7 @@ pub(crate) fn finance_query<C: FromStr>(
     raw: Option<&str>,
     keys: &[&str],
 ) -> Result<FinanceQuery<C>, Problem> {
-    let (page, pairs) = page::split(raw, keys)?;
+    let (page, pairs) = page::parse_with(raw, keys)?;
     let mut q = FinanceQuery {
         page,
         filter: ListFilter::default(),

@@ -1,27 +1,25 @@
 //! Customer-wide limits and spend budget, enforced by the gateway over all of the
 //! customer's keys (the gateway reads them again within a second): `GET/PUT
-//! /api/v1/budget` for the customer's `admin` key (an `inference` key gets 403), and
-//! `PATCH /admin/v1/customers/{id}` `{"limits", "budget"}` for finance (a JSON merge
-//! patch, as a key's). Amounts are in the customer's currency.
+//! /api/v1/budget` for the customer's `admin` key (an `inference` key gets 403);
+//! finance sets them with `PATCH /admin/v1/customers/{id}` `{"limits", "budget"}`
+//! (`admin::customers`). Amounts are in the customer's currency.
 
 use std::sync::Arc;
 
 use crate::raw_body::RawBody;
 use axum::Json;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use chrono::Utc;
 use meridian_billing::customers::{self, SpendingTerms};
-use meridian_core::wire::shown_id;
-use meridian_core::{BudgetPeriod, CustomerId, KeyLimits};
+use meridian_core::{BudgetPeriod, CustomerId};
 use meridian_keys::KeySettings;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::keys::body::{self, schema::BudgetPutRequest, schema::SpendingPatchRequest};
-use crate::{ApiState, Caller, Problem, admin};
+use crate::keys::body::{self, schema::BudgetPutRequest};
+use crate::{ApiState, Caller, Problem};
 
 /// The customer-wide budget (`amount` and `period` null when there is none).
 #[derive(Serialize, ToSchema)]
@@ -41,39 +39,6 @@ impl From<&SpendingTerms> for Budget {
             period: terms.budget.map(|b| b.period),
             alerts: terms.alerts.clone(),
             currency: terms.currency.clone(),
-        }
-    }
-}
-
-/// A customer's spending terms as finance sets them.
-#[derive(Serialize, ToSchema)]
-pub struct CustomerSpending {
-    id: CustomerId,
-    currency: String,
-    limits: KeyLimits,
-    budget: Option<CustomerBudget>,
-}
-
-/// A customer's budget, in its currency.
-#[derive(Serialize, ToSchema)]
-pub struct CustomerBudget {
-    #[serde(with = "rust_decimal::serde::str")]
-    amount: Decimal,
-    period: BudgetPeriod,
-    alerts: Vec<i32>,
-}
-
-impl From<&SpendingTerms> for CustomerSpending {
-    fn from(terms: &SpendingTerms) -> Self {
-        CustomerSpending {
-            id: terms.id,
-            currency: terms.currency.clone(),
-            limits: terms.limits,
-            budget: terms.budget.map(|b| CustomerBudget {
-                amount: b.amount,
-                period: b.period,
-                alerts: terms.alerts.clone(),
-            }),
         }
     }
 }
@@ -152,40 +117,4 @@ pub async fn put(
     .await?
     .ok_or_else(gone)?;
     Ok(Json(Budget::from(&terms)))
-}
-
-/// `PATCH /admin/v1/customers/{id}` `{"limits"?, "budget"?}`: the customer's id,
-/// currency, limits and budget after the change.
-#[utoipa::path(patch, path = "/customers/{id}", tag = "customers",
-    params(CustomerIdParam),
-    request_body(content = SpendingPatchRequest, description = "A JSON merge patch (RFC 7396): an absent member stays, null clears it."),
-    responses(
-        (status = 200, body = CustomerSpending),
-        (status = 400, description = "A member unknown or out of range (the message names it)."),
-        (status = 404, description = "No customer with this id."),
-    ))]
-pub async fn patch_customer(
-    State(state): State<Arc<ApiState>>,
-    headers: HeaderMap,
-    customer: Result<Path<String>, PathRejection>,
-    RawBody(bytes): RawBody,
-) -> Result<Json<CustomerSpending>, Problem> {
-    admin::authorize(&state, &headers)?;
-    let customer = customer.map(|Path(c)| c).unwrap_or_default();
-    let no_customer = || Problem::not_found(format!("No customer `{}`.", shown_id(&customer)));
-    let id: CustomerId = customer.parse().map_err(|_| no_customer())?;
-    let patch = body::spending_patch(&bytes)?;
-    let current = customers::spending_terms_of(&state.pool, id)
-        .await?
-        .ok_or_else(no_customer)?;
-    let settings = patch.apply(KeySettings {
-        limits: current.limits,
-        budget: current.budget,
-        ..KeySettings::default()
-    })?;
-    settings.validate(Utc::now())?;
-    let terms = customers::set_spending(&state.pool, id, settings.limits, settings.budget, None)
-        .await?
-        .ok_or_else(no_customer)?;
-    Ok(Json(CustomerSpending::from(&terms)))
 }

@@ -115,6 +115,27 @@ async fn stored(conn: &mut PgConnection, claim: &Claim) -> Result<Option<Respons
     Ok(Some(response))
 }
 
+/// Begins the idempotent POST of `$uri` with body `$body` in a handler: the work to
+/// do, or (returned from the handler) the answer stored for its `Idempotency-Key`.
+macro_rules! begin_post {
+    ($pool:expr, $scope:expr, $headers:expr, $uri:expr, $body:expr) => {
+        match $crate::idempotency::Idempotent::begin(
+            $pool,
+            $scope,
+            $headers,
+            "POST",
+            $uri.path(),
+            $body,
+        )
+        .await?
+        {
+            $crate::idempotency::Begun::Replay(answer) => return Ok(answer),
+            $crate::idempotency::Begun::Fresh(work) => work,
+        }
+    };
+}
+pub(crate) use begin_post;
+
 impl Idempotent {
     /// Starts the POST `method path` with `body` of the caller `scope`: a replay when
     /// its `Idempotency-Key` was seen with the same request.

@@ -9,10 +9,13 @@ mod document_ref;
 pub mod documents;
 mod idempotency;
 pub mod keys;
+mod members;
+pub mod models;
 pub mod openapi;
 pub mod page;
 pub mod problem;
 mod raw_body;
+pub mod spend;
 pub mod usage;
 
 use std::sync::Arc;
@@ -24,8 +27,10 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use meridian_core::config::Placement;
+use meridian_core::served::ModelListing;
 use meridian_core::wire::bearer_token;
-use meridian_core::{CustomerId, KeyId, KeyLookup, KeyRole, KeyStatus, RequestId};
+use meridian_core::{CustomerId, KeyEntry, KeyId, KeyLookup, KeyRole, KeyStatus, RequestId};
 use sqlx::PgPool;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
@@ -38,8 +43,13 @@ pub struct ApiState {
     pub pool: PgPool,
     /// The API keys, looked up in memory (the gateway's store).
     pub keys: Arc<dyn KeyLookup>,
+    /// The models served and their list prices (the gateway's live table).
+    pub models: Arc<dyn ModelListing>,
     /// Bearer token of `/admin/v1/*`; `None` disables those routes.
     pub admin_token: Option<String>,
+    /// The gateway's `[gateway]` region and `[residency]` values, which a customer's
+    /// residency and home region must name.
+    pub placement: Placement,
 }
 
 /// Who calls `/api/v1/*`: a live key of one customer.
@@ -54,6 +64,15 @@ impl ApiState {
     /// The live key that is the request's bearer token (401 for none, a wrong, a
     /// revoked or an expired one).
     pub fn caller(&self, headers: &HeaderMap) -> Result<Caller, Problem> {
+        self.caller_entry(headers).map(|entry| Caller {
+            customer: entry.customer_id,
+            key: entry.id,
+            role: entry.role,
+        })
+    }
+
+    /// The live key that is the request's bearer token, as the key store holds it.
+    pub fn caller_entry(&self, headers: &HeaderMap) -> Result<KeyEntry, Problem> {
         let key = headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -67,11 +86,7 @@ impl ApiState {
             return Err(Problem::unauthorized("Incorrect API key provided."));
         };
         match entry.status(chrono::Utc::now()) {
-            KeyStatus::Live => Ok(Caller {
-                customer: entry.customer_id,
-                key: entry.id,
-                role: entry.role,
-            }),
+            KeyStatus::Live => Ok(entry),
             KeyStatus::Revoked => Err(Problem::unauthorized("This API key has been revoked.")),
             KeyStatus::Expired => Err(Problem::unauthorized("This API key has expired.")),
         }
@@ -114,6 +129,8 @@ fn routes() -> Routes {
         .routes(routes!(keys::get, keys::update, keys::revoke))
         .routes(routes!(keys::rotate))
         .routes(routes!(budget::get, budget::put))
+        .routes(routes!(spend::get))
+        .routes(routes!(models::list))
         .split_for_parts();
     let mut doc = doc.nest(FINANCE, finance_doc);
     openapi::conventions(&mut doc);
@@ -176,7 +193,7 @@ const FINANCE: &str = "/admin/v1";
 /// The finance routes, at paths relative to [`FINANCE`].
 fn finance_routes() -> OpenApiRouter<Arc<ApiState>> {
     OpenApiRouter::new()
-        .routes(routes!(admin::list_runs))
+        .routes(routes!(admin::list_runs, admin::invoice_runs::start))
         .routes(routes!(admin::list_invoices))
         .routes(routes!(admin::get_invoice))
         .routes(routes!(admin::create_credit_note))
@@ -184,8 +201,15 @@ fn finance_routes() -> OpenApiRouter<Arc<ApiState>> {
         .routes(routes!(documents::finance_xml))
         .routes(routes!(documents::outbox))
         .routes(routes!(documents::retry))
-        .routes(routes!(budget::patch_customer))
-        .routes(routes!(keys::customer_keys))
+        .routes(routes!(admin::customers::list, admin::customers::create))
+        .routes(routes!(admin::customers::get, admin::customers::patch))
+        .routes(routes!(keys::customer_keys, admin::customers::create_key))
+        .routes(routes!(admin::entities::list))
+        .routes(routes!(admin::entities::get, admin::entities::patch))
+        .routes(routes!(admin::invoice_runs::get))
+        .routes(routes!(admin::catalog::fx_rates))
+        .routes(routes!(admin::catalog::prices))
+        .routes(routes!(admin::catalog::import))
 }
 
 /// The finance routes (under [`FINANCE`]) behind the admin token: a request without

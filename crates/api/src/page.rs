@@ -2,6 +2,7 @@
 //! query, `{"items": [...], "next_cursor": "…" | null}` in the answer. A cursor is
 //! opaque to clients; here it is the id of the last item of the page before.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use axum::extract::Query;
@@ -34,14 +35,11 @@ pub(crate) struct PageQuery<C> {
 
 /// The page asked for by the query string `raw`, which may hold nothing else.
 pub(crate) fn parse<C: FromStr>(raw: Option<&str>) -> Result<PageQuery<C>, Problem> {
-    split(raw, &[]).map(|(page, _)| page)
+    parse_with(raw, &[]).map(|(page, _)| page)
 }
 
-/// A query string's name-value pairs, decoded.
-pub(crate) type Pairs = Vec<(String, String)>;
-
 /// The (decoded) name-value pairs of the query string `raw`.
-pub(crate) fn pairs(raw: Option<&str>) -> Result<Pairs, Problem> {
+pub(crate) fn pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, Problem> {
     let malformed = || Problem::bad_request("The query string is malformed.");
     let uri = format!("/?{}", raw.unwrap_or_default())
         .parse()
@@ -51,17 +49,17 @@ pub(crate) fn pairs(raw: Option<&str>) -> Result<Pairs, Problem> {
         .0)
 }
 
-/// The page asked for by the query string `raw`, and its other pairs, whose names must
-/// be among `filters`.
-pub(crate) fn split<C: FromStr>(
+/// The page asked for by the query string `raw`, and the values of the list's
+/// `filters` it gives (any other parameter is refused by name).
+pub(crate) fn parse_with<C: FromStr>(
     raw: Option<&str>,
     filters: &[&str],
-) -> Result<(PageQuery<C>, Pairs), Problem> {
+) -> Result<(PageQuery<C>, HashMap<String, String>), Problem> {
     let mut page = PageQuery {
         limit: DEFAULT_LIMIT,
         cursor: None,
     };
-    let mut rest = Vec::new();
+    let mut given = HashMap::new();
     for (name, value) in pairs(raw)? {
         match name.as_str() {
             "limit" => {
@@ -76,7 +74,9 @@ pub(crate) fn split<C: FromStr>(
                     })?;
             }
             "cursor" => page.cursor = Some(value.parse().map_err(|_| unknown_cursor())?),
-            other if filters.contains(&other) => rest.push((name, value)),
+            filter if filters.contains(&filter) => {
+                given.insert(filter.to_string(), value);
+            }
             other => {
                 let shown = meridian_core::wire::shown_id(other);
                 let takes: String = filters.iter().map(|f| format!("`{f}`, ")).collect();
@@ -86,7 +86,7 @@ pub(crate) fn split<C: FromStr>(
             }
         }
     }
-    Ok((page, rest))
+    Ok((page, given))
 }
 
 /// A forged or stale `cursor`.
@@ -189,9 +189,9 @@ mod tests {
         let second = page(Some(20)).unwrap();
         assert_eq!((second.items, second.next_cursor), (vec![30], None));
         assert!(page(Some(25)).unwrap_err().detail.contains("`cursor`"));
-        let (_, rest) = split::<u32>(Some("entity=US&limit=5"), &["entity"]).unwrap();
-        assert_eq!(rest, vec![("entity".to_string(), "US".to_string())]);
-        let refused = split::<u32>(Some("sort=x"), &["entity"])
+        let (_, given) = parse_with::<u32>(Some("entity=US&limit=5"), &["entity"]).unwrap();
+        assert_eq!(given["entity"], "US");
+        let refused = parse_with::<u32>(Some("sort=x"), &["entity"])
             .unwrap_err()
             .detail;
         assert!(

@@ -81,11 +81,12 @@ impl Problem {
         }
     }
 
-    pub fn payload_too_large() -> Self {
+    /// A body over `limit` bytes.
+    pub fn too_large(limit: usize) -> Self {
         Self {
             status: StatusCode::PAYLOAD_TOO_LARGE,
             title: "Payload too large",
-            detail: "The request body is larger than 2 MiB.".into(),
+            detail: format!("The body is over {} MB.", limit / (1024 * 1024)),
         }
     }
 

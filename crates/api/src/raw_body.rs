@@ -19,7 +19,7 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
             .await
             .map(RawBody)
             .map_err(|e: BytesRejection| match e.status() {
-                StatusCode::PAYLOAD_TOO_LARGE => Problem::payload_too_large(),
+                StatusCode::PAYLOAD_TOO_LARGE => Problem::too_large(2 * 1024 * 1024),
                 _ => Problem::bad_request("The request body could not be read."),
             })
     }

@@ -353,3 +353,36 @@ pub(crate) async fn by_key(
         })
         .collect())
 }
+
+/// What a customer has spent in a budget period, and over the days before `now` that
+/// its forecast extrapolates from, from the hourly rollups (USD).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub(crate) struct PeriodSpend {
+    /// Since the period began.
+    pub spent: Decimal,
+    /// Since the trailing window began.
+    pub trailing: Decimal,
+    /// The first hour with usage in the trailing window.
+    pub first_hour: Option<chrono::DateTime<Utc>>,
+}
+
+/// [`PeriodSpend`] of `customer` since `period_start`, with the trailing window
+/// starting at `trailing_from`.
+pub(crate) async fn period_spend(
+    pool: &sqlx::PgPool,
+    customer: meridian_core::CustomerId,
+    period_start: chrono::DateTime<Utc>,
+    trailing_from: chrono::DateTime<Utc>,
+) -> sqlx::Result<PeriodSpend> {
+    sqlx::query_as(
+        "SELECT coalesce(sum(cost) FILTER (WHERE hour >= $2), 0) AS spent,
+                coalesce(sum(cost) FILTER (WHERE hour >= $3), 0) AS trailing,
+                min(hour) FILTER (WHERE hour >= $3) AS first_hour
+         FROM usage_rollups WHERE customer_id = $1 AND hour >= least($2, $3)",
+    )
+    .bind(customer)
+    .bind(period_start)
+    .bind(trailing_from)
+    .fetch_one(pool)
+    .await
+}

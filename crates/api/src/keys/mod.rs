@@ -18,14 +18,14 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use meridian_core::wire::shown_id;
 use meridian_core::{CustomerId, KeyId};
 use meridian_keys::{CreatedKey, KeyError, Scope, table};
 use serde::Serialize;
 use sqlx::PgPool;
 use utoipa::ToSchema;
 
-use crate::idempotency::{Begun, Idempotent};
+use crate::admin::customers::{customer_id, no_customer};
+use crate::idempotency::{Idempotent, begin_post};
 use crate::page::{self, Page, PageQuery};
 use crate::{ApiState, Caller, Problem, admin};
 use body::schema::{KeyPatchRequest, NewKeyRequest, RotateRequest};
@@ -125,13 +125,13 @@ pub async fn list(
 
 /// The 201 of a new secret: the key object with `key`, and what a replay answers (the
 /// same without `key`).
-async fn answer_with_secret(
+pub(crate) async fn answer_with_secret(
     state: &ApiState,
-    caller: &Caller,
+    customer: CustomerId,
     work: Idempotent,
     created: CreatedKey,
 ) -> Result<Response, Problem> {
-    let key = Context::one(&state.pool, caller.customer, &created.record).await?;
+    let key = Context::one(&state.pool, customer, &created.record).await?;
     let kept = serde_json::to_value(&key).map_err(|_| Problem::internal())?;
     if let Some(replay) = work.commit(StatusCode::CREATED, &kept).await? {
         return Ok(replay);
@@ -162,14 +162,10 @@ pub async fn create(
     let caller = state.key_admin(&headers)?;
     let new = body::new_key(&bytes)?;
     let scope = idempotency_scope(&caller);
-    let mut work =
-        match Idempotent::begin(&state.pool, scope, &headers, "POST", uri.path(), &bytes).await? {
-            Begun::Replay(answer) => return Ok(answer),
-            Begun::Fresh(work) => work,
-        };
+    let mut work = begin_post!(&state.pool, scope, &headers, uri, &bytes);
     new.settings.validate(Utc::now())?;
     let created = table::create(work.conn(), caller.customer, new.role, &new.settings).await?;
-    answer_with_secret(&state, &caller, work, created).await
+    answer_with_secret(&state, caller.customer, work, created).await
 }
 
 /// `GET /api/v1/keys/{id}`.
@@ -275,15 +271,11 @@ pub async fn rotate(
     let id = id.get()?;
     let grace = body::grace(&bytes)?;
     let scope = idempotency_scope(&caller);
-    let mut work =
-        match Idempotent::begin(&state.pool, scope, &headers, "POST", uri.path(), &bytes).await? {
-            Begun::Replay(answer) => return Ok(answer),
-            Begun::Fresh(work) => work,
-        };
+    let mut work = begin_post!(&state.pool, scope, &headers, uri, &bytes);
     let rotated = table::rotate(work.conn(), Scope::Customer(caller.customer), id, grace)
         .await?
         .ok_or_else(no_key)?;
-    answer_with_secret(&state, &caller, work, rotated).await
+    answer_with_secret(&state, caller.customer, work, rotated).await
 }
 
 /// `GET /admin/v1/customers/{id}/keys?limit=&cursor=`: a customer's keys, for finance
@@ -302,15 +294,12 @@ pub async fn customer_keys(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Page<KeyView>>, Problem> {
     admin::authorize(&state, &headers)?;
-    // A segment that is not UTF-8 names no customer either.
-    let customer = customer.map(|Path(c)| c).unwrap_or_default();
-    let no_customer = || Problem::not_found(format!("No customer `{}`.", shown_id(&customer)));
-    let id: CustomerId = customer.parse().map_err(|_| no_customer())?;
+    let id = customer_id(customer)?;
     if meridian_billing::customers::get(&state.pool, id)
         .await?
         .is_none()
     {
-        return Err(no_customer());
+        return Err(no_customer(&id.to_string()));
     }
     page_of_keys(&state.pool, id, page::parse(raw.as_deref())?).await
 }
