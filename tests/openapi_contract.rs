@@ -32,8 +32,8 @@ const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_co
 
 /// A schemathesis config that fixes the path ids of the routes that read one object
 /// to real ones, so that fuzzing reaches past the lookup: A's documents and customer,
-/// A's `inference` key (not the key fuzzed with), and B's invoice for finance, which has
-/// a credit note.
+/// A's `inference` key (not the key fuzzed with), B's invoice for finance (it has a
+/// credit note), the US entity and October's invoice run.
 async fn config(world: &World) -> PathBuf {
     let (_, _, list) = common::rest(
         reqwest::Method::GET,
@@ -57,6 +57,12 @@ async fn config(world: &World) -> PathBuf {
     .unwrap()
     .number;
     let key = common::world::key_id(world, &world.a_inference).await;
+    let run = meridian_billing::query::runs(&world.env.pool, None, None)
+        .await
+        .unwrap()
+        .remove(0)
+        .id
+        .to_string();
     let fixed = [
         (r"^/api/v1/invoices/\\{id\\}", "path.id", a_invoice),
         (r"^/api/v1/keys/\\{id\\}", "path.id", key),
@@ -66,6 +72,8 @@ async fn config(world: &World) -> PathBuf {
             world.env.customer.to_string(),
         ),
         (r"\\{number\\}", "path.number", b_invoice),
+        (r"^/admin/v1/entities/\\{code\\}", "path.code", "US".into()),
+        (r"^/admin/v1/invoice-runs/\\{id\\}", "path.id", run),
     ];
     let toml: String = fixed
         .iter()

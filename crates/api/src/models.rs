@@ -117,14 +117,8 @@ pub async fn list(
 ) -> Result<Json<Page<Model>>, Problem> {
     let entry = state.caller_entry(&headers)?;
     let q = page::parse::<String>(raw.as_deref())?;
-    let served: Vec<ServedModel> = state
-        .models
-        .served(entry.residency.as_deref())
-        .into_iter()
-        .filter(|m| q.cursor.as_ref().is_none_or(|c| m.id > *c))
-        .take(q.limit as usize + 1)
-        .collect();
+    let served = state.models.served(entry.residency.as_deref());
     Ok(Json(
-        Page::of(served, q.limit, |m| m.id.clone()).map(Model::from),
+        Page::within(served, q, |m| m.id.clone())?.map(Model::from),
     ))
 }

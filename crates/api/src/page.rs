@@ -73,6 +73,7 @@ pub(crate) fn parse_with<C: FromStr>(
                         ))
                     })?;
             }
+            "cursor" if value.is_empty() => return Err(unknown_cursor()),
             "cursor" => page.cursor = Some(value.parse().map_err(|_| unknown_cursor())?),
             filter if filters.contains(&filter) => {
                 given.insert(filter.to_string(), value);
@@ -159,6 +160,7 @@ mod tests {
         assert!(refused("limit=201").contains("`limit`"));
         assert!(refused("limit=ten").contains("`limit`"));
         assert!(refused("cursor=forged").contains("`cursor`"));
+        assert!(refused("cursor=").contains("`cursor`"));
         assert!(refused("sort=name").contains("`sort`"));
         let page = parse::<KeyId>(Some("limit=200")).unwrap();
         assert_eq!((page.limit, page.cursor), (200, None));
