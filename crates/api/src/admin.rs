@@ -25,7 +25,7 @@ use std::str::FromStr;
 use uuid::Uuid;
 
 use crate::document_ref::{DocumentRef, NumberParam, no_document};
-use crate::idempotency::{Begun, Idempotent};
+use crate::idempotency::begin_post;
 use crate::page::{self, Page, PageQuery};
 use crate::{ApiState, Problem};
 
@@ -125,9 +125,6 @@ pub(crate) fn finance_query<C: FromStr>(
     }
     Ok(q)
 }
-
-/// The scope of the finance POSTs' `Idempotency-Key`s (one admin token).
-pub(crate) const ADMIN_SCOPE: &str = "admin";
 
 /// The keys of the invoice and run lists.
 const LIST_KEYS: &[&str] = &["entity", "period", "customer"];
@@ -232,19 +229,7 @@ pub async fn create_credit_note(
             "`reason` must not contain NUL characters.",
         ));
     }
-    let work = match Idempotent::begin(
-        &state.pool,
-        ADMIN_SCOPE.into(),
-        &headers,
-        "POST",
-        uri.path(),
-        &body,
-    )
-    .await?
-    {
-        Begun::Replay(answer) => return Ok(answer),
-        Begun::Fresh(work) => work,
-    };
+    let work = begin_post!(&state.pool, customers::SCOPE.into(), &headers, uri, &body);
     // Billing issues the note in its own transaction (under the numbering lock); a
     // racing alike request finds the lines credited and is refused, not credited twice.
     let note = credit::credit(

@@ -23,9 +23,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::admin::{ADMIN_SCOPE, authorize, finance_query};
+use crate::admin::{authorize, customers, finance_query};
 use crate::document_ref::{DocumentRef, IdParam, NumberParam, no_document};
-use crate::idempotency::{Begun, Idempotent};
+use crate::idempotency::begin_post;
 use crate::page::{self, Page};
 use crate::{ApiState, Problem};
 
@@ -372,19 +372,7 @@ pub async fn retry(
 ) -> Result<Response, Problem> {
     authorize(&state, &headers)?;
     let number = number.get()?;
-    let work = match Idempotent::begin(
-        &state.pool,
-        ADMIN_SCOPE.into(),
-        &headers,
-        "POST",
-        uri.path(),
-        &[],
-    )
-    .await?
-    {
-        Begun::Replay(answer) => return Ok(answer),
-        Begun::Fresh(work) => work,
-    };
+    let work = begin_post!(&state.pool, customers::SCOPE.into(), &headers, uri, &[]);
     let issued = query::get(&state.pool, &number).await?;
     if !meridian_documents::retry_failed(&state.pool, issued.row.id).await? {
         return Err(Problem::conflict(format!(
