@@ -11,20 +11,6 @@ use std::process::Command;
 
 use common::world::{ADMIN_TOKEN, World};
 
-/// The `schemathesis` executable, its virtualenv made on first use.
-fn schemathesis() -> PathBuf {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/schemathesis");
-    let out = Command::new(script)
-        .output()
-        .expect("run scripts/schemathesis");
-    assert!(
-        out.status.success(),
-        "scripts/schemathesis failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-}
-
 /// What schemathesis checks on every answer.
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
     response_headers_conformance,response_schema_conformance,negative_data_rejection,\
@@ -115,7 +101,7 @@ async fn fuzz(world: &World, config: &std::path::Path, filters: &[&str], token: 
     .chain(filters.iter().copied())
     .map(String::from)
     .collect();
-    let program = schemathesis();
+    let program = common::sdk::installed("schemathesis");
     let out = tokio::task::spawn_blocking(move || {
         Command::new(program)
             .args(&args)
