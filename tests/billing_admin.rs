@@ -45,9 +45,9 @@ async fn finance_lists_fetches_and_credits_invoices() {
         .unwrap();
     assert_eq!(
         (
-            runs[0]["period"].as_str(),
-            runs[0]["status"].as_str(),
-            runs[0]["invoices_issued"].as_i64()
+            runs["items"][0]["period"].as_str(),
+            runs["items"][0]["status"].as_str(),
+            runs["items"][0]["invoices_issued"].as_i64()
         ),
         (Some("2026-10"), Some("completed"), Some(1))
     );
@@ -58,8 +58,23 @@ async fn finance_lists_fetches_and_credits_invoices() {
         .json()
         .await
         .unwrap();
-    assert_eq!(list[0]["number"], "MUS-2026-000001");
-    assert_eq!(list[0]["kind"], "invoice");
+    assert_eq!(list["items"][0]["number"], "MUS-2026-000001");
+    assert_eq!(list["items"][0]["kind"], "invoice");
+    assert!(list["next_cursor"].is_null());
+    let forged = get("/admin/v1/invoices?cursor=MUS-1999-000001", Some(TOKEN))
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+    let unknown: Value = get("/admin/v1/invoice-runs?sort=period", Some(TOKEN))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        unknown["detail"].as_str().unwrap().contains("`sort`"),
+        "{unknown}"
+    );
     let bad = get("/admin/v1/invoices?period=October", Some(TOKEN))
         .await
         .unwrap();
@@ -100,11 +115,34 @@ async fn finance_lists_fetches_and_credits_invoices() {
         .await
         .unwrap();
     assert_eq!(malformed.status(), 400);
-    let created = post(json!({"reason": "goodwill", "lines": [1]}))
+    let keyed = |body: Value| {
+        http.post(env.url("/admin/v1/invoices/MUS-2026-000001/credit-notes"))
+            .bearer_auth(TOKEN)
+            .header("idempotency-key", "goodwill-1")
+            .json(&body)
+            .send()
+    };
+    let created = keyed(json!({"reason": "goodwill", "lines": [1]}))
         .await
         .unwrap();
     assert_eq!(created.status(), 201);
     let note: Value = created.json().await.unwrap();
+    // The same key and body again: the same note, not a second one (nor a 400).
+    let replayed = keyed(json!({"reason": "goodwill", "lines": [1]}))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            replayed.status(),
+            replayed.headers()["idempotent-replayed"].to_str().unwrap()
+        ),
+        (reqwest::StatusCode::CREATED, "true")
+    );
+    assert_eq!(replayed.json::<Value>().await.unwrap(), note);
+    let other = keyed(json!({"reason": "other", "lines": [1]}))
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 409);
     assert_eq!(
         (note["number"].as_str(), note["credited_invoice"].as_str()),
         (Some("MUSC-2026-000001"), Some("MUS-2026-000001"))

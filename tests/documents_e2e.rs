@@ -415,8 +415,9 @@ async fn a_month_of_usage_becomes_pdfs_and_e_mails_in_each_customer_s_language()
         .json()
         .await
         .unwrap();
-    assert_eq!(outbox.as_array().unwrap().len(), 7);
-    assert!(outbox[0]["message_id"].as_str().is_some() && outbox[0]["recipient"].is_string());
+    let sent = &outbox["items"];
+    assert_eq!(sent.as_array().unwrap().len(), 7);
+    assert!(sent[0]["message_id"].as_str().is_some() && sent[0]["recipient"].is_string());
 
     // An unknown number is one line, and no file.
     let file = common::temp_dir("pdf").join("none.pdf");

@@ -5,56 +5,14 @@
 mod common;
 
 use common::TestEnv;
+use common::world::rollup;
 use meridian_core::CustomerId;
 use serde_json::Value;
 
-/// One hour of rollups, as the metering worker writes them (cost as the gateway rated
-/// it at the shipped list prices).
-#[allow(clippy::too_many_arguments)]
-async fn rollup(
-    env: &TestEnv,
-    customer: CustomerId,
-    model: &str,
-    provider: &str,
-    region: &str,
-    catalog_key: &str,
-    hour: &str,
-    tokens: (i64, i64),
-    cost: &str,
-) {
-    sqlx::query(
-        "INSERT INTO usage_rollups (customer_id, key_id, model, provider, deployment, region, catalog_key,
-             hour, requests, errors, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens,
-             reasoning_tokens, cost, latency_us_sum, ttft_us_sum, ttft_count, latency_hist)
-         VALUES ($1, NULL, $2, $3, $3 || '-' || $4, $4, $5, $6::timestamptz, 2, 1, $7, $8, 0, 0, 0,
-                 $9::numeric, 0, 0, 0, '{}')",
-    )
-    .bind(customer)
-    .bind(model)
-    .bind(provider)
-    .bind(region)
-    .bind(catalog_key)
-    .bind(hour)
-    .bind(tokens.0)
-    .bind(tokens.1)
-    .bind(cost)
-    .execute(&env.pool)
-    .await
-    .unwrap();
-}
-
 /// A second customer, with a key.
 async fn other_customer(env: &TestEnv) -> (CustomerId, String) {
-    let id = sqlx::query_scalar::<_, uuid::Uuid>(
-        "INSERT INTO customers (id, name, entity_code, currency, locale, email)
-         VALUES (gen_random_uuid(), 'Other', 'US', 'USD', 'en-US', 'o@example.com') RETURNING id",
-    )
-    .fetch_one(&env.pool)
-    .await
-    .unwrap();
-    let key = meridian::demo::demo_key(&env.pool, CustomerId(id))
-        .await
-        .unwrap();
+    let id = common::world::second_customer(env).await;
+    let key = meridian::demo::demo_key(&env.pool, id).await.unwrap();
     let key = key.expose().to_string();
     // A key made while serving works once the key refresh has seen it.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
@@ -65,7 +23,7 @@ async fn other_customer(env: &TestEnv) -> (CustomerId, String) {
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    (CustomerId(id), key)
+    (id, key)
 }
 
 async fn get(env: &TestEnv, path: &str, key: &str, accept: Option<&str>) -> reqwest::Response {

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod sdk;
+pub mod world;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

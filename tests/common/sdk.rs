@@ -8,20 +8,21 @@ use std::sync::OnceLock;
 /// The Python that has `anthropic` and `openai` installed.
 pub fn python() -> PathBuf {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON
-        .get_or_init(|| {
-            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/sdk-python");
-            let out = Command::new(script)
-                .output()
-                .expect("run scripts/sdk-python");
-            assert!(
-                out.status.success(),
-                "scripts/sdk-python failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-        })
-        .clone()
+    PYTHON.get_or_init(|| installed("sdk-python")).clone()
+}
+
+/// The path that `scripts/{script}` prints once it has installed what it installs.
+pub fn installed(script: &str) -> PathBuf {
+    let path = format!("{}/scripts/{script}", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("run scripts/{script}: {e}"));
+    assert!(
+        out.status.success(),
+        "scripts/{script} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
 /// Runs `program` (Python source) with `env` set; panics with its stderr on failure and

@@ -11,18 +11,22 @@ pub mod invoice_runs;
 
 use std::sync::Arc;
 
+use crate::raw_body::RawBody;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use meridian_billing::credit::CreditOutcome;
 use meridian_billing::query::{self, InvoiceDetail, InvoiceRow, ListFilter, RunRow};
 use meridian_billing::{BillingError, Period, credit};
 use meridian_core::wire::{bearer_token, is_identity_encoding, shown_id};
 use serde::Deserialize;
+use std::str::FromStr;
+use uuid::Uuid;
 
 use crate::document_ref::{DocumentRef, NumberParam, no_document};
+use crate::idempotency::begin_post;
+use crate::page::{self, Page, PageQuery};
 use crate::{ApiState, Problem};
 
 /// The filters of the finance lists, in the OpenAPI document.
@@ -81,29 +85,31 @@ pub(crate) fn authorize(state: &ApiState, headers: &HeaderMap) -> Result<(), Pro
     }
 }
 
-/// A finance route's query string: the list filter, and `status` where the route
-/// takes it.
-#[derive(Default)]
-pub(crate) struct FinanceQuery {
+/// A finance list's query string: the page, the list filter, and `status` where the
+/// route takes it.
+pub(crate) struct FinanceQuery<C> {
+    pub page: PageQuery<C>,
     pub filter: ListFilter,
     pub status: Option<String>,
 }
 
-/// `entity`, `period`, `customer` and `status`, those of `keys` only.
-pub(crate) fn finance_query(raw: Option<&str>, keys: &[&str]) -> Result<FinanceQuery, Problem> {
-    let mut q = FinanceQuery::default();
-    for pair in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if !keys.contains(&key) {
-            return Err(Problem::bad_request(format!(
-                "Unknown query parameter `{key}`."
-            )));
-        }
-        match key {
-            "entity" => q.filter.entity = Some(value.to_string()),
+/// `limit`, `cursor`, and of `entity`, `period`, `customer` and `status` those of `keys`.
+pub(crate) fn finance_query<C: FromStr>(
+    raw: Option<&str>,
+    keys: &[&str],
+) -> Result<FinanceQuery<C>, Problem> {
+    let (page, pairs) = page::parse_with(raw, keys)?;
+    let mut q = FinanceQuery {
+        page,
+        filter: ListFilter::default(),
+        status: None,
+    };
+    for (key, value) in pairs {
+        match key.as_str() {
+            "entity" => q.filter.entity = Some(value),
             "period" => {
                 q.filter.period =
-                    Some(Period::parse(value).map_err(|_| {
+                    Some(Period::parse(&value).map_err(|_| {
                         Problem::bad_request("`period` must be a month like 2026-10.")
                     })?)
             }
@@ -114,7 +120,7 @@ pub(crate) fn finance_query(raw: Option<&str>, keys: &[&str]) -> Result<FinanceQ
                         .map_err(|_| Problem::bad_request("`customer` must be a customer id."))?,
                 )
             }
-            _ => q.status = Some(value.to_string()),
+            _ => q.status = Some(value),
         }
     }
     Ok(q)
@@ -125,9 +131,9 @@ const LIST_KEYS: &[&str] = &["entity", "period", "customer"];
 
 /// `GET /admin/v1/invoice-runs?entity=&period=`
 #[utoipa::path(get, path = "/invoice-runs", tag = "finance",
-    params(ListParams),
+    params(ListParams, page::Params),
     responses(
-        (status = 200, body = Vec<RunRow>),
+        (status = 200, body = Page<RunRow>),
         (status = 400, description = "A filter this list does not take (the message names it)."),
     ))]
 pub async fn list_runs(
@@ -136,17 +142,17 @@ pub async fn list_runs(
     RawQuery(raw): RawQuery,
 ) -> Result<impl IntoResponse, Problem> {
     authorize(&state, &headers)?;
-    let f = finance_query(raw.as_deref(), LIST_KEYS)?.filter;
-    Ok(Json(
-        query::runs(&state.pool, f.entity.as_deref(), f.period).await?,
-    ))
+    let q = finance_query::<Uuid>(raw.as_deref(), LIST_KEYS)?;
+    let (f, page) = (q.filter, q.page);
+    let runs = query::runs(&state.pool, f.entity.as_deref(), f.period).await?;
+    Ok(Json(Page::within(runs, page, |r| r.id)?))
 }
 
 /// `GET /admin/v1/invoices?entity=&period=&customer=`
 #[utoipa::path(get, path = "/invoices", tag = "finance",
-    params(ListParams),
+    params(ListParams, page::Params),
     responses(
-        (status = 200, body = Vec<InvoiceRow>),
+        (status = 200, body = Page<InvoiceRow>),
         (status = 400, description = "A filter this list does not take (the message names it)."),
     ))]
 pub async fn list_invoices(
@@ -155,8 +161,9 @@ pub async fn list_invoices(
     RawQuery(raw): RawQuery,
 ) -> Result<impl IntoResponse, Problem> {
     authorize(&state, &headers)?;
-    let f = finance_query(raw.as_deref(), LIST_KEYS)?.filter;
-    Ok(Json(query::list(&state.pool, &f).await?))
+    let q = finance_query::<String>(raw.as_deref(), LIST_KEYS)?;
+    let invoices = query::list(&state.pool, &q.filter).await?;
+    Ok(Json(Page::within(invoices, q.page, |i| i.number.clone())?))
 }
 
 /// `GET /admin/v1/invoices/{number}`: the document with its lines and taxes.
@@ -188,20 +195,22 @@ struct CreditRequest {
 
 /// `POST /admin/v1/invoices/{number}/credit-notes` `{"reason", "lines"?}` → 201.
 #[utoipa::path(post, path = "/invoices/{number}/credit-notes", tag = "finance",
-    params(NumberParam),
+    params(NumberParam, crate::idempotency::Params),
     request_body = CreditRequest,
     responses(
         (status = 201, body = CreditOutcome),
         (status = 400, description = "A body this route does not take, or lines that cannot be credited."),
         (status = 404, description = "No invoice with this number."),
+        (status = 409, description = "The `Idempotency-Key` was used for a different request."),
         (status = 415, description = "A `Content-Encoding` other than `identity`."),
     ))]
 pub async fn create_credit_note(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
+    uri: Uri,
     number: DocumentRef,
-    body: Bytes,
-) -> Result<impl IntoResponse, Problem> {
+    RawBody(body): RawBody,
+) -> Result<Response, Problem> {
     authorize(&state, &headers)?;
     let number = number.get()?;
     if let Some(coding) = headers.get(axum::http::header::CONTENT_ENCODING)
@@ -220,6 +229,9 @@ pub async fn create_credit_note(
             "`reason` must not contain NUL characters.",
         ));
     }
+    let work = begin_post!(&state.pool, customers::SCOPE.into(), &headers, uri, &body);
+    // Billing issues the note in its own transaction (under the numbering lock); a
+    // racing alike request finds the lines credited and is refused, not credited twice.
     let note = credit::credit(
         &state.pool,
         &number,
@@ -228,5 +240,5 @@ pub async fn create_credit_note(
         chrono::Utc::now(),
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(note)))
+    work.answer(StatusCode::CREATED, note).await
 }

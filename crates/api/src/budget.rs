@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
+use crate::raw_body::RawBody;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use chrono::Utc;
@@ -97,10 +97,10 @@ pub async fn get(
 pub async fn put(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
-    bytes: Bytes,
+    RawBody(bytes): RawBody,
 ) -> Result<Json<Budget>, Problem> {
-    let (budget, alerts) = body::budget_put(&bytes)?;
     let (caller, current) = own_terms(&state, &headers).await?;
+    let (budget, alerts) = body::budget_put(&bytes)?;
     let settings = KeySettings {
         limits: current.limits,
         budget: Some(budget),

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use meridian_billing::query::{self, InvoiceDetail, InvoiceRow, ListFilter};
@@ -23,8 +23,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::admin::{authorize, finance_query};
+use crate::admin::{authorize, customers, finance_query};
 use crate::document_ref::{DocumentRef, IdParam, NumberParam, no_document};
+use crate::idempotency::begin_post;
+use crate::page::{self, Page};
 use crate::{ApiState, Problem};
 
 /// A file's bytes, in the OpenAPI document (their media type is the content's).
@@ -189,20 +191,20 @@ impl From<InvoiceRow> for CustomerInvoice {
     }
 }
 
-/// The customer's documents.
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct CustomerInvoices {
-    items: Vec<CustomerInvoice>,
-}
-
 /// `GET /api/v1/invoices`: the customer's invoices and credit notes, newest first.
 #[utoipa::path(get, path = "/api/v1/invoices", tag = "invoices",
-    responses((status = 200, body = CustomerInvoices)))]
+    params(page::Params),
+    responses(
+        (status = 200, body = Page<CustomerInvoice>),
+        (status = 400, description = "A `limit` or `cursor` this list does not take."),
+    ))]
 pub async fn customer_invoices(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
 ) -> Result<impl IntoResponse, Problem> {
     let customer = state.customer(&headers)?;
+    let q = page::parse::<Uuid>(raw.as_deref())?;
     let filter = ListFilter {
         customer: Some(customer),
         ..ListFilter::default()
@@ -210,7 +212,7 @@ pub async fn customer_invoices(
     let mut rows = query::list(&state.pool, &filter).await?;
     rows.sort_by(|a, b| (b.issue_date, &b.number).cmp(&(a.issue_date, &a.number)));
     let items: Vec<CustomerInvoice> = rows.into_iter().map(Into::into).collect();
-    Ok(Json(CustomerInvoices { items }))
+    Ok(Json(Page::within(items, q, |i| i.id)?))
 }
 
 /// The customer's document that `{id}` names (the id of the list or the document's
@@ -323,9 +325,9 @@ pub async fn finance_xml(
 /// `GET /admin/v1/outbox?status=&entity=&period=`: the e-mail of every issued document,
 /// oldest first, with its status, attempts, last error and Message-ID.
 #[utoipa::path(get, path = "/outbox", tag = "finance",
-    params(OutboxParams),
+    params(OutboxParams, page::Params),
     responses(
-        (status = 200, body = Vec<OutboxRow>),
+        (status = 200, body = Page<OutboxRow>),
         (status = 400, description = "A filter this list does not take (the message names it)."),
     ))]
 pub async fn outbox(
@@ -334,7 +336,7 @@ pub async fn outbox(
     RawQuery(raw): RawQuery,
 ) -> Result<impl IntoResponse, Problem> {
     authorize(&state, &headers)?;
-    let q = finance_query(raw.as_deref(), &["status", "entity", "period"])?;
+    let q = finance_query::<i64>(raw.as_deref(), &["status", "entity", "period"])?;
     let status = q
         .status
         .map(|s| {
@@ -348,27 +350,29 @@ pub async fn outbox(
         entity: q.filter.entity,
         period: q.filter.period,
     };
-    Ok(Json(
-        meridian_documents::outbox_list(&state.pool, &filter).await?,
-    ))
+    let rows = meridian_documents::outbox_list(&state.pool, &filter).await?;
+    Ok(Json(Page::within(rows, q.page, |r| r.id)?))
 }
 
 /// `POST /admin/v1/outbox/{number}/retry`: puts a failed e-mail back in the queue
 /// (after the customer's address was fixed, say); 409 unless it had failed.
 #[utoipa::path(post, path = "/outbox/{number}/retry", tag = "finance",
-    params(NumberParam),
+    params(NumberParam, crate::idempotency::Params),
     responses(
         (status = 200, body = OutboxRow, description = "The e-mail, back in the queue."),
+        (status = 400, description = "A malformed `Idempotency-Key`."),
         (status = 404, description = "No document with this number, or no e-mail of it."),
-        (status = 409, description = "The e-mail has not failed."),
+        (status = 409, description = "The e-mail has not failed, or the `Idempotency-Key` was used for a different request."),
     ))]
 pub async fn retry(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
+    uri: Uri,
     number: DocumentRef,
-) -> Result<impl IntoResponse, Problem> {
+) -> Result<Response, Problem> {
     authorize(&state, &headers)?;
     let number = number.get()?;
+    let work = begin_post!(&state.pool, customers::SCOPE.into(), &headers, uri, &[]);
     let issued = query::get(&state.pool, &number).await?;
     if !meridian_documents::retry_failed(&state.pool, issued.row.id).await? {
         return Err(Problem::conflict(format!(
@@ -378,5 +382,5 @@ pub async fn retry(
     let row = meridian_documents::outbox_status(&state.pool, issued.row.id)
         .await?
         .ok_or_else(|| no_document(&number))?;
-    Ok(Json(row))
+    work.answer(StatusCode::OK, row).await
 }

@@ -176,12 +176,16 @@ impl Idempotent {
         &mut self.tx
     }
 
-    /// Commits the work with `answer` as what to replay, and answers it (or the
-    /// answer an alike request stored first).
-    pub async fn answer(self, status: StatusCode, answer: Value) -> Result<Response, Problem> {
-        Ok(match self.commit(status, &answer).await? {
+    /// Answers `body` with `status`, stored for replays as it is (see [`Self::commit`]).
+    pub async fn answer<T: serde::Serialize>(
+        self,
+        status: StatusCode,
+        body: T,
+    ) -> Result<Response, Problem> {
+        let kept = serde_json::to_value(&body).map_err(|_| Problem::internal())?;
+        Ok(match self.commit(status, &kept).await? {
             Some(replay) => replay,
-            None => (status, Json(answer)).into_response(),
+            None => (status, Json(body)).into_response(),
         })
     }
 

@@ -14,6 +14,7 @@ pub mod models;
 pub mod openapi;
 pub mod page;
 pub mod problem;
+mod raw_body;
 pub mod spend;
 pub mod usage;
 
@@ -128,8 +129,8 @@ fn routes() -> Routes {
         .routes(routes!(keys::get, keys::update, keys::revoke))
         .routes(routes!(keys::rotate))
         .routes(routes!(budget::get, budget::put))
-        .route("/api/v1/spend", get(spend::get))
-        .route("/api/v1/models", get(models::list))
+        .routes(routes!(spend::get))
+        .routes(routes!(models::list))
         .split_for_parts();
     let mut doc = doc.nest(FINANCE, finance_doc);
     openapi::conventions(&mut doc);

@@ -17,7 +17,8 @@ use serde::Serialize;
 use crate::page::{self, Page};
 use crate::{ApiState, Problem};
 
-#[derive(Debug, Serialize)]
+/// A model served to the caller, with its offers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Model {
     pub id: String,
     /// The vendor part of the id (`openai`).
@@ -27,7 +28,8 @@ pub struct Model {
     pub offers: Vec<Offer>,
 }
 
-#[derive(Debug, Serialize)]
+/// One deployment serving a model, at its prices.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Offer {
     pub deployment: String,
     pub provider: &'static str,
@@ -43,7 +45,7 @@ pub struct Offer {
 
 /// USD per million tokens of each kind, as decimal strings; `null` where the
 /// provider lists no separate price (the input or output price applies).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Prices {
     #[serde(with = "rust_decimal::serde::str_option")]
     pub input: Option<Decimal>,
@@ -104,6 +106,14 @@ fn offer(o: &ModelOffer) -> Offer {
     }
 }
 
+/// `GET /api/v1/models?limit=&cursor=`: the models the caller may use (its
+/// residency's), by id, with list prices.
+#[utoipa::path(get, path = "/api/v1/models", tag = "models",
+    params(page::Params),
+    responses(
+        (status = 200, body = Page<Model>),
+        (status = 400, description = "A `limit` or `cursor` this list does not take."),
+    ))]
 pub async fn list(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
@@ -111,14 +121,8 @@ pub async fn list(
 ) -> Result<Json<Page<Model>>, Problem> {
     let entry = state.caller_entry(&headers)?;
     let q = page::parse::<String>(raw.as_deref())?;
-    let served: Vec<ServedModel> = state
-        .models
-        .served(entry.residency.as_deref())
-        .into_iter()
-        .filter(|m| q.cursor.as_ref().is_none_or(|c| m.id > *c))
-        .take(q.limit as usize + 1)
-        .collect();
+    let served = state.models.served(entry.residency.as_deref());
     Ok(Json(
-        Page::of(served, q.limit, |m| m.id.clone()).map(Model::from),
+        Page::within(served, q, |m| m.id.clone())?.map(Model::from),
     ))
 }

@@ -4,9 +4,9 @@
 //! together), so a route cannot exist without its entry, nor an entry without its route.
 //!
 //! What every operation shares is added here, once, by [`conventions`]: its security
-//! scheme (by path prefix), the 401 of a missing or wrong credential, the
-//! `application/problem+json` body of every 4xx, and the `x-request-id` header of every
-//! answer. A handler declares only its own statuses:
+//! scheme (by path prefix), the 401 of a missing or wrong credential, the 400, 408 and
+//! 413 of a request body, the `application/problem+json` body of every error, and the
+//! `x-request-id` header of every answer. A handler declares only its own statuses:
 //!
 //! ```ignore
 //! /// `GET /api/v1/things/{id}`.
@@ -104,15 +104,33 @@ pub(crate) fn conventions(doc: &mut OpenApi) {
 
 fn shared(operation: &mut Operation, scheme: &str, refused: &str) {
     operation.security = Some(vec![SecurityRequirement::new::<_, _, &str>(scheme, [])]);
+    let has_body = operation.request_body.is_some();
     let responses = &mut operation.responses.responses;
-    responses
-        .entry("401".into())
-        .or_insert_with(|| ResponseBuilder::new().description(refused).build().into());
+    let mut add = |status: &str, description: &str| {
+        responses.entry(status.into()).or_insert_with(|| {
+            ResponseBuilder::new()
+                .description(description)
+                .build()
+                .into()
+        });
+    };
+    add("401", refused);
+    if has_body {
+        add(
+            "400",
+            "The body is not the JSON this route takes (the message says why).",
+        );
+        add(
+            "408",
+            "The body did not arrive within the server's body-read timeout.",
+        );
+        add("413", "The body is larger than 2 MiB.");
+    }
     for (status, response) in responses.iter_mut() {
         let RefOr::T(response) = response else {
             continue;
         };
-        if status.starts_with('4') && response.content.is_empty() {
+        if (status.starts_with('4') || status.starts_with('5')) && response.content.is_empty() {
             response.content.insert(
                 PROBLEM_JSON.into(),
                 ContentBuilder::new()

@@ -22,6 +22,7 @@ pub(crate) struct Params {
     #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u32>,
     /// The `next_cursor` of the page before.
+    #[param(min_length = 1)]
     cursor: Option<String>,
 }
 
@@ -37,25 +38,29 @@ pub(crate) fn parse<C: FromStr>(raw: Option<&str>) -> Result<PageQuery<C>, Probl
     parse_with(raw, &[]).map(|(page, _)| page)
 }
 
+/// The (decoded) name-value pairs of the query string `raw`.
+pub(crate) fn pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, Problem> {
+    let malformed = || Problem::bad_request("The query string is malformed.");
+    let uri = format!("/?{}", raw.unwrap_or_default())
+        .parse()
+        .map_err(|_| malformed())?;
+    Ok(Query::<Vec<(String, String)>>::try_from_uri(&uri)
+        .map_err(|_| malformed())?
+        .0)
+}
+
 /// The page asked for by the query string `raw`, and the values of the list's
 /// `filters` it gives (any other parameter is refused by name).
 pub(crate) fn parse_with<C: FromStr>(
     raw: Option<&str>,
     filters: &[&str],
 ) -> Result<(PageQuery<C>, HashMap<String, String>), Problem> {
-    let malformed = || Problem::bad_request("The query string is malformed.");
-    let uri = format!("/?{}", raw.unwrap_or_default())
-        .parse()
-        .map_err(|_| malformed())?;
-    let pairs = Query::<Vec<(String, String)>>::try_from_uri(&uri)
-        .map_err(|_| malformed())?
-        .0;
     let mut page = PageQuery {
         limit: DEFAULT_LIMIT,
         cursor: None,
     };
     let mut given = HashMap::new();
-    for (name, value) in pairs {
+    for (name, value) in pairs(raw)? {
         match name.as_str() {
             "limit" => {
                 page.limit = value
@@ -68,13 +73,8 @@ pub(crate) fn parse_with<C: FromStr>(
                         ))
                     })?;
             }
-            "cursor" => {
-                page.cursor = Some(value.parse().map_err(|_| {
-                    Problem::bad_request(
-                        "`cursor` is not one this API gave: pass the `next_cursor` of the page before.",
-                    )
-                })?);
-            }
+            "cursor" if value.is_empty() => return Err(unknown_cursor()),
+            "cursor" => page.cursor = Some(value.parse().map_err(|_| unknown_cursor())?),
             filter if filters.contains(&filter) => {
                 given.insert(filter.to_string(), value);
             }
@@ -88,6 +88,13 @@ pub(crate) fn parse_with<C: FromStr>(
         }
     }
     Ok((page, given))
+}
+
+/// A forged or stale `cursor`.
+fn unknown_cursor() -> Problem {
+    Problem::bad_request(
+        "`cursor` is not one this API gave: pass the `next_cursor` of the page before.",
+    )
 }
 
 /// One page of a list.
@@ -111,6 +118,27 @@ impl<T> Page<T> {
         }
     }
 
+    /// The page `q` of the whole list `all` (in its order), whose items `key_of` names
+    /// for cursors: for lists read whole (finance lists, a customer's documents).
+    pub(crate) fn within<C: PartialEq + ToString>(
+        all: Vec<T>,
+        q: PageQuery<C>,
+        key_of: impl Fn(&T) -> C,
+    ) -> Result<Page<T>, Problem> {
+        let start = match &q.cursor {
+            None => 0,
+            Some(cursor) => {
+                all.iter()
+                    .position(|item| key_of(item) == *cursor)
+                    .ok_or_else(unknown_cursor)?
+                    + 1
+            }
+        };
+        let end = all.len().min(start + q.limit as usize + 1);
+        let fetched = all.into_iter().take(end).skip(start).collect();
+        Ok(Page::of(fetched, q.limit, |item| key_of(item).to_string()))
+    }
+
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             items: self.items.into_iter().map(f).collect(),
@@ -132,6 +160,7 @@ mod tests {
         assert!(refused("limit=201").contains("`limit`"));
         assert!(refused("limit=ten").contains("`limit`"));
         assert!(refused("cursor=forged").contains("`cursor`"));
+        assert!(refused("cursor=").contains("`cursor`"));
         assert!(refused("sort=name").contains("`sort`"));
         let page = parse::<KeyId>(Some("limit=200")).unwrap();
         assert_eq!((page.limit, page.cursor), (200, None));
@@ -147,5 +176,29 @@ mod tests {
         );
         let last = Page::of(vec![1, 2], 2, |n| n.to_string());
         assert_eq!(last.next_cursor, None);
+    }
+
+    #[test]
+    fn a_list_read_whole_pages_after_its_cursor_and_refuses_a_stale_one() {
+        let page = |cursor: Option<u32>| {
+            Page::within(vec![10, 20, 30], PageQuery { limit: 2, cursor }, |n| *n)
+        };
+        let first = page(None).unwrap();
+        assert_eq!(
+            (first.items, first.next_cursor),
+            (vec![10, 20], Some("20".into()))
+        );
+        let second = page(Some(20)).unwrap();
+        assert_eq!((second.items, second.next_cursor), (vec![30], None));
+        assert!(page(Some(25)).unwrap_err().detail.contains("`cursor`"));
+        let (_, given) = parse_with::<u32>(Some("entity=US&limit=5"), &["entity"]).unwrap();
+        assert_eq!(given["entity"], "US");
+        let refused = parse_with::<u32>(Some("sort=x"), &["entity"])
+            .unwrap_err()
+            .detail;
+        assert!(
+            refused.contains("`entity`, `limit` and `cursor`"),
+            "{refused}"
+        );
     }
 }

@@ -25,7 +25,8 @@ use crate::{ApiState, Problem};
 /// How far back the forecast's hourly average looks.
 const TRAILING: TimeDelta = TimeDelta::days(7);
 
-#[derive(Debug, Serialize)]
+/// The current period's spend and its forecast.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Spend {
     pub period: BudgetPeriod,
     /// When the period began and when it ends (exclusive), UTC.
@@ -48,7 +49,8 @@ pub struct Spend {
     pub budget: Option<SpendBudget>,
 }
 
-#[derive(Debug, Serialize)]
+/// The customer-wide budget and what is left of it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SpendBudget {
     #[serde(with = "rust_decimal::serde::str")]
     pub amount: Decimal,
@@ -59,6 +61,13 @@ pub struct SpendBudget {
     pub remaining: Option<Decimal>,
 }
 
+/// `GET /api/v1/spend`: the current period's spend and forecast, in the customer's
+/// currency and in USD.
+#[utoipa::path(get, path = "/api/v1/spend", tag = "budget",
+    responses(
+        (status = 200, body = Spend),
+        (status = 404, description = "The key's customer no longer exists."),
+    ))]
 pub async fn get(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,

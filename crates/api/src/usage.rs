@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Query, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, TimeDelta, Utc};
@@ -129,13 +129,16 @@ struct UsageQuery {
 }
 
 fn parse_query(raw: Option<&str>) -> Result<UsageQuery, Problem> {
-    let pairs: Vec<(String, String)> = Query::<Vec<(String, String)>>::try_from_uri(
-        &format!("/?{}", raw.unwrap_or_default())
-            .parse()
-            .map_err(|_| Problem::bad_request("The query string is malformed."))?,
-    )
-    .map_err(|_| Problem::bad_request("The query string is malformed."))?
-    .0;
+    let pairs = crate::page::pairs(raw)?;
+    if let Some((other, _)) = pairs
+        .iter()
+        .find(|(k, _)| !["from", "to", "group_by"].contains(&k.as_str()))
+    {
+        return Err(Problem::bad_request(format!(
+            "Unknown query parameter `{}`: usage takes `from`, `to` and `group_by`.",
+            meridian_core::wire::shown_id(other)
+        )));
+    }
     let get = |name: &str| {
         pairs
             .iter()
@@ -144,7 +147,7 @@ fn parse_query(raw: Option<&str>) -> Result<UsageQuery, Problem> {
     };
     let date = |name: &str, default: NaiveDate| -> Result<NaiveDate, Problem> {
         match get(name) {
-            None | Some("") => Ok(default),
+            None => Ok(default),
             Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
                 Problem::bad_request(format!("`{name}` must be an ISO date like 2026-11-01."))
             }),

@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::raw_body::RawBody;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -245,7 +245,7 @@ pub async fn create(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
     uri: Uri,
-    bytes: Bytes,
+    RawBody(bytes): RawBody,
 ) -> Result<Response, Problem> {
     let new = new_customer(&bytes)?;
     let mut work = begin_post!(&state.pool, SCOPE.into(), &headers, uri, &bytes);
@@ -313,7 +313,7 @@ fn profile_patch(m: &mut Members) -> Result<CustomerPatch, Problem> {
 pub async fn patch(
     State(state): State<Arc<ApiState>>,
     path: Result<Path<String>, PathRejection>,
-    bytes: Bytes,
+    RawBody(bytes): RawBody,
 ) -> Result<Json<CustomerView>, Problem> {
     let id = customer_id(path)?;
     let mut m = Members::body(&bytes, r#"{"residency": "eu", "limits": {"rpm": 600}}"#)?;
@@ -358,7 +358,7 @@ pub async fn create_key(
     headers: HeaderMap,
     uri: Uri,
     path: Result<Path<String>, PathRejection>,
-    bytes: Bytes,
+    RawBody(bytes): RawBody,
 ) -> Result<Response, Problem> {
     let id = customer_id(path)?;
     let new = body::new_key(&bytes)?;

@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
+use crate::raw_body::RawBody;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use meridian_billing::entities::{self, Entity, EntityUpdate};
@@ -144,7 +144,7 @@ pub(crate) struct EntityPatchRequest {
 pub async fn patch(
     State(state): State<Arc<ApiState>>,
     path: Result<Path<String>, PathRejection>,
-    bytes: Bytes,
+    RawBody(bytes): RawBody,
 ) -> Result<Json<Entity>, Problem> {
     let changes = update(&bytes)?;
     let e = entity(&state, path).await?;

@@ -8,8 +8,8 @@
 
 use std::sync::Arc;
 
+use crate::raw_body::RawBody;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -86,7 +86,7 @@ pub async fn start(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
     uri: Uri,
-    bytes: Bytes,
+    RawBody(bytes): RawBody,
 ) -> Result<Response, Problem> {
     let (period, entity) = start_body(&bytes)?;
     let mut work = begin_post!(&state.pool, SCOPE.into(), &headers, uri, &bytes);

@@ -288,6 +288,20 @@ pub(crate) mod schema {
         period: BudgetPeriod,
     }
 
+    /// A change of a spend budget (merged into the one set; a new one needs both).
+    #[derive(ToSchema)]
+    #[allow(dead_code)]
+    pub struct BudgetPatchInput {
+        #[schema(
+            nullable = false,
+            example = "100.00",
+            pattern = r"^-?[0-9]+(\.[0-9]+)?$"
+        )]
+        amount: Option<String>,
+        #[schema(nullable = false)]
+        period: Option<BudgetPeriod>,
+    }
+
     /// `POST /api/v1/keys`.
     #[derive(ToSchema)]
     #[schema(example = json!({"name": "ci", "role": "inference"}))]
@@ -314,7 +328,7 @@ pub(crate) mod schema {
         #[schema(nullable)]
         limits: Option<LimitsInput>,
         #[schema(nullable)]
-        budget: Option<BudgetInput>,
+        budget: Option<BudgetPatchInput>,
     }
 
     /// `PATCH /admin/v1/customers/{id}`: a JSON merge patch; null clears a member.
@@ -325,11 +339,12 @@ pub(crate) mod schema {
         #[schema(nullable)]
         limits: Option<LimitsInput>,
         #[schema(nullable)]
-        budget: Option<BudgetInput>,
+        budget: Option<BudgetPatchInput>,
     }
 
     /// `PUT /api/v1/budget`.
     #[derive(ToSchema)]
+    #[schema(example = json!({"amount": "100.00", "period": "month", "alerts": [50, 80, 100]}))]
     #[allow(dead_code)]
     pub struct BudgetPutRequest {
         #[schema(example = "100.00", pattern = r"^-?[0-9]+(\.[0-9]+)?$")]
@@ -337,8 +352,23 @@ pub(crate) mod schema {
         period: BudgetPeriod,
         /// Whole percentages from 1 to 100 (default 50, 80, 100).
         #[schema(nullable, example = json!([50, 80, 100]))]
-        alerts: Option<Vec<u8>>,
+        alerts: Option<Vec<Percent>>,
     }
+
+    /// A whole percentage from 1 to 100.
+    pub struct Percent;
+
+    impl utoipa::PartialSchema for Percent {
+        fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(100))
+                .into()
+        }
+    }
+
+    impl ToSchema for Percent {}
 
     /// `POST /api/v1/keys/{id}/rotate` (an empty body too).
     #[derive(ToSchema)]

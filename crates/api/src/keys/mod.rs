@@ -10,8 +10,8 @@ mod view;
 
 use std::sync::Arc;
 
+use crate::raw_body::RawBody;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
@@ -157,7 +157,7 @@ pub async fn create(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
     uri: Uri,
-    bytes: Bytes,
+    RawBody(bytes): RawBody,
 ) -> Result<Response, Problem> {
     let caller = state.key_admin(&headers)?;
     let new = body::new_key(&bytes)?;
@@ -206,7 +206,7 @@ pub async fn update(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
     id: KeyPath,
-    bytes: Bytes,
+    RawBody(bytes): RawBody,
 ) -> Result<Json<KeyView>, Problem> {
     let caller = state.key_admin(&headers)?;
     let id = id.get()?;
@@ -265,7 +265,7 @@ pub async fn rotate(
     headers: HeaderMap,
     uri: Uri,
     id: KeyPath,
-    bytes: Bytes,
+    RawBody(bytes): RawBody,
 ) -> Result<Response, Problem> {
     let caller = state.key_admin(&headers)?;
     let id = id.get()?;
