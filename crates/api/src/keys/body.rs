@@ -317,17 +317,6 @@ pub(crate) mod schema {
         budget: Option<BudgetInput>,
     }
 
-    /// `PATCH /admin/v1/customers/{id}`: a JSON merge patch; null clears a member.
-    #[derive(ToSchema)]
-    #[schema(example = json!({"limits": {"rpm": 600}}))]
-    #[allow(dead_code)]
-    pub struct SpendingPatchRequest {
-        #[schema(nullable)]
-        limits: Option<LimitsInput>,
-        #[schema(nullable)]
-        budget: Option<BudgetInput>,
-    }
-
     /// `PUT /api/v1/budget`.
     #[derive(ToSchema)]
     #[allow(dead_code)]
