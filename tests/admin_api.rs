@@ -540,6 +540,16 @@ async fn fx_rates_and_price_versions_are_read_and_a_catalog_is_imported() {
     assert_eq!(status, 200, "{whole}");
     assert!(whole["entries"].as_u64().unwrap() > 4000);
     assert_eq!(whole["new_versions"], 1);
+    // The other routes take bodies up to 2 MB.
+    let (status, _) = admin
+        .send(
+            admin
+                .http
+                .post(env.url("/admin/v1/customers"))
+                .body(std::fs::read("data/model-prices.json").unwrap()),
+        )
+        .await;
+    assert_eq!(status, 413);
     let (status, problem) =
         admin
             .send(admin.http.post(env.url("/admin/v1/prices/import")).body(

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::PathRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
@@ -240,13 +240,15 @@ pub(crate) struct CustomerPatchRequest {
         (status = 201, body = CustomerView),
         (status = 400, description = "A member missing, unknown or invalid: every problem, each naming its member (a tax id with the reason)."),
         (status = 409, description = "The `Idempotency-Key` was used for a different request."),
+        (status = 413, description = "A body over 2 MB."),
     ))]
 pub async fn create(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
     uri: Uri,
-    bytes: Bytes,
+    bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
+    let bytes = bytes?;
     let new = new_customer(&bytes)?;
     let mut work = begin_post!(&state.pool, SCOPE.into(), &headers, uri, &bytes);
     let customer = customers::create_with(work.conn(), &new, checks(&state, true)).await?;
@@ -309,12 +311,14 @@ fn profile_patch(m: &mut Members) -> Result<CustomerPatch, Problem> {
         (status = 200, body = CustomerView),
         (status = 400, description = "A member unknown, invalid or not changeable (`entity`): every problem, each naming its member."),
         (status = 404, description = "No customer with this id."),
+        (status = 413, description = "A body over 2 MB."),
     ))]
 pub async fn patch(
     State(state): State<Arc<ApiState>>,
     path: Result<Path<String>, PathRejection>,
-    bytes: Bytes,
+    bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Json<CustomerView>, Problem> {
+    let bytes = bytes?;
     let id = customer_id(path)?;
     let mut m = Members::body(&bytes, r#"{"residency": "eu", "limits": {"rpm": 600}}"#)?;
     let spending = body::spending(&mut m)?;
@@ -352,14 +356,16 @@ pub async fn patch(
         (status = 400, description = "A member missing, unknown or out of range (the message names it)."),
         (status = 404, description = "No customer with this id."),
         (status = 409, description = "The `Idempotency-Key` was used for a different request."),
+        (status = 413, description = "A body over 2 MB."),
     ))]
 pub async fn create_key(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
     uri: Uri,
     path: Result<Path<String>, PathRejection>,
-    bytes: Bytes,
+    bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
+    let bytes = bytes?;
     let id = customer_id(path)?;
     let new = body::new_key(&bytes)?;
     if customers::get(&state.pool, id).await?.is_none() {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::PathRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, RawQuery, State};
 use meridian_billing::entities::{self, Entity, EntityUpdate};
 use meridian_billing::{BillingError, Naming};
@@ -140,12 +140,14 @@ pub(crate) struct EntityPatchRequest {
         (status = 200, body = Entity),
         (status = 400, description = "A member unknown or invalid: every problem, each naming its member (a tax id with the reason)."),
         (status = 404, description = "No entity with this code."),
+        (status = 413, description = "A body over 2 MB."),
     ))]
 pub async fn patch(
     State(state): State<Arc<ApiState>>,
     path: Result<Path<String>, PathRejection>,
-    bytes: Bytes,
+    bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Entity>, Problem> {
+    let bytes = bytes?;
     let changes = update(&bytes)?;
     let e = entity(&state, path).await?;
     Ok(Json(

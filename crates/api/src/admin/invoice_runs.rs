@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::PathRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -81,13 +81,15 @@ pub(crate) struct RunIdParam {
         (status = 202, body = RunStarted, description = "The run started in the background."),
         (status = 400, description = "A body this route does not take, a malformed period or an unknown entity (the message names it)."),
         (status = 409, description = "The period has not ended for an entity (the message says when it closes), or the `Idempotency-Key` was used for a different request."),
+        (status = 413, description = "A body over 2 MB."),
     ))]
 pub async fn start(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
     uri: Uri,
-    bytes: Bytes,
+    bytes: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
+    let bytes = bytes?;
     let (period, entity) = start_body(&bytes)?;
     let mut work = begin_post!(&state.pool, SCOPE.into(), &headers, uri, &bytes);
     run::check(&state.pool, period, entity.as_deref(), Utc::now()).await?;
