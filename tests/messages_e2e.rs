@@ -9,23 +9,24 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::{TestEnv, sdk};
+use meridian_core::TokenUsage;
 use meridian_core::catalog::PriceCatalog;
 use meridian_core::config::ProviderKind;
-use meridian_core::{Secret, TokenUsage};
-use meridian_mock_providers::{BEDROCK_ACCESS_KEY_ID, BEDROCK_SECRET_ACCESS_KEY, Fault};
+use meridian_mock_providers::Fault;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-const NATIVE: &str = "anthropic/claude-sonnet-4-5";
+const NATIVE: &str = common::CLAUDE_ON_ANTHROPIC;
 const TRANSLATED: &str = "openai/gpt-4o-mini";
 /// Anthropic's model on Bedrock's InvokeModel, under a public id of its own.
-const BEDROCK: &str = "bedrock-anthropic/claude-sonnet-4-5";
+const BEDROCK: &str = common::CLAUDE_ON_BEDROCK;
+/// Claude on Vertex AI (`rawPredict`), under a public id of its own.
+const VERTEX: &str = common::CLAUDE_ON_VERTEX;
 
 /// What each model is asked, printed as JSON per model. Every answer's usage is
-/// kept as `[input, cache read, cache write, output, x-meridian-cost]`.
+/// kept as `[input, cache read, cache write, output, x-meridian-cost, 1-hour cache
+/// write]`.
 const PROGRAM: &str = r#"
 import json, os, anthropic
 client = anthropic.Anthropic(base_url=os.environ["BASE"], api_key=os.environ["KEY"])
@@ -47,8 +48,10 @@ for model in os.environ["MODELS"].split(","):
     extra = {"thinking": {"type": "enabled", "budget_tokens": 1024}} if anthropic_api else {}
     usages = []
     def keep(usage, cost):
+        by_ttl = usage.cache_creation
         usages.append([usage.input_tokens, usage.cache_read_input_tokens or 0,
-                       usage.cache_creation_input_tokens or 0, usage.output_tokens, cost])
+                       usage.cache_creation_input_tokens or 0, usage.output_tokens, cost,
+                       by_ttl.ephemeral_1h_input_tokens if by_ttl else None])
     def create(**kw):
         kw.setdefault("model", model)
         raw = client.messages.with_raw_response.create(**kw)
@@ -122,7 +125,8 @@ for model in os.environ["MODELS"].split(","):
     # As the SDK reads them: `message_delta`'s counts where it has them.
     final_usage = {**start_usage, **delta_usage}
     usages.append([final_usage["input_tokens"], final_usage["cache_read_input_tokens"],
-                   final_usage["cache_creation_input_tokens"], final_usage["output_tokens"], None])
+                   final_usage["cache_creation_input_tokens"], final_usage["output_tokens"], None,
+                   (final_usage.get("cache_creation") or {}).get("ephemeral_1h_input_tokens")])
     counted = client.messages.with_raw_response.count_tokens(
         model=model, system=[{"type": "text", "text": "be brief"}],
         messages=[{"role": "user", "content": "hello there gateway"}])
@@ -168,24 +172,8 @@ region = "us-east"
 kind = "on-demand"
 base_url = "http://{mock}/v1"
 models = ["{TRANSLATED}"]
-
-[[deployments]]
-id = "bedrock-test"
-provider = "bedrock"
-region = "us-east-1"
-kind = "on-demand"
-base_url = "http://{mock}"
-models = ["{BEDROCK}"]
-upstream_model = "anthropic.claude-sonnet-4-5-20250929-v1:0"
-
-[[deployments]]
-id = "anthropic-test"
-provider = "anthropic"
-region = "eu-west"
-kind = "on-demand"
-base_url = "http://{mock}"
-models = ["{NATIVE}"]
-"#
+{}"#,
+        common::claude_deployments(mock)
     )
 }
 
@@ -211,13 +199,7 @@ async fn deployment_totals(
 
 async fn start() -> TestEnv {
     TestEnv::start_with_deployments(config, |options| {
-        options.credentials = Arc::new(|d| {
-            Some(Secret::new(if d.provider == ProviderKind::Bedrock {
-                format!("{BEDROCK_ACCESS_KEY_ID}:{BEDROCK_SECRET_ACCESS_KEY}")
-            } else {
-                "test-upstream-key".to_string()
-            }))
-        });
+        options.credentials = common::mock_credentials();
     })
     .await
 }
@@ -227,7 +209,7 @@ async fn the_anthropic_sdk_creates_streams_and_counts_messages_natively_and_tran
     let env = start().await;
     // Anthropic's SDKs take the root (`ANTHROPIC_BASE_URL`), not `/v1`.
     let (base, key) = (env.url(""), env.key.clone());
-    let models = format!("{NATIVE},{TRANSLATED},{BEDROCK}");
+    let models = format!("{NATIVE},{TRANSLATED},{BEDROCK},{VERTEX}");
     let out = sdk::run_json(
         PROGRAM,
         &[
@@ -262,6 +244,13 @@ async fn the_anthropic_sdk_creates_streams_and_counts_messages_natively_and_tran
             "us-east-1",
             "anthropic.claude-sonnet-4-5-20250929-v1:0",
             "bedrock-test",
+        ),
+        (
+            VERTEX,
+            ProviderKind::Vertex,
+            "us-east5",
+            "claude-sonnet-4-5@20250929",
+            "vertex-test",
         ),
     ] {
         let native = model == NATIVE;
@@ -341,9 +330,10 @@ async fn the_anthropic_sdk_creates_streams_and_counts_messages_natively_and_tran
         expected.extend(["content_block_stop", "message_delta", "message_stop"]);
         assert_eq!(kinds, expected, "{model}");
 
-        // count_tokens: the provider's count, which is the prompt `hello` was billed
-        // for; counted here where the provider has no such endpoint.
-        if native {
+        // count_tokens: the provider's count (Anthropic's `count_tokens`, Bedrock's
+        // CountTokens), which is the prompt `hello` was billed for; counted here
+        // where the provider has no such endpoint.
+        if anthropic_api {
             assert_eq!(r["counted"][0], r["usages"][0][0], "{r}");
             assert_eq!(r["counted"][1], "provider");
         } else {
@@ -394,6 +384,7 @@ async fn the_anthropic_sdk_creates_streams_and_counts_messages_natively_and_tran
                 prompt: n(0) + n(1) + n(2),
                 cached: Some(n(1)),
                 cache_write: Some(n(2)),
+                cache_write_1h: usage[5].as_u64(),
                 completion: n(3),
                 reasoning: None,
             };
@@ -404,6 +395,9 @@ async fn the_anthropic_sdk_creates_streams_and_counts_messages_natively_and_tran
             total.completion += one.completion;
             total.cached = Some(total.cached.unwrap() + n(1));
             total.cache_write = Some(total.cache_write.unwrap() + n(2));
+            if let Some(one_hour) = one.cache_write_1h {
+                total.cache_write_1h = Some(total.cache_write_1h.unwrap_or(0) + one_hour);
+            }
         }
         if anthropic_api {
             assert!(total.cached.unwrap() > 300 && total.cache_write.unwrap() > 300);
@@ -502,4 +496,85 @@ async fn provider_failures_are_anthropic_errors() {
         assert_eq!(body["type"], "error", "{body}");
         assert_eq!(body["error"]["type"], kind, "{body}");
     }
+}
+
+/// A model that declines (the mock's `MERIDIAN_REFUSE_ME`): Anthropic's
+/// `stop_reason: "refusal"` passed through (Anthropic, Bedrock's InvokeModel), a chat
+/// provider's `content_filter` shown as `refusal` on `/v1/messages`, and Anthropic's
+/// refusal on `/v1/chat/completions` as OpenAI shows a filtered answer
+/// (`finish_reason: "content_filter"`); the words given before the refusal reach
+/// the client, whole or streamed, and are billed.
+#[tokio::test]
+async fn a_refusal_reaches_the_client_in_each_format() {
+    let env = start().await;
+    let client = reqwest::Client::new();
+    let prompt = "MERIDIAN_REFUSE_ME now";
+    for model in [NATIVE, TRANSLATED, BEDROCK, VERTEX] {
+        for stream in [false, true] {
+            let response = client
+                .post(env.url("/v1/messages"))
+                .header("x-api-key", &env.key)
+                .header("anthropic-version", "2023-06-01")
+                .json(&json!({"model": model, "max_tokens": 64, "stream": stream,
+                    "messages": [{"role": "user", "content": prompt}]}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{model}");
+            let (stop, text) = if stream {
+                let body = response.text().await.unwrap();
+                let events: Vec<Value> = body
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data: "))
+                    .map(|d| serde_json::from_str(d).unwrap())
+                    .collect();
+                let delta = events
+                    .iter()
+                    .find(|e| e["type"] == "message_delta")
+                    .unwrap();
+                let text: String = events
+                    .iter()
+                    .filter_map(|e| e["delta"]["text"].as_str())
+                    .collect();
+                (delta["delta"]["stop_reason"].clone(), text)
+            } else {
+                let message: Value = response.json().await.unwrap();
+                let text = message["content"][0]["text"].as_str().unwrap().to_string();
+                (message["stop_reason"].clone(), text)
+            };
+            assert_eq!(stop, "refusal", "{model} stream={stream}");
+            assert_eq!(text, "You said:", "{model} stream={stream}");
+        }
+    }
+    // Claude's refusal through the chat endpoint, whole and streamed, from Anthropic
+    // and from Vertex.
+    for model in [NATIVE, VERTEX] {
+        let chat = |stream: bool| {
+            client
+                .post(env.url("/v1/chat/completions"))
+                .bearer_auth(&env.key)
+                .json(&json!({"model": model, "stream": stream,
+                    "messages": [{"role": "user", "content": prompt}]}))
+                .send()
+        };
+        let completion: Value = chat(false).await.unwrap().json().await.unwrap();
+        let choice = &completion["choices"][0];
+        assert_eq!(choice["finish_reason"], "content_filter", "{completion}");
+        assert_eq!(choice["message"]["content"], "You said:", "{completion}");
+        let body = chat(true).await.unwrap().text().await.unwrap();
+        let finishes: Vec<Value> = body
+            .lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .filter(|d| *d != "[DONE]")
+            .map(|d| serde_json::from_str::<Value>(d).unwrap())
+            .filter_map(|c| c["choices"][0]["finish_reason"].as_str().map(Value::from))
+            .collect();
+        assert_eq!(finishes, vec![Value::from("content_filter")], "{body}");
+    }
+
+    // Refused answers are answers: billed like any other.
+    let usage =
+        common::wait_for_deployment_usage(&env.pool, env.customer, "anthropic-test", 4).await;
+    assert_eq!((usage.requests, usage.errors), (4, 0));
+    assert!(usage.completion > 0 && usage.cost > Decimal::ZERO);
 }

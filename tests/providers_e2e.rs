@@ -171,6 +171,7 @@ impl Provider {
             completion: answer + self.thinking,
             cached: cached.then_some(0),
             cache_write: writes.then_some(0),
+            cache_write_1h: None,
             reasoning: if self.thinking > 0 {
                 Some(self.thinking)
             } else {

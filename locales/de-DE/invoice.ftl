@@ -50,6 +50,7 @@ col-amount = Betrag
 token-input = Eingabe
 token-cached-input = Eingabe (Cache)
 token-cache-write = Cache-Schreibvorgang
+token-cache-write-1h = Cache-Schreibvorgang (1 Stunde)
 token-output = Ausgabe
 token-reasoning = Reasoning
 line-platform-fee = Plattformgebühr

@@ -50,6 +50,7 @@ col-amount = Amount
 token-input = Input
 token-cached-input = Cached input
 token-cache-write = Cache write
+token-cache-write-1h = Cache write (1 hour)
 token-output = Output
 token-reasoning = Reasoning
 line-platform-fee = Platform fee

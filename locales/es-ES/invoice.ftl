@@ -50,6 +50,7 @@ col-amount = Importe
 token-input = Entrada
 token-cached-input = Entrada en caché
 token-cache-write = Escritura en caché
+token-cache-write-1h = Escritura en caché (1 hora)
 token-output = Salida
 token-reasoning = Razonamiento
 line-platform-fee = Comisión de plataforma

@@ -50,6 +50,7 @@ col-amount = Montant
 token-input = Entrée
 token-cached-input = Entrée en cache
 token-cache-write = Écriture en cache
+token-cache-write-1h = Écriture en cache (1 heure)
 token-output = Sortie
 token-reasoning = Raisonnement
 line-platform-fee = Frais de plateforme

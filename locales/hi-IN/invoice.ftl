@@ -50,6 +50,7 @@ col-amount = राशि
 token-input = इनपुट
 token-cached-input = कैश्ड इनपुट
 token-cache-write = कैश लेखन
+token-cache-write-1h = कैश लेखन (1 घंटा)
 token-output = आउटपुट
 token-reasoning = तर्क
 line-platform-fee = प्लेटफ़ॉर्म शुल्क

@@ -50,6 +50,7 @@ col-amount = Importo
 token-input = Input
 token-cached-input = Input in cache
 token-cache-write = Scrittura in cache
+token-cache-write-1h = Scrittura in cache (1 ora)
 token-output = Output
 token-reasoning = Ragionamento
 line-platform-fee = Commissione di piattaforma

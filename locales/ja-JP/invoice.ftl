@@ -50,6 +50,7 @@ col-amount = 金額
 token-input = 入力
 token-cached-input = キャッシュ入力
 token-cache-write = キャッシュ書き込み
+token-cache-write-1h = キャッシュ書き込み（1時間）
 token-output = 出力
 token-reasoning = 推論
 line-platform-fee = プラットフォーム手数料

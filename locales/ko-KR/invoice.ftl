@@ -50,6 +50,7 @@ col-amount = 금액
 token-input = 입력
 token-cached-input = 캐시 입력
 token-cache-write = 캐시 쓰기
+token-cache-write-1h = 캐시 쓰기(1시간)
 token-output = 출력
 token-reasoning = 추론
 line-platform-fee = 플랫폼 수수료

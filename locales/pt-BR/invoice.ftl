@@ -50,6 +50,7 @@ col-amount = Valor
 token-input = Entrada
 token-cached-input = Entrada em cache
 token-cache-write = Gravação em cache
+token-cache-write-1h = Gravação em cache (1 hora)
 token-output = Saída
 token-reasoning = Raciocínio
 line-platform-fee = Taxa de plataforma

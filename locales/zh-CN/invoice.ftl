@@ -50,6 +50,7 @@ col-amount = 金额
 token-input = 输入
 token-cached-input = 缓存输入
 token-cache-write = 缓存写入
+token-cache-write-1h = 缓存写入（1小时）
 token-output = 输出
 token-reasoning = 推理
 line-platform-fee = 平台费

@@ -50,6 +50,7 @@ col-amount = 金額
 token-input = 輸入
 token-cached-input = 快取輸入
 token-cache-write = 快取寫入
+token-cache-write-1h = 快取寫入（1小時）
 token-output = 輸出
 token-reasoning = 推理
 line-platform-fee = 平台費

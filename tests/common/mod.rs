@@ -592,3 +592,57 @@ pub async fn chat_with(env: &TestEnv, extra: serde_json::Value) -> Answer {
         body: response.json().await.unwrap(),
     }
 }
+
+/// Claude served three ways on the mock, each under a public id of its own: on
+/// Anthropic's API, on Bedrock's InvokeModel and on Vertex AI's `rawPredict`.
+pub const CLAUDE_ON_ANTHROPIC: &str = "anthropic/claude-sonnet-4-5";
+pub const CLAUDE_ON_BEDROCK: &str = "bedrock-anthropic/claude-sonnet-4-5";
+pub const CLAUDE_ON_VERTEX: &str = "vertex-anthropic/claude-sonnet-4-5";
+
+/// The deployments of the three Claude ids on the mock at `mock` (`host:port`):
+/// `anthropic-test`, `bedrock-test`, `vertex-test`.
+pub fn claude_deployments(mock: &str) -> String {
+    format!(
+        r#"
+[[deployments]]
+id = "anthropic-test"
+provider = "anthropic"
+region = "eu-west"
+kind = "on-demand"
+base_url = "http://{mock}"
+models = ["{CLAUDE_ON_ANTHROPIC}"]
+
+[[deployments]]
+id = "bedrock-test"
+provider = "bedrock"
+region = "us-east-1"
+kind = "on-demand"
+base_url = "http://{mock}"
+models = ["{CLAUDE_ON_BEDROCK}"]
+upstream_model = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+
+[[deployments]]
+id = "vertex-test"
+provider = "vertex"
+region = "us-east5"
+kind = "on-demand"
+base_url = "http://{mock}"
+project = "my-project"
+models = ["{CLAUDE_ON_VERTEX}"]
+upstream_model = "claude-sonnet-4-5@20250929"
+"#
+    )
+}
+
+/// Credentials the mock accepts: the test SigV4 keys for Bedrock, any key elsewhere.
+pub fn mock_credentials() -> meridian::CredentialSource {
+    use meridian_core::config::ProviderKind;
+    use meridian_mock_providers::{BEDROCK_ACCESS_KEY_ID, BEDROCK_SECRET_ACCESS_KEY};
+    Arc::new(|d| {
+        Some(Secret::new(if d.provider == ProviderKind::Bedrock {
+            format!("{BEDROCK_ACCESS_KEY_ID}:{BEDROCK_SECRET_ACCESS_KEY}")
+        } else {
+            "test-upstream-key".to_string()
+        }))
+    })
+}

@@ -53,6 +53,9 @@ pub struct Prices {
     pub cache_read: Option<Decimal>,
     #[serde(with = "rust_decimal::serde::str_option")]
     pub cache_write: Option<Decimal>,
+    /// The 1-hour cache write, where priced apart (`cache_write` is the 5-minute one).
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub cache_write_1h: Option<Decimal>,
     #[serde(with = "rust_decimal::serde::str_option")]
     pub reasoning: Option<Decimal>,
 }
@@ -66,6 +69,7 @@ impl From<&ModelPrice> for Prices {
             output: per_million(p.output),
             cache_read: per_million(p.cache_read),
             cache_write: per_million(p.cache_write),
+            cache_write_1h: per_million(p.cache_write_1h),
             reasoning: per_million(p.reasoning),
         }
     }

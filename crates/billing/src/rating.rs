@@ -16,13 +16,15 @@ use meridian_core::price_versions::VERSION_IN_FORCE_CTE;
 
 /// What a line bills. Token kinds follow OpenAI's usage object; a kind the catalog
 /// does not price apart is billed within its parent (cached input as input,
-/// reasoning as output).
+/// reasoning as output, a 1-hour cache write as a cache write, or else as input).
+/// `CacheWrite` is the 5-minute writes where the 1-hour ones have a line of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LineKind {
     Input,
     CachedInput,
     CacheWrite,
+    CacheWrite1h,
     Output,
     Reasoning,
     PlatformFee,
@@ -34,6 +36,7 @@ impl LineKind {
             Self::Input => "input",
             Self::CachedInput => "cached_input",
             Self::CacheWrite => "cache_write",
+            Self::CacheWrite1h => "cache_write_1h",
             Self::Output => "output",
             Self::Reasoning => "reasoning",
             Self::PlatformFee => "platform_fee",
@@ -45,6 +48,7 @@ impl LineKind {
             Self::Input,
             Self::CachedInput,
             Self::CacheWrite,
+            Self::CacheWrite1h,
             Self::Output,
             Self::Reasoning,
             Self::PlatformFee,
@@ -107,6 +111,8 @@ pub struct UsageAggregate {
     pub completion_tokens: i64,
     pub cached_tokens: i64,
     pub cache_write_tokens: i64,
+    /// The part of `cache_write_tokens` written for 1 hour.
+    pub cache_write_1h_tokens: i64,
     pub reasoning_tokens: i64,
 }
 
@@ -151,6 +157,7 @@ pub async fn usage(pool: &PgPool, scope: Scope<'_>) -> Result<Vec<UsageAggregate
                 sum(r.completion_tokens)::bigint AS completion_tokens,
                 sum(r.cached_tokens)::bigint AS cached_tokens,
                 sum(r.cache_write_tokens)::bigint AS cache_write_tokens,
+                sum(r.cache_write_1h_tokens)::bigint AS cache_write_1h_tokens,
                 sum(r.reasoning_tokens)::bigint AS reasoning_tokens
          FROM usage_rollups r
          JOIN customers c ON c.id = r.customer_id
@@ -243,6 +250,7 @@ fn split_by_kind(u: &UsageAggregate, price: &ModelPrice) -> Vec<Line> {
     let input = price.input.unwrap_or_default();
     let output = price.output.unwrap_or_default();
     let reasoning = u.reasoning_tokens.min(u.completion_tokens);
+    let write_1h = u.cache_write_1h_tokens.clamp(0, u.cache_write_tokens);
     let mut quantities = vec![
         (
             LineKind::Input,
@@ -251,31 +259,42 @@ fn split_by_kind(u: &UsageAggregate, price: &ModelPrice) -> Vec<Line> {
         ),
         (LineKind::Output, u.completion_tokens - reasoning, output),
     ];
-    for (kind, quantity, own, parent) in [
+    // Each kind with the kinds it is billed as when it has no price of its own, the
+    // nearest first (a parent always precedes its children here).
+    for (kind, quantity, own, parents) in [
         (
             LineKind::CachedInput,
             u.cached_tokens,
             price.cache_read,
-            LineKind::Input,
+            &[LineKind::Input][..],
         ),
         (
             LineKind::CacheWrite,
-            u.cache_write_tokens,
+            u.cache_write_tokens - write_1h,
             price.cache_write,
-            LineKind::Input,
+            &[LineKind::Input],
+        ),
+        (
+            LineKind::CacheWrite1h,
+            write_1h,
+            price.cache_write_1h,
+            &[LineKind::CacheWrite, LineKind::Input],
         ),
         (
             LineKind::Reasoning,
             reasoning,
             price.reasoning,
-            LineKind::Output,
+            &[LineKind::Output],
         ),
     ] {
         match own {
             Some(p) => quantities.push((kind, quantity, p)),
             None => {
-                if let Some(q) = quantities.iter_mut().find(|q| q.0 == parent) {
-                    q.1 += quantity;
+                let parent = parents
+                    .iter()
+                    .find_map(|p| quantities.iter().position(|q| q.0 == *p));
+                if let Some(i) = parent {
+                    quantities[i].1 += quantity;
                 }
             }
         }
@@ -320,6 +339,7 @@ mod tests {
             output: Some(d(output)),
             cache_read: cache_read.map(d),
             cache_write: None,
+            cache_write_1h: None,
             reasoning: reasoning.map(d),
             max_input_tokens: None,
             max_output_tokens: None,
@@ -338,6 +358,7 @@ mod tests {
             completion_tokens: c,
             cached_tokens: cached,
             cache_write_tokens: cw,
+            cache_write_1h_tokens: 0,
             reasoning_tokens: r,
         }
     }
@@ -369,25 +390,77 @@ mod tests {
         );
     }
 
+    #[test]
+    fn one_hour_cache_writes_have_a_line_at_their_own_price() {
+        let mut u = aggregate(10_000, 0, 0, 3_000, 0);
+        u.cache_write_1h_tokens = 1_000;
+        let mut p = price("0.000003", "0.000015", None, None);
+        p.cache_write = Some(Decimal::from_str("0.00000375").unwrap());
+        p.cache_write_1h = Some(Decimal::from_str("0.000006").unwrap());
+        let lines: Vec<_> = split_by_kind(&u, &p)
+            .iter()
+            .map(|l| {
+                (
+                    l.kind,
+                    l.quantity,
+                    l.unit_price_per_million().normalize().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                (LineKind::Input, 7_000, "3".into()),
+                (LineKind::CacheWrite, 2_000, "3.75".into()),
+                (LineKind::CacheWrite1h, 1_000, "6".into()),
+            ]
+        );
+        // No 1-hour price: billed as cache writes; no cache-write price: as input.
+        p.cache_write_1h = None;
+        let kinds: Vec<_> = split_by_kind(&u, &p)
+            .iter()
+            .map(|l| (l.kind, l.quantity))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![(LineKind::Input, 7_000), (LineKind::CacheWrite, 3_000)]
+        );
+        p.cache_write = None;
+        let kinds: Vec<_> = split_by_kind(&u, &p)
+            .iter()
+            .map(|l| (l.kind, l.quantity))
+            .collect();
+        assert_eq!(kinds, vec![(LineKind::Input, 10_000)]);
+    }
+
     proptest! {
         #[test]
         fn lines_sum_to_the_catalog_cost(
             prompt in 0i64..10_000_000, completion in 0i64..10_000_000,
-            cached_pct in 0i64..100, write_pct in 0i64..100, reasoning_pct in 0i64..100,
+            cached_pct in 0i64..100, write_pct in 0i64..100, write_1h_pct in 0i64..=100,
+            reasoning_pct in 0i64..100,
             cache_read in prop::option::of(Just("0.000000075")),
+            cache_write in prop::option::of(Just("0.0000001875")),
+            cache_write_1h in prop::option::of(Just("0.0000003")),
             reasoning_price in prop::option::of(Just("0.0000044")),
         ) {
             let cached = prompt * cached_pct / 200;
             let write = prompt * write_pct / 200;
+            let write_1h = write * write_1h_pct / 100;
             let reasoning = completion * reasoning_pct / 100;
-            let p = price("0.00000015", "0.0000006", cache_read, reasoning_price);
-            let lines = split_by_kind(&aggregate(prompt, completion, cached, write, reasoning), &p);
+            let mut p = price("0.00000015", "0.0000006", cache_read, reasoning_price);
+            p.cache_write = cache_write.map(|d| Decimal::from_str(d).unwrap());
+            p.cache_write_1h = cache_write_1h.map(|d| Decimal::from_str(d).unwrap());
+            let mut u = aggregate(prompt, completion, cached, write, reasoning);
+            u.cache_write_1h_tokens = write_1h;
+            let lines = split_by_kind(&u, &p);
             let billed: Decimal = lines.iter().map(Line::amount).sum();
             let usage = TokenUsage {
                 prompt: prompt as u64,
                 completion: completion as u64,
                 cached: Some(cached as u64),
                 cache_write: Some(write as u64),
+                cache_write_1h: Some(write_1h as u64),
                 reasoning: Some(reasoning as u64),
             };
             prop_assert_eq!(billed.normalize(), p.cost(&usage));

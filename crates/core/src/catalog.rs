@@ -21,7 +21,11 @@ pub struct ModelPrice {
     pub input: Option<Decimal>,
     pub output: Option<Decimal>,
     pub cache_read: Option<Decimal>,
+    /// A 5-minute cache write (Anthropic's default lifetime), or any cache write where
+    /// the provider has one price.
     pub cache_write: Option<Decimal>,
+    /// A 1-hour cache write (`cache_creation_input_token_cost_above_1hr`).
+    pub cache_write_1h: Option<Decimal>,
     pub reasoning: Option<Decimal>,
     pub max_input_tokens: Option<i64>,
     pub max_output_tokens: Option<i64>,
@@ -35,12 +39,15 @@ impl ModelPrice {
         let output = self.output.unwrap_or_default();
         let cached = usage.cached.unwrap_or(0);
         let cache_write = usage.cache_write.unwrap_or(0);
+        let cache_write_1h = usage.cache_write_1h.unwrap_or(0).min(cache_write);
         let reasoning = usage.reasoning.unwrap_or(0).min(usage.completion);
         let plain_input = usage.prompt.saturating_sub(cached + cache_write);
         let plain_output = usage.completion - reasoning;
+        let write_price = self.cache_write.unwrap_or(input);
         (Decimal::from(plain_input) * input
             + Decimal::from(cached) * self.cache_read.unwrap_or(input)
-            + Decimal::from(cache_write) * self.cache_write.unwrap_or(input)
+            + Decimal::from(cache_write - cache_write_1h) * write_price
+            + Decimal::from(cache_write_1h) * self.cache_write_1h.unwrap_or(write_price)
             + Decimal::from(plain_output) * output
             + Decimal::from(reasoning) * self.reasoning.unwrap_or(output))
         .normalize()
@@ -52,7 +59,9 @@ impl ModelPrice {
     pub fn most_cost(&self, prompt: u64, completion: u64) -> Decimal {
         let input = self.input.unwrap_or_default();
         let output = self.output.unwrap_or_default();
-        let prompt_price = input.max(self.cache_write.unwrap_or(input));
+        let prompt_price = input
+            .max(self.cache_write.unwrap_or(input))
+            .max(self.cache_write_1h.unwrap_or(input));
         let completion_price = output.max(self.reasoning.unwrap_or(output));
         (Decimal::from(prompt) * prompt_price + Decimal::from(completion) * completion_price)
             .normalize()
@@ -102,6 +111,7 @@ pub fn parse_price_file(text: &str) -> Result<Vec<ModelPrice>, CatalogError> {
             output: price("output_cost_per_token")?,
             cache_read: price("cache_read_input_token_cost")?,
             cache_write: price("cache_creation_input_token_cost")?,
+            cache_write_1h: price("cache_creation_input_token_cost_above_1hr")?,
             reasoning: price("output_cost_per_reasoning_token")?,
             max_input_tokens: count("max_input_tokens"),
             max_output_tokens: count("max_output_tokens"),
@@ -258,6 +268,34 @@ mod tests {
         };
         // 600 × 0.00000015 + 400 × 0.000000075
         assert_eq!(price.cost(&usage).normalize().to_string(), "0.00012");
+    }
+
+    /// Claude Sonnet 4.5's list prices: input $3, 5-minute write $3.75, 1-hour write
+    /// $6 per 1M tokens.
+    #[test]
+    fn one_hour_cache_writes_are_priced_apart_from_five_minute_ones() {
+        let catalog: PriceCatalog = r#"{"claude-sonnet-4-5": {"litellm_provider": "anthropic",
+            "input_cost_per_token": 3e-06, "output_cost_per_token": 1.5e-05,
+            "cache_creation_input_token_cost": 3.75e-06,
+            "cache_creation_input_token_cost_above_1hr": 6e-06}}"#
+            .parse()
+            .unwrap();
+        let price = catalog.get("claude-sonnet-4-5").unwrap();
+        let usage = TokenUsage {
+            prompt: 1_000_000 + 200_000 + 100_000,
+            cache_write: Some(300_000),
+            cache_write_1h: Some(100_000),
+            ..Default::default()
+        };
+        // 1M × 3e-6 + 200k × 3.75e-6 + 100k × 6e-6
+        assert_eq!(price.cost(&usage).to_string(), "4.35");
+        assert_eq!(price.most_cost(1, 0).to_string(), "0.000006");
+        // Without a 1-hour price, a 1-hour write is a cache write.
+        let one_price = ModelPrice {
+            cache_write_1h: None,
+            ..price.clone()
+        };
+        assert_eq!(one_price.cost(&usage).to_string(), "4.125");
     }
 
     #[test]

@@ -51,6 +51,7 @@ struct Row {
     output_per_token: Option<Decimal>,
     cache_read_per_token: Option<Decimal>,
     cache_write_per_token: Option<Decimal>,
+    cache_write_1h_per_token: Option<Decimal>,
     reasoning_per_token: Option<Decimal>,
     max_input_tokens: Option<i64>,
     max_output_tokens: Option<i64>,
@@ -60,8 +61,8 @@ struct Row {
 macro_rules! columns {
     () => {
         "catalog_key, effective_from, provider, mode, input_per_token, output_per_token,
-         cache_read_per_token, cache_write_per_token, reasoning_per_token, max_input_tokens,
-         max_output_tokens"
+         cache_read_per_token, cache_write_per_token, cache_write_1h_per_token,
+         reasoning_per_token, max_input_tokens, max_output_tokens"
     };
 }
 
@@ -78,6 +79,7 @@ impl From<Row> for PriceVersion {
                 output: n(r.output_per_token),
                 cache_read: n(r.cache_read_per_token),
                 cache_write: n(r.cache_write_per_token),
+                cache_write_1h: n(r.cache_write_1h_per_token),
                 reasoning: n(r.reasoning_per_token),
                 max_input_tokens: r.max_input_tokens,
                 max_output_tokens: r.max_output_tokens,
@@ -106,11 +108,11 @@ pub async fn import(
         sqlx::query(
             "INSERT INTO model_prices (catalog_key, effective_from, provider, mode, input_per_token,
                 output_per_token, cache_read_per_token, cache_write_per_token, reasoning_per_token,
-                max_input_tokens, max_output_tokens)
-             SELECT k, $2, p, m, i, o, cr, cw, r, mi, mo
+                max_input_tokens, max_output_tokens, cache_write_1h_per_token)
+             SELECT k, $2, p, m, i, o, cr, cw, r, mi, mo, cw1
              FROM UNNEST($1::text[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[],
-                         $8::numeric[], $9::numeric[], $10::bigint[], $11::bigint[])
-                  AS t(k, p, m, i, o, cr, cw, r, mi, mo)
+                         $8::numeric[], $9::numeric[], $10::bigint[], $11::bigint[], $12::numeric[])
+                  AS t(k, p, m, i, o, cr, cw, r, mi, mo, cw1)
              ON CONFLICT (catalog_key, effective_from) DO NOTHING",
         )
         .bind(chunk.iter().map(|p| p.catalog_key.as_str()).collect::<Vec<_>>())
@@ -124,6 +126,7 @@ pub async fn import(
         .bind(col(|p| p.reasoning))
         .bind(chunk.iter().map(|p| p.max_input_tokens).collect::<Vec<_>>())
         .bind(chunk.iter().map(|p| p.max_output_tokens).collect::<Vec<_>>())
+        .bind(col(|p| p.cache_write_1h))
         .execute(&mut *tx)
         .await?;
     }

@@ -10,6 +10,10 @@ use crate::{CustomerId, KeyId, RequestId};
 /// Token counts as OpenAI's usage object defines them: `cached` and `cache_write` are
 /// parts of `prompt`, `reasoning` is a part of `completion`. `None` means the
 /// provider did not report the kind, which is not the same as zero.
+///
+/// `cache_write` is every token written to a prompt cache; `cache_write_1h` is the
+/// part of it written with a 1-hour lifetime (Anthropic's `ttl: "1h"`), priced apart
+/// from the 5-minute writes that make up the rest.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenUsage {
     pub prompt: u64,
@@ -18,6 +22,8 @@ pub struct TokenUsage {
     pub cached: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_write: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_1h: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning: Option<u64>,
 }
@@ -117,6 +123,7 @@ impl UsageEvent {
         for (key, value) in [
             (&b",\"cached\":"[..], t.cached),
             (b",\"cache_write\":", t.cache_write),
+            (b",\"cache_write_1h\":", t.cache_write_1h),
             (b",\"reasoning\":", t.reasoning),
         ] {
             if let Some(n) = value {
@@ -183,7 +190,7 @@ mod tests {
         let counts = (
             any::<u64>(),
             any::<u64>(),
-            any::<[Option<u64>; 3]>(),
+            any::<[Option<u64>; 4]>(),
             any::<u64>(),
             any::<Option<u64>>(),
             any::<u16>(),
@@ -195,7 +202,7 @@ mod tests {
                 (r, c, k),
                 names,
                 (secs, nanos, precision),
-                (p, cp, [ca, cw, re], l, tt, st, est),
+                (p, cp, [ca, cw, cw1, re], l, tt, st, est),
                 (m, sc),
             )| {
                 // Whole seconds, milliseconds, microseconds or nanoseconds, as clocks give.
@@ -215,6 +222,7 @@ mod tests {
                         completion: cp,
                         cached: ca,
                         cache_write: cw,
+                        cache_write_1h: cw1,
                         reasoning: re,
                     },
                     cost: Decimal::new(m, sc),

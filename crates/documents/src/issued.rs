@@ -182,6 +182,7 @@ fn line(l: &StoredLine) -> Result<Line, DocumentsError> {
         "input" => LineKind::Input,
         "cached_input" => LineKind::CachedInput,
         "cache_write" => LineKind::CacheWrite,
+        "cache_write_1h" => LineKind::CacheWrite1h,
         "output" => LineKind::Output,
         "reasoning" => LineKind::Reasoning,
         "platform_fee" => LineKind::PlatformFee,

@@ -433,6 +433,7 @@ impl Layout<'_> {
                     LineKind::Input => "token-input",
                     LineKind::CachedInput => "token-cached-input",
                     LineKind::CacheWrite => "token-cache-write",
+                    LineKind::CacheWrite1h => "token-cache-write-1h",
                     LineKind::Output => "token-output",
                     LineKind::Reasoning => "token-reasoning",
                     LineKind::PlatformFee => "line-platform-fee",

@@ -174,6 +174,8 @@ pub enum LineKind {
     Input,
     CachedInput,
     CacheWrite,
+    /// A prompt-cache write with a 1-hour lifetime, priced apart from `CacheWrite`.
+    CacheWrite1h,
     Output,
     Reasoning,
     /// The platform fee: always one line of 0.

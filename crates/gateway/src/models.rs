@@ -61,6 +61,7 @@ fn object(route: &ModelRoute) -> Value {
             "completion": price(p.output),
             "input_cache_read": price(p.cache_read),
             "input_cache_write": price(p.cache_write),
+            "input_cache_write_1h": price(p.cache_write_1h),
             "internal_reasoning": price(p.reasoning),
         },
         "deployments": route.targets.iter().map(|t| json!({

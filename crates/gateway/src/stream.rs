@@ -425,6 +425,8 @@ pub fn read_chat_chunks(
 pub enum ChunkPart<'a> {
     Reasoning(&'a str),
     Text(&'a str),
+    /// OpenAI's `refusal`: the model's words declining the request, in place of content.
+    Refusal(&'a str),
     ToolCall(&'a Value),
     Finish(&'a str),
 }
@@ -439,6 +441,7 @@ pub fn chunk_parts(chunk: &Map<String, Value>) -> Vec<ChunkPart<'_>> {
     let mut parts = Vec::new();
     parts.extend(text("reasoning_content").map(ChunkPart::Reasoning));
     parts.extend(text("content").map(ChunkPart::Text));
+    parts.extend(text("refusal").map(ChunkPart::Refusal));
     parts.extend(
         delta["tool_calls"]
             .as_array()

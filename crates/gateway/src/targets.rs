@@ -167,12 +167,12 @@ impl ModelTable {
             config.deployments.iter().enumerate().collect();
         ordered.sort_by_key(|(_, d)| d.kind == CapacityKind::OnDemand);
         for (pool, d) in ordered {
-            let Some(adapter) = adapter_for(d.provider) else {
-                errors.push(format!(
-                    "deployment `{}`: provider {} is not supported yet",
-                    d.id, d.provider
-                ));
-                continue;
+            let adapter = match adapter_for(d) {
+                Ok(adapter) => adapter,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
             };
             let live = Arc::new(LiveDeployment::new(d.clone(), adapter, credential(d), pool));
             for model in &d.models {

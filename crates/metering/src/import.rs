@@ -34,6 +34,8 @@ struct Record {
     completion_tokens: u64,
     cached_tokens: Option<u64>,
     cache_write_tokens: Option<u64>,
+    /// The part of `cache_write_tokens` written for 1 hour.
+    cache_write_1h_tokens: Option<u64>,
     reasoning_tokens: Option<u64>,
     key_id: Option<KeyId>,
     status: Option<u16>,
@@ -164,6 +166,11 @@ pub async fn import(
         {
             return Err(bad("cached and cache-write tokens are parts of `prompt_tokens`, reasoning tokens of `completion_tokens`".into()));
         }
+        if r.cache_write_1h_tokens.unwrap_or(0) > cache_write {
+            return Err(bad(
+                "`cache_write_1h_tokens` is a part of `cache_write_tokens`".into(),
+            ));
+        }
         let served =
             resolve(config, &history.latest, &r.model, &r.deployment).ok_or_else(|| {
                 bad(format!(
@@ -181,6 +188,7 @@ pub async fn import(
             completion: r.completion_tokens,
             cached: r.cached_tokens,
             cache_write: r.cache_write_tokens,
+            cache_write_1h: r.cache_write_1h_tokens,
             reasoning: r.reasoning_tokens,
         };
         let status = r.status.unwrap_or(200);

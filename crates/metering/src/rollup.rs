@@ -30,6 +30,8 @@ pub struct RollupDelta {
     pub completion_tokens: i64,
     pub cached_tokens: i64,
     pub cache_write_tokens: i64,
+    /// The part of `cache_write_tokens` written for 1 hour.
+    pub cache_write_1h_tokens: i64,
     pub reasoning_tokens: i64,
     pub cost: Decimal,
     pub latency_us_sum: i64,
@@ -83,6 +85,7 @@ impl Rollups {
             d.completion_tokens += count(e.tokens.completion);
             d.cached_tokens += count(e.tokens.cached.unwrap_or(0));
             d.cache_write_tokens += count(e.tokens.cache_write.unwrap_or(0));
+            d.cache_write_1h_tokens += count(e.tokens.cache_write_1h.unwrap_or(0));
             d.reasoning_tokens += count(e.tokens.reasoning.unwrap_or(0));
             d.cost += e.cost;
         }

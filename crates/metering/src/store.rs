@@ -86,13 +86,13 @@ pub async fn upsert_rollups(tx: &mut PgConnection, rollups: &Rollups) -> sqlx::R
             "INSERT INTO usage_rollups AS r (customer_id, key_id, model, provider, deployment, region,
                  catalog_key, hour, requests, errors, prompt_tokens, completion_tokens, cached_tokens,
                  cache_write_tokens, reasoning_tokens, cost, latency_us_sum, ttft_us_sum,
-                 ttft_count, latency_hist, estimated_requests)
-             SELECT c, k, m, p, d, g, ck, h, rq, er, pt, ct, cat, cwt, rt, co, ls, ts, tc, hi::bigint[], es
+                 ttft_count, latency_hist, estimated_requests, cache_write_1h_tokens)
+             SELECT c, k, m, p, d, g, ck, h, rq, er, pt, ct, cat, cwt, rt, co, ls, ts, tc, hi::bigint[], es, cw1
              FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
                          $20::text[], $7::timestamptz[], $8::bigint[], $9::bigint[], $10::bigint[],
                          $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::numeric[],
-                         $16::bigint[], $17::bigint[], $18::bigint[], $19::text[], $21::bigint[])
-                  AS t(c, k, m, p, d, g, ck, h, rq, er, pt, ct, cat, cwt, rt, co, ls, ts, tc, hi, es)
+                         $16::bigint[], $17::bigint[], $18::bigint[], $19::text[], $21::bigint[], $22::bigint[])
+                  AS t(c, k, m, p, d, g, ck, h, rq, er, pt, ct, cat, cwt, rt, co, ls, ts, tc, hi, es, cw1)
              ON CONFLICT ON CONSTRAINT usage_rollups_key DO UPDATE SET
                  requests = r.requests + EXCLUDED.requests,
                  errors = r.errors + EXCLUDED.errors,
@@ -100,6 +100,7 @@ pub async fn upsert_rollups(tx: &mut PgConnection, rollups: &Rollups) -> sqlx::R
                  completion_tokens = r.completion_tokens + EXCLUDED.completion_tokens,
                  cached_tokens = r.cached_tokens + EXCLUDED.cached_tokens,
                  cache_write_tokens = r.cache_write_tokens + EXCLUDED.cache_write_tokens,
+                 cache_write_1h_tokens = r.cache_write_1h_tokens + EXCLUDED.cache_write_1h_tokens,
                  reasoning_tokens = r.reasoning_tokens + EXCLUDED.reasoning_tokens,
                  cost = r.cost + EXCLUDED.cost,
                  latency_us_sum = r.latency_us_sum + EXCLUDED.latency_us_sum,
@@ -132,6 +133,7 @@ pub async fn upsert_rollups(tx: &mut PgConnection, rollups: &Rollups) -> sqlx::R
         )))
         .bind(column!(|(k, _)| k.catalog_key.as_str()))
         .bind(column!(|(_, d)| d.estimated_requests))
+        .bind(column!(|(_, d)| d.cache_write_1h_tokens))
         .execute(&mut *tx)
         .await?;
     }

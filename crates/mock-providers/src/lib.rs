@@ -28,7 +28,8 @@
 //! | Anthropic | `POST /v1/messages`, `POST /v1/messages/count_tokens` | `x-api-key` or `Authorization: Bearer`, and `anthropic-version` | 401 `authentication_error`; no version: 400 |
 //! | Gemini API | `POST /v1beta/models/{model}:generateContent`, `…:streamGenerateContent[?alt=sse]`, the same under `/v1` | `x-goog-api-key` or `?key=` | 403 `PERMISSION_DENIED` |
 //! | Vertex AI | `POST /v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent` (and `:streamGenerateContent`), the same under `/v1beta1` | `Authorization: Bearer` | 401 `UNAUTHENTICATED` |
-//! | Bedrock | `POST /model/{modelId}/converse`, `POST /model/{modelId}/converse-stream`, and for Anthropic's models `POST /model/{modelId}/invoke` and `…/invoke-with-response-stream` (the Messages body with `anthropic_version: bedrock-2023-05-31`, no `model` or `stream`; the stream's Anthropic events base64 in event-stream `chunk`s) | SigV4 by [`BEDROCK_ACCESS_KEY_ID`] / [`BEDROCK_SECRET_ACCESS_KEY`], any region, service `bedrock` | 403 `MissingAuthenticationTokenException`, `UnrecognizedClientException`, `InvalidSignatureException` |
+//! | Claude on Vertex AI | `POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:rawPredict` (and `:streamRawPredict`; the Messages body without `model`, with `anthropic_version: vertex-2023-10-16`, betas in `anthropic-beta`) and `…/models/count-tokens:rawPredict` (with `model`), the same under `/v1beta1` | `Authorization: Bearer` | 401 `UNAUTHENTICATED` (Google's shape); Claude's refusals in Anthropic's, `model` in a `rawPredict` body and a missing or other `anthropic_version` included |
+//! | Bedrock | `POST /model/{modelId}/converse`, `POST /model/{modelId}/converse-stream`, and for Anthropic's models `POST /model/{modelId}/invoke` and `…/invoke-with-response-stream` (the Messages body with `anthropic_version: bedrock-2023-05-31`, no `model` or `stream`; the stream's Anthropic events base64 in event-stream `chunk`s), and `POST /model/{modelId}/count-tokens` (`{"input": {"invokeModel": {"body": "<base64>"}}}` or `{"input": {"converse": {"messages", "system"}}}` → `{"inputTokens"}`) | SigV4 by [`BEDROCK_ACCESS_KEY_ID`] / [`BEDROCK_SECRET_ACCESS_KEY`], any region, service `bedrock` | 403 `MissingAuthenticationTokenException`, `UnrecognizedClientException`, `InvalidSignatureException` |
 //!
 //! Any non-empty key is accepted. Each provider also refuses what its validator
 //! refuses, in its own words: OpenAI a missing `messages` (Responses: unknown
@@ -53,7 +54,11 @@
 //!
 //! # What the mock answers
 //! The reply echoes the last user message: `"You said: <its words, single-spaced>"`,
-//! so a canary string can be followed through the gateway. A tool choice that forces
+//! so a canary string can be followed through the gateway. A last user message
+//! holding `MERIDIAN_REFUSE_ME` is declined after two tokens (`You said:`, no tool
+//! call), as each provider ends a refused answer: Anthropic `stop_reason: "refusal"`,
+//! OpenAI-format `finish_reason: "content_filter"` (Responses: `incomplete` for
+//! `content_filter`), Gemini `SAFETY`, Bedrock Converse `content_filtered`. A tool choice that forces
 //! a function (OpenAI `"required"` or a named function; Anthropic `any` or `tool`;
 //! Gemini mode `ANY`, the first of `allowedFunctionNames`; Bedrock `any` or `tool`)
 //! yields a call whose arguments fill the parameter schema's required properties

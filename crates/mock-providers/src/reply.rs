@@ -50,6 +50,9 @@ pub(crate) enum Finish {
     Length,
     /// The answer is a complete tool call.
     ToolCall,
+    /// The model declined to go on ([`REFUSE_WORD`]): a safety stop, Anthropic's
+    /// `refusal`, OpenAI's `content_filter`.
+    Refused,
 }
 
 impl Finish {
@@ -59,9 +62,18 @@ impl Finish {
             Finish::Stop | Finish::StopSequence(_) => "stop",
             Finish::Length => "length",
             Finish::ToolCall => "tool_calls",
+            Finish::Refused => "content_filter",
         }
     }
 }
+
+/// A last user message holding this word is declined by every provider's model
+/// after the first two tokens of its answer (`You said:`), with no tool call: the
+/// way to ask the mock for a refusal.
+pub(crate) const REFUSE_WORD: &str = "MERIDIAN_REFUSE_ME";
+
+/// How many tokens of its answer a model gives before it declines.
+const REFUSED_AFTER: u32 = 2;
 
 /// The form the answer takes.
 #[derive(Debug, Clone, Copy)]
@@ -100,7 +112,9 @@ pub(crate) fn is_reasoning_model(model: &str) -> bool {
 }
 
 pub(crate) fn generate(prompt: &Prompt<'_>) -> Generation {
-    let (mut text, tool_call) = match prompt.output {
+    let refused = prompt.last_user.iter().any(|t| t.contains(REFUSE_WORD));
+    let output = if refused { Output::Text } else { prompt.output };
+    let (mut text, tool_call) = match output {
         Output::Text => (echo(&prompt.last_user), None),
         Output::JsonObject => (
             schema::to_spaced_json(&json!({ "reply": echo(&prompt.last_user) })),
@@ -115,10 +129,17 @@ pub(crate) fn generate(prompt: &Prompt<'_>) -> Generation {
         None
     };
     let budget = prompt.max_tokens.unwrap_or(u32::MAX);
+    let budget = if refused {
+        budget.min(REFUSED_AFTER)
+    } else {
+        budget
+    };
     let reasoning_text = if prompt.thinks { REASONING } else { "" };
     let reasoning = tokens::take(reasoning_text, budget);
     let visible = tokens::take(&text, budget - reasoning.tokens);
-    let finish = if reasoning.truncated || visible.truncated {
+    let finish = if refused {
+        Finish::Refused
+    } else if reasoning.truncated || visible.truncated {
         Finish::Length
     } else if let Some(sequence) = stopped {
         Finish::StopSequence(sequence)

@@ -24,6 +24,10 @@ use crate::{anthropic, bedrock};
 const VERTEX: &str =
     "/v1/projects/{project}/locations/{location}/publishers/google/models/{action}";
 
+/// Vertex AI's path of a Claude model (`/v1`; the same under `/v1beta1`).
+const VERTEX_CLAUDE: &str =
+    "/v1/projects/{project}/locations/{location}/publishers/anthropic/models/{action}";
+
 /// What the handlers share.
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
@@ -65,6 +69,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v1beta/models/{action}", post(google::gemini))
         .route(VERTEX, post(google::vertex))
         .route(&format!("/v1beta1{}", &VERTEX[3..]), post(google::vertex))
+        .route(VERTEX_CLAUDE, post(anthropic::vertex::raw_predict))
+        .route(
+            &format!("/v1beta1{}", &VERTEX_CLAUDE[3..]),
+            post(anthropic::vertex::raw_predict),
+        )
         // Amazon Bedrock.
         .route("/model/{model_id}/converse", post(bedrock::converse))
         .route(
@@ -72,6 +81,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             post(bedrock::converse_stream),
         )
         .route("/model/{model_id}/invoke", post(bedrock::invoke))
+        .route(
+            "/model/{model_id}/count-tokens",
+            post(bedrock::count_tokens),
+        )
         .route(
             "/model/{model_id}/invoke-with-response-stream",
             post(bedrock::invoke_stream),

@@ -140,6 +140,10 @@ pub struct PerToken {
     #[serde(with = "rust_decimal::serde::str_option")]
     #[schema(value_type = Option<String>)]
     cache_write: Option<Decimal>,
+    /// The 1-hour cache write, where priced apart.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    #[schema(value_type = Option<String>)]
+    cache_write_1h: Option<Decimal>,
     #[serde(with = "rust_decimal::serde::str_option")]
     #[schema(value_type = Option<String>)]
     reasoning: Option<Decimal>,
@@ -159,6 +163,7 @@ impl From<PriceVersion> for PriceVersionView {
                 output: p.output,
                 cache_read: p.cache_read,
                 cache_write: p.cache_write,
+                cache_write_1h: p.cache_write_1h,
                 reasoning: p.reasoning,
             },
             max_input_tokens: p.max_input_tokens,

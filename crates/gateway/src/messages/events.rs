@@ -37,6 +37,9 @@ pub struct Reencoder {
     open: Option<(Block, usize)>,
     next: usize,
     finish: Option<String>,
+    /// Whether the provider sent a refusal (OpenAI's `refusal`): the stop reason is
+    /// then `refusal`, whatever the finish reason.
+    refused: bool,
     completed: bool,
     /// Whether the client asked for usage (then `usage.cost` is added).
     wants_usage: bool,
@@ -51,6 +54,7 @@ impl Reencoder {
             open: None,
             next: 0,
             finish: None,
+            refused: false,
             completed: false,
             wants_usage,
         }
@@ -178,8 +182,13 @@ impl Reencoder {
             Some(usage) => from_chat::usage(usage),
             None => json!({"output_tokens": 0}),
         };
+        let finish = if self.refused {
+            Some("content_filter")
+        } else {
+            self.finish.as_deref()
+        };
         let delta = json!({"type": "message_delta",
-            "delta": {"stop_reason": stop_reason(self.finish.as_deref()), "stop_sequence": null},
+            "delta": {"stop_reason": stop_reason(finish), "stop_sequence": null},
             "usage": usage});
         let Value::Object(delta) = delta else {
             return out.freeze();
@@ -219,6 +228,10 @@ impl StreamFormat for Reencoder {
             match part {
                 ChunkPart::Reasoning(text) => self.text(&mut out, Block::Thinking, text),
                 ChunkPart::Text(text) => self.text(&mut out, Block::Text, text),
+                ChunkPart::Refusal(text) => {
+                    self.refused = true;
+                    self.text(&mut out, Block::Text, text);
+                }
                 ChunkPart::ToolCall(call) => self.tool_call(&mut out, call),
                 ChunkPart::Finish(finish) => self.finish = Some(finish.to_string()),
             }

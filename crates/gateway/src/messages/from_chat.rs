@@ -19,16 +19,24 @@ pub fn stop_reason(finish_reason: Option<&str>) -> &'static str {
 }
 
 /// The usage object in Anthropic's terms: `input_tokens` leaves out the cache's
-/// reads and writes, which are parts of the prompt in OpenAI's.
+/// reads and writes, which are parts of the prompt in OpenAI's; the writes by
+/// lifetime where the provider told them apart.
 pub fn usage(usage: &TokenUsage) -> Value {
     let read = usage.cached.unwrap_or(0);
     let write = usage.cache_write.unwrap_or(0);
-    json!({
+    let mut object = json!({
         "input_tokens": usage.prompt.saturating_sub(read + write),
         "cache_creation_input_tokens": write,
         "cache_read_input_tokens": read,
         "output_tokens": usage.completion,
-    })
+    });
+    if let Some(write_1h) = usage.cache_write_1h {
+        object["cache_creation"] = json!({
+            "ephemeral_5m_input_tokens": write.saturating_sub(write_1h),
+            "ephemeral_1h_input_tokens": write_1h,
+        });
+    }
+    object
 }
 
 /// A new message id, `msg_` and a UUID's hex digits.
@@ -55,6 +63,16 @@ pub fn message(
     if let Some(text) = message["content"].as_str().filter(|t| !t.is_empty()) {
         content.push(json!({"type": "text", "text": text}));
     }
+    // OpenAI's `refusal` (the model's words declining, in place of content) is
+    // Anthropic's text with the stop reason `refusal`.
+    let refusal = message["refusal"].as_str().filter(|t| !t.is_empty());
+    if let Some(text) = refusal {
+        content.push(json!({"type": "text", "text": text}));
+    }
+    let finish = match refusal {
+        Some(_) => Some("content_filter"),
+        None => choice["finish_reason"].as_str(),
+    };
     for call in message["tool_calls"].as_array().into_iter().flatten() {
         let function = &call["function"];
         let arguments = function["arguments"].as_str().unwrap_or("{}");
@@ -71,7 +89,7 @@ pub fn message(
         "role": "assistant",
         "model": model,
         "content": content,
-        "stop_reason": stop_reason(choice["finish_reason"].as_str()),
+        "stop_reason": stop_reason(finish),
         "stop_sequence": null,
         "usage": usage(tokens),
     });
@@ -84,6 +102,28 @@ pub fn message(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// OpenAI's structured-output refusal: `content` null, the words in `refusal`.
+    #[test]
+    fn an_openai_refusal_is_a_text_block_with_the_stop_reason_refusal() {
+        let Value::Object(completion) = json!({"id": "chatcmpl-1", "object": "chat.completion",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant",
+                "content": null, "refusal": "I can't help with that."}}]})
+        else {
+            unreachable!()
+        };
+        let m = message(
+            ResponseBody::Translated(completion),
+            &TokenUsage::default(),
+            "openai/gpt-4o",
+        )
+        .unwrap();
+        assert_eq!(m["stop_reason"], "refusal");
+        assert_eq!(
+            m["content"],
+            json!([{"type": "text", "text": "I can't help with that."}])
+        );
+    }
 
     #[test]
     fn a_completion_with_reasoning_and_a_tool_call_is_a_message() {
@@ -100,6 +140,7 @@ mod tests {
             completion: 20,
             cached: Some(64),
             cache_write: None,
+            cache_write_1h: None,
             reasoning: Some(5),
         };
         let mut m = message(

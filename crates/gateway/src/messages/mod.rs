@@ -37,7 +37,7 @@ use crate::body::ClientBody;
 use crate::error::ApiError;
 use crate::meter::Meter;
 use crate::metrics::InFlight;
-use crate::providers::{Operation, ResponseBody};
+use crate::providers::{Operation, ResponseBody, vertex_claude};
 use crate::proxy::{self, Failure, NativeOrChat, Payload};
 use crate::request::{ClientRequest, parse_messages};
 use crate::stream::StreamFormat;
@@ -83,12 +83,15 @@ impl ClientHeaders {
     }
 }
 
-/// Whether the target serves the Messages API itself: Anthropic, and Anthropic's
-/// models on Bedrock (InvokeModel; `anthropic.…` model ids and inference profiles).
+/// Whether the target serves the Messages API itself: Anthropic, Anthropic's
+/// models on Bedrock (InvokeModel; `anthropic.…` model ids and inference profiles)
+/// and Claude on Vertex AI (`rawPredict`). Each also counts a Messages request's
+/// tokens (`count_tokens`, CountTokens, `count-tokens:rawPredict`).
 fn speaks_messages(target: &Target) -> bool {
     match target.deployment.provider {
         ProviderKind::Anthropic => true,
         ProviderKind::Bedrock => target.upstream_model.contains("anthropic."),
+        ProviderKind::Vertex => vertex_claude::is_claude(&target.upstream_model),
         _ => false,
     }
 }
@@ -97,6 +100,19 @@ fn speaks_messages(target: &Target) -> bool {
 /// `anthropic-version` and `anthropic-beta` headers).
 fn is_anthropic(target: &Target) -> bool {
     target.deployment.provider == ProviderKind::Anthropic
+}
+
+/// Whether the target takes the client's betas as the `anthropic-beta` header:
+/// Anthropic, and Claude on Vertex (whose version is in the body instead).
+fn takes_beta_header(target: &Target) -> bool {
+    is_anthropic(target)
+        || (target.deployment.provider == ProviderKind::Vertex && speaks_messages(target))
+}
+
+/// Whether the target takes the client's betas in the body (`anthropic_beta`):
+/// Bedrock's InvokeModel.
+fn takes_betas_in_body(target: &Target) -> bool {
+    target.deployment.provider == ProviderKind::Bedrock && speaks_messages(target)
 }
 
 /// What each target is sent: the client's body and headers to those that speak the
@@ -110,18 +126,21 @@ struct Bodies<'a> {
 impl Payload for Bodies<'_> {
     fn for_target(&self, target: &Target) -> Result<(Operation, &ClientBody), ApiError> {
         match self.with_betas {
-            Some(body) if speaks_messages(target) && !is_anthropic(target) => {
-                Ok((self.bodies.native_op, body))
-            }
+            Some(body) if takes_betas_in_body(target) => Ok((self.bodies.native_op, body)),
             _ => self.bodies.for_target(target),
         }
     }
 
     fn forward_headers(&self, target: &Target, headers: &mut HeaderMap) {
-        if !is_anthropic(target) {
+        if !takes_beta_header(target) {
             return;
         }
-        if let Some(version) = &self.headers.version {
+        if let Some(version) = self
+            .headers
+            .version
+            .as_ref()
+            .filter(|_| is_anthropic(target))
+        {
             headers.insert(VERSION, version.clone());
         }
         if let Some(beta) = &self.headers.beta {
@@ -195,14 +214,7 @@ pub(crate) async fn serve(
         .flat_map(|r| &r.targets)
         .any(|t| !speaks_messages(t))
         .then(|| to_chat::translate(&request.body));
-    let with_betas = routes
-        .iter()
-        .flat_map(|r| &r.targets)
-        .any(|t| speaks_messages(t) && !is_anthropic(t))
-        .then(|| headers.betas_in(&request.body))
-        .flatten()
-        .transpose()
-        .map_err(|e| (e, None))?;
+    let with_betas = with_betas(&routes, &headers, &request.body)?;
     let payload = Bodies {
         bodies: NativeOrChat {
             native_op: Operation::Messages,
@@ -261,6 +273,23 @@ pub(crate) async fn serve(
     proxy::answer_whole(gw, meter, &target, parsed.usage, body, request.wants_usage).await
 }
 
+/// The body with the client's betas in it, when a target that speaks the Messages
+/// API takes them in the body (Bedrock) and the client sent some.
+fn with_betas(
+    routes: &[std::sync::Arc<ModelRoute>],
+    headers: &ClientHeaders,
+    body: &ClientBody,
+) -> Result<Option<ClientBody>, Failure> {
+    routes
+        .iter()
+        .flat_map(|r| &r.targets)
+        .any(|t| takes_betas_in_body(t))
+        .then(|| headers.betas_in(body))
+        .flatten()
+        .transpose()
+        .map_err(|e| (e, None))
+}
+
 fn malformed(target: &std::sync::Arc<Target>) -> Failure {
     (
         ApiError::upstream_malformed(target.deployment.provider.as_str()),
@@ -280,20 +309,21 @@ async fn count_tokens(
     let offered = routes
         .iter()
         .flat_map(|r| &r.targets)
-        .any(|t| is_anthropic(t));
+        .any(|t| speaks_messages(t));
     if offered {
         let not_offered = Err(ApiError::unsupported(
             "This deployment does not count tokens.",
         ));
+        let with_betas = with_betas(routes, headers, &request.body)?;
         let payload = Bodies {
             bodies: NativeOrChat {
                 native_op: Operation::CountTokens,
-                speaks_native: is_anthropic,
+                speaks_native: speaks_messages,
                 native: &request.body,
                 chat: Some(&not_offered),
             },
             headers,
-            with_betas: None,
+            with_betas: with_betas.as_ref(),
         };
         let called = proxy::call(gw, key, routes, &payload, &request.controls, false, meter).await;
         match called {
@@ -304,8 +334,11 @@ async fn count_tokens(
                     .adapter
                     .response(Operation::CountTokens, &target, bytes)
                     .map_err(|_| malformed(&target))?;
-                let ResponseBody::Unchanged(bytes) = parsed.body else {
-                    return Err(malformed(&target));
+                let bytes = match parsed.body {
+                    ResponseBody::Unchanged(bytes) => bytes,
+                    ResponseBody::Translated(answer) => {
+                        Bytes::from(serde_json::to_vec(&answer).map_err(|_| malformed(&target))?)
+                    }
                 };
                 return Ok(counted(bytes, "provider", Some(&target)));
             }

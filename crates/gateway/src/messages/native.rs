@@ -151,6 +151,7 @@ mod tests {
                 completion: 15,
                 cached: Some(100),
                 cache_write: Some(50),
+                cache_write_1h: None,
                 reasoning: None
             }
         );

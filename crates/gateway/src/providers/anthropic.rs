@@ -170,10 +170,18 @@ struct Usage {
     output_tokens: Option<u64>,
     cache_creation_input_tokens: Option<u64>,
     cache_read_input_tokens: Option<u64>,
+    /// The cache writes by lifetime (`cache_creation_input_tokens` is their sum).
+    cache_creation: Option<CacheCreation>,
+}
+
+#[derive(Debug, Default, Clone, Copy, Deserialize)]
+struct CacheCreation {
+    ephemeral_1h_input_tokens: Option<u64>,
 }
 
 impl Usage {
-    /// OpenAI semantics: cache reads and writes are parts of the prompt.
+    /// OpenAI semantics: cache reads and writes are parts of the prompt; the 1-hour
+    /// writes are a part of the writes.
     fn tokens(self) -> TokenUsage {
         let cached = self.cache_read_input_tokens;
         let cache_write = self.cache_creation_input_tokens;
@@ -182,6 +190,9 @@ impl Usage {
             completion: self.output_tokens.unwrap_or(0),
             cached,
             cache_write,
+            cache_write_1h: self
+                .cache_creation
+                .and_then(|c| c.ephemeral_1h_input_tokens),
             reasoning: None,
         }
     }
@@ -293,13 +304,30 @@ struct ErrorDetail {
 
 /// Maps Anthropic's error type (`overloaded_error`, `rate_limit_error`, …).
 fn error_of(kind: &str, status: StatusCode, headers: &HeaderMap) -> ApiError {
+    error_from(PROVIDER, kind, status, headers)
+}
+
+/// [`error_of`], for `provider` (Claude served by another provider).
+fn error_from(provider: &str, kind: &str, status: StatusCode, headers: &HeaderMap) -> ApiError {
     let status = match kind {
         "overloaded_error" => StatusCode::SERVICE_UNAVAILABLE,
         "rate_limit_error" => StatusCode::TOO_MANY_REQUESTS,
         "api_error" if status.is_success() => StatusCode::INTERNAL_SERVER_ERROR,
         _ => status,
     };
-    common::refusal(PROVIDER, status, headers, Some(kind), None)
+    common::refusal(provider, status, headers, Some(kind), None)
+}
+
+/// An error answer in Anthropic's shape (`{"type": "error", "error": {"type"}}`),
+/// mapped for `provider`; `None` when the body is not in that shape.
+pub(crate) fn error_in_shape(
+    provider: &str,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Option<ApiError> {
+    let body: ErrorBody = serde_json::from_slice(body).ok()?;
+    Some(error_from(provider, &body.error.kind, status, headers))
 }
 
 /// The usage `message_start` reports (the prompt, and the first output token).
@@ -317,6 +345,9 @@ fn finished(state: &mut StreamState, usage: Usage) {
         state.usage = Usage {
             cache_read_input_tokens: usage.cache_read_input_tokens.or(start.cached),
             cache_creation_input_tokens: usage.cache_creation_input_tokens.or(start.cache_write),
+            cache_creation: usage.cache_creation.or(Some(CacheCreation {
+                ephemeral_1h_input_tokens: start.cache_write_1h,
+            })),
             ..usage
         }
         .tokens();
@@ -555,10 +586,8 @@ impl Adapter for Anthropic {
         headers: &HeaderMap,
         body: &[u8],
     ) -> ApiError {
-        match serde_json::from_slice::<ErrorBody>(body) {
-            Ok(b) => error_of(&b.error.kind, status, headers),
-            Err(_) => common::refusal(PROVIDER, status, headers, None, None),
-        }
+        error_in_shape(PROVIDER, status, headers, body)
+            .unwrap_or_else(|| common::refusal(PROVIDER, status, headers, None, None))
     }
 }
 
@@ -699,6 +728,7 @@ mod tests {
                 completion: 40,
                 cached: Some(2000),
                 cache_write: Some(1000),
+                cache_write_1h: None,
                 reasoning: None
             }
         );
@@ -769,6 +799,7 @@ mod tests {
                 completion: 15,
                 cached: Some(0),
                 cache_write: Some(0),
+                cache_write_1h: None,
                 reasoning: None
             }
         );

@@ -282,6 +282,50 @@ fn image_format(media_type: &str) -> Option<&'static str> {
     })
 }
 
+/// A Messages body as InvokeModel takes it: `anthropic_version` in place of `model`
+/// and `stream` (the path says both), plus `more` members.
+fn invoke_body(body: &ClientBody, more: &[(&str, Option<&[u8]>)]) -> Vec<u8> {
+    let mut changes = vec![
+        ("model", None),
+        ("stream", None),
+        ("usage", None),
+        ("anthropic_version", Some(&br#""bedrock-2023-05-31""#[..])),
+    ];
+    changes.extend_from_slice(more);
+    body.with_changes(&changes)
+}
+
+/// CountTokens' body for a `count_tokens` request: the InvokeModel body it would be,
+/// base64 in `input.invokeModel.body`. InvokeModel requires `max_tokens`, which
+/// `count_tokens` does not take and which counts nothing: 1 stands in for it.
+fn count_tokens_body(body: &ClientBody) -> Result<Bytes, ApiError> {
+    use base64::Engine;
+    let more: &[(&str, Option<&[u8]>)] = match body.get("max_tokens") {
+        Some(_) => &[],
+        None => &[("max_tokens", Some(b"1"))],
+    };
+    let invoke = invoke_body(body, more);
+    let encoded = base64::engine::general_purpose::STANDARD.encode(invoke);
+    common::json_body(&json!({"input": {"invokeModel": {"body": encoded}}}))
+}
+
+/// CountTokens' answer, `{"inputTokens": N}`, as Anthropic's `{"input_tokens": N}`.
+fn counted(body: &[u8]) -> Result<ParsedResponse, Malformed> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Counted {
+        input_tokens: u64,
+    }
+    let counted: Counted = serde_json::from_slice(body).map_err(|_| Malformed)?;
+    let Value::Object(answer) = json!({ "input_tokens": counted.input_tokens }) else {
+        return Err(Malformed);
+    };
+    Ok(ParsedResponse {
+        body: ResponseBody::Translated(answer),
+        usage: TokenUsage::default(),
+    })
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Usage {
@@ -289,17 +333,34 @@ struct Usage {
     output_tokens: Option<u64>,
     cache_read_input_tokens: Option<u64>,
     cache_write_input_tokens: Option<u64>,
+    /// The cache writes by lifetime (`5m`, `1h`), when there were any.
+    cache_details: Option<Vec<CacheDetail>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CacheDetail {
+    ttl: String,
+    input_tokens: u64,
 }
 
 impl From<Usage> for TokenUsage {
     fn from(u: Usage) -> Self {
         let cached = u.cache_read_input_tokens;
         let cache_write = u.cache_write_input_tokens;
+        let cache_write_1h = u.cache_details.map(|details| {
+            details
+                .iter()
+                .filter(|d| d.ttl == "1h")
+                .map(|d| d.input_tokens)
+                .sum()
+        });
         TokenUsage {
             prompt: u.input_tokens.unwrap_or(0) + cached.unwrap_or(0) + cache_write.unwrap_or(0),
             completion: u.output_tokens.unwrap_or(0),
             cached,
             cache_write,
+            cache_write_1h,
             reasoning: None,
         }
     }
@@ -477,19 +538,14 @@ impl Adapter for Bedrock {
     ) -> Result<UpstreamRequest, ApiError> {
         let (body, action) = match op {
             Operation::Messages => {
-                let body = body.with_changes(&[
-                    ("model", None),
-                    ("stream", None),
-                    ("usage", None),
-                    ("anthropic_version", Some(br#""bedrock-2023-05-31""#)),
-                ]);
                 let action = if stream {
                     "invoke-with-response-stream"
                 } else {
                     "invoke"
                 };
-                (Bytes::from(body), action)
+                (Bytes::from(invoke_body(body, &[])), action)
             }
+            Operation::CountTokens => (count_tokens_body(body)?, "count-tokens"),
             _ => {
                 common::chat_only(op, PROVIDER)?;
                 let body = common::json_body(&native(Chat::parse(body.to_map()?, &CAPS)?)?)?;
@@ -533,8 +589,10 @@ impl Adapter for Bedrock {
         target: &Target,
         body: Bytes,
     ) -> Result<ParsedResponse, Malformed> {
-        if op == Operation::Messages {
-            return super::anthropic::passthrough_response(body);
+        match op {
+            Operation::Messages => return super::anthropic::passthrough_response(body),
+            Operation::CountTokens => return counted(&body),
+            Operation::Chat | Operation::Embeddings | Operation::Responses => {}
         }
         let r: ConverseResponse = serde_json::from_slice(&body).map_err(|_| Malformed)?;
         let mut text = String::new();
@@ -945,6 +1003,7 @@ mod tests {
                 completion: 628,
                 cached: Some(400),
                 cache_write: Some(100),
+                cache_write_1h: None,
                 reasoning: None
             }
         );
@@ -1035,6 +1094,7 @@ mod tests {
                 completion: 20,
                 cached: Some(5),
                 cache_write: None,
+                cache_write_1h: None,
                 reasoning: None
             }
         );

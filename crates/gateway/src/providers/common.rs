@@ -92,6 +92,9 @@ pub fn usage_json(u: &TokenUsage) -> Value {
     if let Some(written) = u.cache_write {
         prompt.insert("cache_write_tokens".into(), written.into());
     }
+    if let Some(written) = u.cache_write_1h {
+        prompt.insert("cache_write_1h_tokens".into(), written.into());
+    }
     let mut completion = Map::new();
     if let Some(reasoning) = u.reasoning {
         completion.insert("reasoning_tokens".into(), reasoning.into());
@@ -405,10 +408,12 @@ pub(crate) mod testing {
             "#
         ))
         .unwrap();
+        let deployment = config.deployments.into_iter().next().unwrap();
+        let adapter = adapter_for(&deployment).unwrap();
         Target {
             deployment: Arc::new(LiveDeployment::new(
-                config.deployments.into_iter().next().unwrap(),
-                adapter_for(provider).unwrap(),
+                deployment,
+                adapter,
                 Some(Secret::new(credential.unwrap_or("upstream-key"))),
                 0,
             )),
@@ -422,6 +427,7 @@ pub(crate) mod testing {
                 output: None,
                 cache_read: None,
                 cache_write: None,
+                cache_write_1h: None,
                 reasoning: None,
                 max_input_tokens: None,
                 max_output_tokens: Some(64000),

@@ -278,6 +278,7 @@ impl From<UsageMetadata> for TokenUsage {
             completion: u.candidates_token_count.unwrap_or(0) + u.thoughts_token_count.unwrap_or(0),
             cached: u.cached_content_token_count,
             cache_write: None,
+            cache_write_1h: None,
             reasoning: u.thoughts_token_count,
         }
     }
@@ -646,6 +647,7 @@ mod tests {
                 completion: 57,
                 cached: Some(4),
                 cache_write: None,
+                cache_write_1h: None,
                 reasoning: Some(45)
             }
         );
@@ -744,6 +746,7 @@ mod tests {
                 completion: 8,
                 cached: None,
                 cache_write: None,
+                cache_write_1h: None,
                 reasoning: Some(3)
             }
         );

@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use meridian_core::TokenUsage;
-use meridian_core::config::ProviderKind;
+use meridian_core::config::{Deployment, ProviderKind};
 use serde_json::{Map, Value};
 
 use crate::body::ClientBody;
@@ -24,6 +24,7 @@ pub(crate) use common::testing;
 mod fuzz;
 pub mod gemini;
 pub mod openai;
+pub mod vertex_claude;
 
 /// A request ready to send upstream.
 #[derive(Debug)]
@@ -222,17 +223,34 @@ pub fn default_error(provider: &str, status: StatusCode, headers: &HeaderMap) ->
     ApiError::upstream_status(provider, status)
 }
 
-/// The adapter of each provider (every provider has one; `None` is kept for kinds
-/// added to the config before their adapter).
-pub fn adapter_for(provider: ProviderKind) -> Option<&'static dyn Adapter> {
-    match provider {
+/// The adapter of a deployment, by its provider. Vertex AI publishes Google's
+/// models (Gemini) and Anthropic's (Claude) under different APIs, so a Vertex
+/// deployment serves one publisher's models: a mix is refused, naming the deployment.
+pub fn adapter_for(d: &Deployment) -> Result<&'static dyn Adapter, String> {
+    Ok(match d.provider {
         ProviderKind::OpenAi | ProviderKind::DeepSeek | ProviderKind::Qwen => {
-            Some(&openai::OpenAiCompatible)
+            &openai::OpenAiCompatible
         }
-        ProviderKind::Azure => Some(&azure::Azure),
-        ProviderKind::Anthropic => Some(&anthropic::Anthropic),
-        ProviderKind::Gemini => Some(&gemini::Gemini::API),
-        ProviderKind::Vertex => Some(&gemini::Gemini::VERTEX),
-        ProviderKind::Bedrock => Some(&bedrock::Bedrock),
-    }
+        ProviderKind::Azure => &azure::Azure,
+        ProviderKind::Anthropic => &anthropic::Anthropic,
+        ProviderKind::Gemini => &gemini::Gemini::API,
+        ProviderKind::Bedrock => &bedrock::Bedrock,
+        ProviderKind::Vertex => {
+            let claude = d
+                .models
+                .iter()
+                .filter(|m| vertex_claude::is_claude(&d.upstream_model(m)))
+                .count();
+            match claude {
+                0 => &gemini::Gemini::VERTEX,
+                n if n == d.models.len() => &vertex_claude::VertexClaude,
+                _ => {
+                    return Err(format!(
+                        "deployment `{}`: a Vertex deployment serves either Claude models (publishers/anthropic) or Google's, not both; split it in two",
+                        d.id
+                    ));
+                }
+            }
+        }
+    })
 }

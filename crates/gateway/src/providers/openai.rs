@@ -54,6 +54,7 @@ impl From<OpenAiUsage> for TokenUsage {
                 .and_then(|d| d.cached_tokens)
                 .or(u.prompt_cache_hit_tokens),
             cache_write: None,
+            cache_write_1h: None,
             reasoning: u.completion_tokens_details.and_then(|d| d.reasoning_tokens),
         }
     }

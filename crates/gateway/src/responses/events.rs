@@ -327,7 +327,9 @@ impl StreamFormat for Reencoder {
                     "response.reasoning_summary_text.delta",
                     || Kind::Reasoning,
                 ),
-                ChunkPart::Text(text) => {
+                // The Responses stream of a translated chat provider shows a refusal's
+                // words as the message's text.
+                ChunkPart::Text(text) | ChunkPart::Refusal(text) => {
                     self.delta(&mut out, text, "response.output_text.delta", || {
                         Kind::Message
                     })

@@ -82,6 +82,7 @@ mod tests {
             completion: 5,
             cached: Some(2),
             cache_write: None,
+            cache_write_1h: None,
             reasoning: Some(1),
         };
         let echo = Echo::of(&Map::new());

@@ -47,6 +47,7 @@ impl From<Usage> for TokenUsage {
             completion: u.output_tokens,
             cached: u.input_tokens_details.and_then(|d| d.cached_tokens),
             cache_write: None,
+            cache_write_1h: None,
             reasoning: u.output_tokens_details.and_then(|d| d.reasoning_tokens),
         }
     }

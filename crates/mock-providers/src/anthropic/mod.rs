@@ -1,11 +1,13 @@
 //! Anthropic's Messages API, `POST /v1/messages` and `POST /v1/messages/count_tokens`:
 //! the key in `x-api-key` (or `Authorization: Bearer`), `anthropic-version` required,
 //! the request checked as Anthropic checks it, the answer whole or as an event stream
-//! (or the prompt's `input_tokens`), errors in Anthropic's shape.
+//! (or the prompt's `input_tokens`), errors in Anthropic's shape. Claude on Vertex
+//! AI ([`vertex`]) is the same API under Vertex's paths.
 
 mod content;
 mod error;
 pub(crate) mod request;
+pub(crate) mod vertex;
 pub(crate) mod wire;
 
 use axum::http::request::Parts;
@@ -56,14 +58,18 @@ const BETA_FIELDS: [(&str, &str); 2] = [
 /// The first beta field of the body whose beta the request did not name.
 fn beta_field_without_beta(headers: &HeaderMap, body: &Bytes) -> Option<&'static str> {
     let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body).ok()?;
-    let betas: Vec<&str> = headers
+    missing_beta(&object, &betas(headers))
+}
+
+/// The betas the `anthropic-beta` headers name.
+pub(crate) fn betas(headers: &HeaderMap) -> Vec<&str> {
+    headers
         .get_all("anthropic-beta")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .collect();
-    missing_beta(&object, &betas)
+        .collect()
 }
 
 /// The first beta field of `object` whose beta is not among `betas`.
@@ -84,10 +90,19 @@ pub(crate) async fn messages(request: Admitted<Anthropic>) -> Response {
 
 fn answer(admitted: &Admitted<Anthropic>) -> Result<Response, Error> {
     let object = request::parse_object(&admitted.body)?;
-    let request = request::read(&object)?;
+    answer_object(&object, Route::Anthropic, admitted)
+}
+
+/// The answer to a Messages request (`object`, with its `model`), counted against
+/// the capacity of `route`.
+fn answer_object<P: Provider>(
+    object: &serde_json::Map<String, serde_json::Value>,
+    route: Route,
+    admitted: &Admitted<P>,
+) -> Result<Response, Error> {
+    let request = request::read(object)?;
     let generation = reply::generate(&request.prompt);
-    if let Some(throttled) =
-        admitted.over_capacity(Route::Anthropic, request.model, generation.counts.spent())
+    if let Some(throttled) = admitted.over_capacity(route, request.model, generation.counts.spent())
     {
         return Ok(throttled);
     }

@@ -63,6 +63,7 @@ fn stop(generation: &Generation) -> (&'static str, Option<&str>) {
         Finish::StopSequence(sequence) => ("stop_sequence", Some(sequence)),
         Finish::Length => ("max_tokens", None),
         Finish::ToolCall => ("tool_use", None),
+        Finish::Refused => ("refusal", None),
     }
 }
 

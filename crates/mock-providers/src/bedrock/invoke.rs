@@ -8,7 +8,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::error::Error;
 use super::request::parse_object;
@@ -21,12 +21,34 @@ use crate::stream::{self, Frame};
 /// The version Bedrock requires of an Anthropic body.
 const VERSION: &str = "bedrock-2023-05-31";
 
+type Object = Map<String, Value>;
+
 pub(crate) fn answer(
     model: &str,
     admitted: &Admitted<super::Bedrock>,
     streamed: bool,
 ) -> Result<axum::response::Response, Error> {
-    let mut object = parse_object(&admitted.body)?;
+    let object = messages_body(model, parse_object(&admitted.body)?)?;
+    let request = request::read(&object).map_err(|e| Error::validation(e.message()))?;
+    let generation = reply::generate(&request.prompt);
+    if let Some(throttled) =
+        admitted.over_capacity(Route::Bedrock, model, generation.counts.spent())
+    {
+        return Ok(throttled);
+    }
+    let cache = admitted.shared.prompt_cache.lookup(request.prefix);
+    let head = wire::Head::new(model, cache, request.long_ttl);
+    Ok(if streamed {
+        let frames = wire::events(head, generation).map(chunk);
+        stream::respond(frames, super::EVENT_STREAM, admitted.delivery())
+    } else {
+        gate::json_response(wire::message(&head, &generation), admitted.cut_after)
+    })
+}
+
+/// An InvokeModel body checked as Bedrock checks it, as the Messages request it
+/// carries (with `model`, as Anthropic's checks read it).
+pub(crate) fn messages_body(model: &str, mut object: Object) -> Result<Object, Error> {
     if let Some(extra) = ["model", "stream"]
         .iter()
         .find(|k| object.contains_key(**k))
@@ -56,21 +78,7 @@ pub(crate) fn answer(
         )));
     }
     object.insert("model".into(), json!(model));
-    let request = request::read(&object).map_err(|e| Error::validation(e.message()))?;
-    let generation = reply::generate(&request.prompt);
-    if let Some(throttled) =
-        admitted.over_capacity(Route::Bedrock, model, generation.counts.spent())
-    {
-        return Ok(throttled);
-    }
-    let cache = admitted.shared.prompt_cache.lookup(request.prefix);
-    let head = wire::Head::new(model, cache, request.long_ttl);
-    Ok(if streamed {
-        let frames = wire::events(head, generation).map(chunk);
-        stream::respond(frames, super::EVENT_STREAM, admitted.delivery())
-    } else {
-        gate::json_response(wire::message(&head, &generation), admitted.cut_after)
-    })
+    Ok(object)
 }
 
 /// An Anthropic SSE event as the event-stream `chunk` that carries it.

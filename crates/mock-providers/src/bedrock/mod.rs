@@ -1,9 +1,10 @@
 //! Amazon Bedrock's Converse API, `POST /model/{modelId}/converse` and
 //! `/model/{modelId}/converse-stream`, and InvokeModel with Anthropic's body
-//! ([`invoke`]): every request signed with SigV4 by the test credentials, checked as
+//! ([`invoke`]), and CountTokens ([`count`]): every request signed with SigV4 by the test credentials, checked as
 //! Bedrock checks it, answered in JSON or as an AWS event stream, errors in AWS's
 //! REST-JSON shape.
 
+mod count;
 mod error;
 mod invoke;
 mod request;
@@ -78,6 +79,14 @@ pub(crate) async fn invoke_stream(
     request: Admitted<Bedrock>,
 ) -> Response {
     with_request_id(invoke::answer(&model, &request, true))
+}
+
+/// `POST /model/{modelId}/count-tokens`.
+pub(crate) async fn count_tokens(
+    Path(model): Path<String>,
+    request: Admitted<Bedrock>,
+) -> Response {
+    with_request_id(count::answer(&model, &request.body))
 }
 
 fn with_request_id(answer: Result<Response, Error>) -> Response {

@@ -54,6 +54,7 @@ fn stop_reason(generation: &Generation) -> &'static str {
         Finish::StopSequence(_) => "stop_sequence",
         Finish::Length => "max_tokens",
         Finish::ToolCall => "tool_use",
+        Finish::Refused => "content_filtered",
     }
 }
 

@@ -105,6 +105,7 @@ impl Head {
 fn finish_reason(generation: &Generation) -> &'static str {
     match generation.finish {
         Finish::Length => "MAX_TOKENS",
+        Finish::Refused => "SAFETY",
         Finish::Stop | Finish::StopSequence(_) | Finish::ToolCall => "STOP",
     }
 }

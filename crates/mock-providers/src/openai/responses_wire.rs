@@ -129,7 +129,7 @@ impl Answer {
     }
 
     fn incomplete(&self) -> bool {
-        self.generation.finish == Finish::Length
+        matches!(self.generation.finish, Finish::Length | Finish::Refused)
     }
 
     fn reasoning_item(&self, done: bool) -> Value {
@@ -183,6 +183,9 @@ impl Answer {
     fn response(&self, done: bool) -> Value {
         let (status, details) = match (done, self.incomplete()) {
             (false, _) => ("in_progress", Value::Null),
+            (true, true) if self.generation.finish == Finish::Refused => {
+                ("incomplete", json!({"reason": "content_filter"}))
+            }
             (true, true) => ("incomplete", json!({"reason": "max_output_tokens"})),
             (true, false) => ("completed", Value::Null),
         };

@@ -10,3 +10,4 @@ mod messages;
 mod refusals;
 mod stream;
 mod support;
+mod vertex;
