@@ -42,6 +42,7 @@ pub async fn price_version(
         output: Some(d(output)),
         cache_read: cache_read.map(d),
         cache_write: None,
+        cache_write_1h: None,
         reasoning: None,
         max_input_tokens: None,
         max_output_tokens: None,
