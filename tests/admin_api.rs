@@ -250,6 +250,15 @@ async fn entities_are_listed_read_and_patched() {
         .await;
     assert_eq!(next["items"].as_array().unwrap().len(), 5);
     assert_eq!(admin.get("/admin/v1/entities/XX").await.0, 404);
+    assert_eq!(admin.get("/admin/v1/entities/E%00U").await.0, 404);
+    assert_eq!(admin.get("/admin/v1/customers?entity=%00").await.0, 400);
+    assert_eq!(
+        admin
+            .patch("/admin/v1/entities/EU", json!({"payment_terms_days": null}))
+            .await
+            .0,
+        400
+    );
 
     let (status, problem) = admin
         .patch(
@@ -448,6 +457,14 @@ async fn fx_rates_and_price_versions_are_read_and_a_catalog_is_imported() {
     assert_eq!(page["next_cursor"], Value::Null);
     let (_, none) = admin.get("/admin/v1/fx-rates?date=2020-01-01").await;
     assert_eq!(none["items"], json!([]));
+    assert_eq!(admin.get("/admin/v1/fx-rates?cursor=US%00").await.0, 400);
+    assert_eq!(
+        admin
+            .get("/admin/v1/prices?model=gpt-4o&cursor=1.a%00")
+            .await
+            .0,
+        400
+    );
     let (status, problem) = admin.get("/admin/v1/fx-rates?date=yesterday").await;
     assert_eq!(status, 400);
     assert!(problem["detail"].as_str().unwrap().contains("`date`"));
@@ -523,6 +540,16 @@ async fn fx_rates_and_price_versions_are_read_and_a_catalog_is_imported() {
     assert_eq!(status, 200, "{whole}");
     assert!(whole["entries"].as_u64().unwrap() > 4000);
     assert_eq!(whole["new_versions"], 1);
+    // The other routes take bodies up to 2 MB.
+    let (status, _) = admin
+        .send(
+            admin
+                .http
+                .post(env.url("/admin/v1/customers"))
+                .body(std::fs::read("data/model-prices.json").unwrap()),
+        )
+        .await;
+    assert_eq!(status, 413);
     let (status, problem) =
         admin
             .send(admin.http.post(env.url("/admin/v1/prices/import")).body(

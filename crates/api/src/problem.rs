@@ -109,6 +109,16 @@ impl Problem {
     }
 }
 
+/// A body the `Bytes` extractor could not read: over its 2 MB limit (413), or cut off.
+impl From<axum::extract::rejection::BytesRejection> for Problem {
+    fn from(e: axum::extract::rejection::BytesRejection) -> Self {
+        match e.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => Problem::too_large(2 * 1024 * 1024),
+            _ => Problem::bad_request("The body could not be read."),
+        }
+    }
+}
+
 impl From<sqlx::Error> for Problem {
     fn from(e: sqlx::Error) -> Self {
         tracing::error!(error = %e, "database error on a REST route");

@@ -2,9 +2,7 @@
 //! (2 MiB) is a 413 problem, not axum's plain-text rejection.
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
 
 use crate::Problem;
 
@@ -18,9 +16,6 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
         Bytes::from_request(request, state)
             .await
             .map(RawBody)
-            .map_err(|e: BytesRejection| match e.status() {
-                StatusCode::PAYLOAD_TOO_LARGE => Problem::too_large(2 * 1024 * 1024),
-                _ => Problem::bad_request("The request body could not be read."),
-            })
+            .map_err(Problem::from)
     }
 }

@@ -53,6 +53,12 @@ pub async fn get<'c>(db: impl PgExecutor<'c>, code: &str) -> sqlx::Result<Option
 
 /// The entity `code` (any case), or `BillingError::UnknownEntity`.
 pub async fn require<'c>(db: impl PgExecutor<'c>, code: &str) -> Result<Entity, BillingError> {
+    let code_shape =
+        |c: &str| !c.is_empty() && c.len() <= 8 && c.bytes().all(|b| b.is_ascii_alphanumeric());
+    if !code_shape(code.trim()) {
+        // No entity has such a code; a NUL, say, must not reach Postgres.
+        return Err(BillingError::UnknownEntity(code.to_string()));
+    }
     get(db, &code.trim().to_ascii_uppercase())
         .await?
         .ok_or_else(|| BillingError::UnknownEntity(code.to_string()))

@@ -67,6 +67,14 @@ pub async fn fx_rates(
             .map_err(|_| Problem::bad_request("`date` must be an ISO date like 2026-10-30."))?,
         None => Utc::now().date_naive(),
     };
+    if q.cursor
+        .as_ref()
+        .is_some_and(|c| !c.bytes().all(|b| b.is_ascii_uppercase()))
+    {
+        return Err(Problem::bad_request(
+            "`cursor` is not one this API gave: pass the `next_cursor` of the page before.",
+        ));
+    }
     let rows = fx::rates_on(&state.pool, date, q.cursor.as_deref(), q.limit + 1).await?;
     Ok(Json(Page::of(rows, q.limit, |r| r.currency.clone())))
 }
@@ -91,7 +99,10 @@ impl fmt::Display for VersionCursor {
 impl FromStr for VersionCursor {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
-        let (micros, key) = s.split_once('.').ok_or(())?;
+        let (micros, key) = s
+            .split_once('.')
+            .filter(|(_, k)| !k.contains('\0'))
+            .ok_or(())?;
         Ok(VersionCursor {
             effective_from: DateTime::from_timestamp_micros(micros.parse().map_err(|_| ())?)
                 .ok_or(())?,

@@ -240,6 +240,7 @@ pub(crate) struct CustomerPatchRequest {
         (status = 201, body = CustomerView),
         (status = 400, description = "A member missing, unknown or invalid: every problem, each naming its member (a tax id with the reason)."),
         (status = 409, description = "The `Idempotency-Key` was used for a different request."),
+        (status = 413, description = "A body over 2 MB."),
     ))]
 pub async fn create(
     State(state): State<Arc<ApiState>>,
@@ -309,6 +310,7 @@ fn profile_patch(m: &mut Members) -> Result<CustomerPatch, Problem> {
         (status = 200, body = CustomerView),
         (status = 400, description = "A member unknown, invalid or not changeable (`entity`): every problem, each naming its member."),
         (status = 404, description = "No customer with this id."),
+        (status = 413, description = "A body over 2 MB."),
     ))]
 pub async fn patch(
     State(state): State<Arc<ApiState>>,
@@ -352,6 +354,7 @@ pub async fn patch(
         (status = 400, description = "A member missing, unknown or out of range (the message names it)."),
         (status = 404, description = "No customer with this id."),
         (status = 409, description = "The `Idempotency-Key` was used for a different request."),
+        (status = 413, description = "A body over 2 MB."),
     ))]
 pub async fn create_key(
     State(state): State<Arc<ApiState>>,

@@ -84,25 +84,25 @@ const PATCH_TAKES: &str = "an entity's `legal_name`, `address`, `tax_id`, `email
 fn update(bytes: &[u8]) -> Result<EntityUpdate, Problem> {
     let mut m = Members::body(bytes, r#"{"tax_id": "DE136695976"}"#)?;
     let text = |m: &mut Members, name: &str| m.string(name, TEXT);
-    let update = EntityUpdate {
-        legal_name: text(&mut m, "legal_name")?,
-        address: text(&mut m, "address")?,
-        tax_id: text(&mut m, "tax_id")?,
-        email: text(&mut m, "email")?,
-        state: text(&mut m, "state")?,
-        phone: text(&mut m, "phone")?,
-        representative: text(&mut m, "representative")?,
-        bank_name: text(&mut m, "bank_name")?,
-        bank_account: text(&mut m, "bank_account")?,
-        bank_bic: text(&mut m, "bank_bic")?,
-        payment_terms_days: m
-            .nullable(
-                "payment_terms_days",
-                "a whole number of days from 0 to 365",
-                |v| v.as_i64().and_then(|d| i32::try_from(d).ok()),
-            )?
-            .flatten(),
-    };
+    let update =
+        EntityUpdate {
+            legal_name: text(&mut m, "legal_name")?,
+            address: text(&mut m, "address")?,
+            tax_id: text(&mut m, "tax_id")?,
+            email: text(&mut m, "email")?,
+            state: text(&mut m, "state")?,
+            phone: text(&mut m, "phone")?,
+            representative: text(&mut m, "representative")?,
+            bank_name: text(&mut m, "bank_name")?,
+            bank_account: text(&mut m, "bank_account")?,
+            bank_bic: text(&mut m, "bank_bic")?,
+            payment_terms_days: match m.take("payment_terms_days") {
+                None => None,
+                Some(v) => Some(v.as_i64().and_then(|d| i32::try_from(d).ok()).ok_or_else(
+                    || m.wrong("payment_terms_days", "a whole number of days from 0 to 365"),
+                )?),
+            },
+        };
     m.finish(PATCH_TAKES)?;
     Ok(update)
 }
@@ -140,6 +140,7 @@ pub(crate) struct EntityPatchRequest {
         (status = 200, body = Entity),
         (status = 400, description = "A member unknown or invalid: every problem, each naming its member (a tax id with the reason)."),
         (status = 404, description = "No entity with this code."),
+        (status = 413, description = "A body over 2 MB."),
     ))]
 pub async fn patch(
     State(state): State<Arc<ApiState>>,

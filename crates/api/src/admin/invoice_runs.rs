@@ -81,6 +81,7 @@ pub(crate) struct RunIdParam {
         (status = 202, body = RunStarted, description = "The run started in the background."),
         (status = 400, description = "A body this route does not take, a malformed period or an unknown entity (the message names it)."),
         (status = 409, description = "The period has not ended for an entity (the message says when it closes), or the `Idempotency-Key` was used for a different request."),
+        (status = 413, description = "A body over 2 MB."),
     ))]
 pub async fn start(
     State(state): State<Arc<ApiState>>,

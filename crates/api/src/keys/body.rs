@@ -331,17 +331,6 @@ pub(crate) mod schema {
         budget: Option<BudgetPatchInput>,
     }
 
-    /// `PATCH /admin/v1/customers/{id}`: a JSON merge patch; null clears a member.
-    #[derive(ToSchema)]
-    #[schema(example = json!({"limits": {"rpm": 600}}))]
-    #[allow(dead_code)]
-    pub struct SpendingPatchRequest {
-        #[schema(nullable)]
-        limits: Option<LimitsInput>,
-        #[schema(nullable)]
-        budget: Option<BudgetPatchInput>,
-    }
-
     /// `PUT /api/v1/budget`.
     #[derive(ToSchema)]
     #[schema(example = json!({"amount": "100.00", "period": "month", "alerts": [50, 80, 100]}))]

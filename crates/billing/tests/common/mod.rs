@@ -34,20 +34,26 @@ pub async fn price_version(
     output: &str,
     cache_read: Option<&str>,
 ) {
-    sqlx::query(
-        "INSERT INTO model_prices (catalog_key, effective_from, provider, mode, input_per_token,
-             output_per_token, cache_read_per_token)
-         VALUES ($1, $2, $3, 'chat', $4, $5, $6)",
-    )
-    .bind(key)
-    .bind(utc(from))
-    .bind(provider)
-    .bind(d(input))
-    .bind(d(output))
-    .bind(cache_read.map(d))
-    .execute(pool)
-    .await
-    .unwrap();
+    let price = meridian_core::catalog::ModelPrice {
+        catalog_key: key.into(),
+        provider: provider.into(),
+        mode: Some("chat".into()),
+        input: Some(d(input)),
+        output: Some(d(output)),
+        cache_read: cache_read.map(d),
+        cache_write: None,
+        cache_write_1h: None,
+        reasoning: None,
+        max_input_tokens: None,
+        max_output_tokens: None,
+    };
+    let stored = meridian_core::price_versions::import(pool, &[price], utc(from))
+        .await
+        .unwrap();
+    assert_eq!(
+        stored, 1,
+        "{key} from {from}: the same prices as the version before"
+    );
 }
 
 /// A rollup row as the metering worker writes it.
