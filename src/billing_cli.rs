@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 use meridian_billing::entities::{self, EntityUpdate};
 use meridian_billing::progress::Progress;
 use meridian_billing::query::{self, ListFilter};
-use meridian_billing::{Period, credit, fx, run, verify};
+use meridian_billing::{Naming, Period, credit, fx, run, verify};
 use meridian_core::CustomerId;
 use meridian_core::config::Config;
 use serde_json::json;
@@ -262,17 +262,23 @@ pub async fn fx(pool: &PgPool, command: FxCommand, json: bool) -> anyhow::Result
     Ok(())
 }
 
+/// The config file `path`, else `meridian.toml` when present, else none.
+pub(crate) fn optional_config(path: Option<PathBuf>) -> anyhow::Result<Option<Config>> {
+    match path.or_else(|| Some(PathBuf::from("meridian.toml")).filter(|p| p.exists())) {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Ok(Some(
+                Config::parse(&text).with_context(|| path.display().to_string())?,
+            ))
+        }
+        None => Ok(None),
+    }
+}
+
 pub async fn usage(pool: &PgPool, command: UsageCommand, json: bool) -> anyhow::Result<()> {
     let UsageCommand::Import { file, config } = command;
-    let config =
-        match config.or_else(|| Some(PathBuf::from("meridian.toml")).filter(|p| p.exists())) {
-            Some(path) => {
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("reading {}", path.display()))?;
-                Some(Config::parse(&text).with_context(|| path.display().to_string())?)
-            }
-            None => None,
-        };
+    let config = optional_config(config)?;
     let text =
         std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
     let report =
@@ -306,6 +312,7 @@ pub async fn update_entity(pool: &PgPool, u: UpdateEntity, json: bool) -> anyhow
             bank_bic: u.bic,
             payment_terms_days: u.payment_terms,
         },
+        Naming::Flags,
     )
     .await?;
     if json {

@@ -101,9 +101,14 @@ pub async fn outbox(
             .sent_at
             .unwrap_or(r.next_attempt_at)
             .format("%Y-%m-%d %H:%M");
+        let about = match (&r.number, r.alert_id) {
+            (Some(number), _) => number.clone(),
+            (None, Some(alert)) => format!("budget alert {alert}"),
+            (None, None) => String::new(),
+        };
         println!(
             "{:<18} {:<8} {:>2} {} {} {}",
-            r.number,
+            about,
             r.status.as_str(),
             r.attempts,
             when,

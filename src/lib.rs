@@ -3,6 +3,7 @@
 //! them, the HTTP parts on one listener. Business logic lives in the crates under
 //! `crates/`.
 
+mod budget_alerts;
 pub mod demo;
 mod demo_models;
 mod routes;
@@ -18,11 +19,14 @@ use anyhow::Context;
 use meridian_core::Secret;
 use meridian_core::catalog::{self, PriceCatalog};
 use meridian_core::config::{Config, Deployment};
+use meridian_core::price_versions;
 use meridian_documents::{IssuedDocuments, Mailer, Outbox, RetryPolicy};
 use meridian_gateway::capacity::MemoryCapacity;
-use meridian_gateway::limits::{CustomerTable, MemoryLimiter};
+use meridian_gateway::limits::{CustomerTable, Limiter, MemoryLimiter};
 use meridian_gateway::price_refresh::PriceRefresher;
-use meridian_gateway::{Gateway, GatewayOptions, KeyStore, ModelTable, UpstreamClient};
+use meridian_gateway::{
+    Gateway, GatewayOptions, KeyStore, ModelTable, ServedModels, UpstreamClient,
+};
 use meridian_metering::{Journal, MeteringWorker, WorkerConfig};
 use sqlx::PgPool;
 use tokio::sync::watch;
@@ -44,6 +48,8 @@ pub struct ServeOptions {
     pub key_refresh: Duration,
     /// How often each customer's limits, budget, currency and rate are read again.
     pub customer_refresh: Duration,
+    /// How often spend is compared with the budgets' alert thresholds.
+    pub budget_alert_check: Duration,
     /// How often the list prices in force are checked (a new version is served within
     /// one interval; one due at a set time, from that time).
     pub price_refresh: Duration,
@@ -70,6 +76,7 @@ impl ServeOptions {
             metering: WorkerConfig::default(),
             key_refresh: Duration::from_millis(250),
             customer_refresh: Duration::from_millis(500),
+            budget_alert_check: Duration::from_secs(2),
             price_refresh: Duration::from_millis(250),
             credentials: Arc::new(meridian_core::config::credential),
             admin_token: std::env::var("MERIDIAN_ADMIN_TOKEN")
@@ -93,18 +100,16 @@ pub struct Server {
     worker: JoinHandle<()>,
     refresher: JoinHandle<()>,
     customers: JoinHandle<()>,
+    budget_alerts: JoinHandle<()>,
     prices: JoinHandle<()>,
     sender: Option<JoinHandle<()>>,
 }
 
 /// Imports the bundled catalog when the database has none.
 pub async fn ensure_prices(pool: &PgPool) -> anyhow::Result<()> {
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM model_prices")
-        .fetch_one(pool)
-        .await?;
-    if count == 0 {
+    if price_versions::is_empty(pool).await? {
         let prices = catalog::parse_price_file(BUNDLED_PRICES)?;
-        catalog::import(pool, &prices, chrono::Utc::now()).await?;
+        price_versions::import(pool, &prices, chrono::Utc::now()).await?;
     }
     Ok(())
 }
@@ -112,7 +117,7 @@ pub async fn ensure_prices(pool: &PgPool) -> anyhow::Result<()> {
 impl Server {
     pub async fn start(pool: PgPool, options: ServeOptions) -> anyhow::Result<Server> {
         ensure_prices(&pool).await?;
-        let catalog: PriceCatalog = catalog::load_at(&pool, chrono::Utc::now()).await?;
+        let catalog: PriceCatalog = price_versions::load_at(&pool, chrono::Utc::now()).await?;
         let models = ModelTable::build(&options.config, &catalog, options.credentials.as_ref())?;
         let prices = PriceRefresher::new(models.clone(), pool.clone()).spawn(options.price_refresh);
 
@@ -135,6 +140,10 @@ impl Server {
             .context("loading customer limits")?;
         let customer_refresher =
             spending::spawn_refresher(customers.clone(), pool.clone(), options.customer_refresh);
+        let limiter: Arc<dyn Limiter> = Arc::new(limiter);
+        let budget_alerts =
+            budget_alerts::BudgetWatch::new(limiter.clone(), customers.clone(), pool.clone())
+                .spawn(options.budget_alert_check);
         let (stop_worker, worker_rx) = watch::channel(false);
         let worker = tokio::spawn(
             MeteringWorker::new(journal.clone(), pool.clone(), options.metering).run(worker_rx),
@@ -174,13 +183,18 @@ impl Server {
                 std::time::Instant::now(),
             )),
             placement: options.config.placement.clone(),
-            limiter: Arc::new(limiter),
+            limiter,
             customers,
         });
         let api = Arc::new(meridian_api::ApiState {
             pool,
             keys,
+            models: Arc::new(ServedModels::new(
+                gateway.models.clone(),
+                gateway.placement.clone(),
+            )),
             admin_token: options.admin_token,
+            placement: options.config.placement.clone(),
         });
         // Routes are bound to their state once here, and each connection clones the
         // bound router (a reference count): axum::serve given a bare Router would
@@ -203,6 +217,7 @@ impl Server {
             worker,
             refresher,
             customers: customer_refresher,
+            budget_alerts,
             prices,
             sender,
         })
@@ -220,6 +235,7 @@ impl Server {
         }
         self.refresher.abort();
         self.customers.abort();
+        self.budget_alerts.abort();
         self.prices.abort();
     }
 

@@ -12,10 +12,11 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use meridian::{BUNDLED_PRICES, ServeOptions, Server, demo};
-use meridian_billing::customers::{self, NewCustomer};
-use meridian_core::catalog;
+use meridian_billing::Naming;
+use meridian_billing::customers::{self, Checks, NewCustomer};
 use meridian_core::config::Config;
 use meridian_core::db;
+use meridian_core::{catalog, price_versions};
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -141,6 +142,10 @@ struct CreateCustomer {
     /// gateway's region when the residency admits it, else its first region).
     #[arg(long)]
     home_region: Option<String>,
+    /// The gateway config whose `[residency]` values --residency must name (default:
+    /// meridian.toml when present; without one, any well-formed value is taken).
+    #[arg(long)]
+    config: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -255,9 +260,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Customers {
             command: CustomersCommand::Create(c),
         } => {
+            let config = billing_cli::optional_config(c.config)?;
+            let checks = Checks {
+                naming: Naming::Flags,
+                placement: config.as_ref().map(|c| &c.placement),
+            };
             let pool = database().await?;
-            let customer = customers::create(
-                &pool,
+            let customer = customers::create_with(
+                &mut *pool.acquire().await?,
                 &NewCustomer {
                     name: c.name,
                     entity: c.entity,
@@ -271,6 +281,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     residency: c.residency,
                     home_region: c.home_region,
                 },
+                checks,
             )
             .await?;
             print(
@@ -301,7 +312,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let prices =
                 catalog::parse_price_file(&text).with_context(|| format!("reading {source}"))?;
             let pool = database().await?;
-            let versions = catalog::import(&pool, &prices, chrono::Utc::now()).await?;
+            let versions = price_versions::import(&pool, &prices, chrono::Utc::now()).await?;
             print(
                 json,
                 json!({"source": source, "entries": prices.len(), "new_versions": versions}),
@@ -356,7 +367,7 @@ async fn run_demo(listen: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
     let customer = demo::demo_customer(&pool).await?;
     let key = demo::demo_key(&pool, customer.id).await?;
     meridian::ensure_prices(&pool).await?;
-    let catalog = catalog::load_at(&pool, chrono::Utc::now()).await?;
+    let catalog = price_versions::load_at(&pool, chrono::Utc::now()).await?;
     let (config, mock) = demo::demo_config(&catalog).await?;
     let mut options = ServeOptions::new(listen, config, data_dir.clone());
     options.credentials = demo::credential_source();

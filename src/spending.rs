@@ -50,6 +50,7 @@ pub async fn refresh(table: &CustomerTable, pool: &PgPool) -> sqlx::Result<()> {
                 per_usd,
                 limits: t.limits,
                 budget: t.budget,
+                alerts: t.alerts.into(),
             };
             (t.id, terms)
         })

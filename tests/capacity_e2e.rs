@@ -5,10 +5,10 @@
 
 mod common;
 
-use common::TestEnv;
+use common::{TestEnv, chat_with as chat};
 use meridian_core::config::Config;
 use meridian_mock_providers::{Capacity, Route};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const RESERVED_MODEL: &str = "gpt-4o-mini";
 const ON_DEMAND_MODEL: &str = "gpt-4o-mini-2024-07-18";
@@ -32,50 +32,22 @@ async fn two_pools(reserved: &str, on_demand: &str) -> TestEnv {
     .await
 }
 
-/// Status, serving deployment and `retry-after` of one chat request.
-async fn chat(env: &TestEnv, extra: Value) -> (u16, Option<String>, Option<String>, Value) {
-    let mut body = json!({"model": "openai/gpt-4o-mini",
-        "messages": [{"role": "user", "content": "hello there"}]});
-    body.as_object_mut()
-        .unwrap()
-        .extend(extra.as_object().unwrap().clone());
-    let response = reqwest::Client::new()
-        .post(format!("{}/chat/completions", env.base_url()))
-        .bearer_auth(&env.key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .map(|v| v.to_str().unwrap().to_string())
-    };
-    let (status, deployment, retry) = (
-        response.status().as_u16(),
-        header("x-meridian-deployment"),
-        header("retry-after"),
-    );
-    (status, deployment, retry, response.json().await.unwrap())
-}
-
 #[tokio::test]
 async fn requests_over_a_pools_rpm_go_to_the_next_pool_then_get_429() {
     let env = two_pools("rpm = 2", "rpm = 1").await;
     let mut served = Vec::new();
     for _ in 0..3 {
-        let (status, deployment, _, _) = chat(&env, json!({})).await;
-        assert_eq!(status, 200);
-        served.push(deployment.unwrap());
+        let answer = chat(&env, json!({})).await;
+        assert_eq!(answer.status, 200);
+        served.push(answer.deployment.unwrap());
     }
     assert_eq!(served, ["reserved-us", "reserved-us", "on-demand-us"]);
 
     let seen = env.mock.requests_seen();
-    let (status, _, retry, body) = chat(&env, json!({})).await;
-    assert_eq!(status, 429, "{body}");
-    assert_eq!(body["error"]["code"], "rate_limit_exceeded");
-    let retry: u64 = retry.expect("retry-after").parse().unwrap();
+    let answer = chat(&env, json!({})).await;
+    assert_eq!(answer.status, 429, "{}", answer.body);
+    assert_eq!(answer.body["error"]["code"], "rate_limit_exceeded");
+    let retry: u64 = answer.retry_after.expect("retry-after").parse().unwrap();
     assert!((1..=61).contains(&retry), "retry-after {retry}");
     assert_eq!(env.mock.requests_seen(), seen, "no provider was called");
 }
@@ -84,16 +56,16 @@ async fn requests_over_a_pools_rpm_go_to_the_next_pool_then_get_429() {
 async fn a_request_whose_tokens_do_not_fit_goes_where_they_do_and_usage_corrects_the_estimate() {
     let env = two_pools("tpm = 1000", "").await;
     // Reserved: ~12 tokens of messages and 900 of output cap; the answer uses ~15.
-    let (_, deployment, _, _) = chat(&env, json!({"max_tokens": 900})).await;
+    let deployment = chat(&env, json!({"max_tokens": 900})).await.deployment;
     assert_eq!(deployment.as_deref(), Some("reserved-us"));
     // The estimate was corrected to the usage, so 900 fit again ...
-    let (_, deployment, _, _) = chat(&env, json!({"max_tokens": 900})).await;
+    let deployment = chat(&env, json!({"max_tokens": 900})).await.deployment;
     assert_eq!(deployment.as_deref(), Some("reserved-us"));
     // ... but not 990 more on top of what was used, nor a request without a cap (the
     // model's own output cap is reserved).
-    let (_, deployment, _, _) = chat(&env, json!({"max_tokens": 990})).await;
+    let deployment = chat(&env, json!({"max_tokens": 990})).await.deployment;
     assert_eq!(deployment.as_deref(), Some("on-demand-us"));
-    let (_, deployment, _, _) = chat(&env, json!({})).await;
+    let deployment = chat(&env, json!({})).await.deployment;
     assert_eq!(deployment.as_deref(), Some("on-demand-us"));
 }
 
@@ -118,9 +90,9 @@ async fn a_burst_spills_to_the_next_pool_and_no_admitted_request_meets_a_429() {
     let answers = futures::future::join_all(burst).await;
     let mut served: Vec<String> = answers
         .iter()
-        .map(|(status, deployment, _, body)| {
-            assert_eq!(*status, 200, "{body}");
-            deployment.clone().unwrap()
+        .map(|answer| {
+            assert_eq!(answer.status, 200, "{}", answer.body);
+            answer.deployment.clone().unwrap()
         })
         .collect();
     served.sort();
@@ -133,9 +105,9 @@ async fn a_burst_spills_to_the_next_pool_and_no_admitted_request_meets_a_429() {
     );
 
     let seen = env.mock.requests_seen();
-    let (status, _, retry, _) = chat(&env, json!({"max_tokens": 100})).await;
-    assert_eq!(status, 429);
-    assert!(retry.is_some());
+    let answer = chat(&env, json!({"max_tokens": 100})).await;
+    assert_eq!(answer.status, 429);
+    assert!(answer.retry_after.is_some());
     assert_eq!(env.mock.requests_seen(), seen);
     assert_eq!(env.mock.throttled(), 0);
 

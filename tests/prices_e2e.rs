@@ -103,7 +103,7 @@ async fn a_price_import_reaches_the_running_gateway_within_a_second() {
     let due = chrono::Utc::now() + chrono::TimeDelta::milliseconds(700);
     let prices = meridian_core::catalog::parse_price_file(&gpt_4o_mini_at(100)).unwrap();
     assert_eq!(
-        meridian_core::catalog::import(&env.pool, &prices, due)
+        meridian_core::price_versions::import(&env.pool, &prices, due)
             .await
             .unwrap(),
         1

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::TestEnv;
+use common::{Answer, TestEnv};
 use meridian_core::config::Config;
 use meridian_mock_providers::{Capacity, Fault, Route};
 use serde_json::{Value, json};
@@ -66,40 +66,14 @@ async fn start(toml: String) -> TestEnv {
     .await
 }
 
-struct Answer {
-    status: u16,
-    deployment: Option<String>,
-    region: Option<String>,
-    retry_after: Option<String>,
-    body: Value,
-}
-
+/// A chat request capped at 50 output tokens, with `extra` merged into the body.
 async fn chat(env: &TestEnv, extra: Value) -> Answer {
-    let mut body = json!({"model": "openai/gpt-4o-mini", "max_completion_tokens": 50,
-        "messages": [{"role": "user", "content": "hello there"}]});
-    body.as_object_mut()
+    let mut capped = json!({"max_completion_tokens": 50});
+    capped
+        .as_object_mut()
         .unwrap()
         .extend(extra.as_object().unwrap().clone());
-    let response = reqwest::Client::new()
-        .post(format!("{}/chat/completions", env.base_url()))
-        .bearer_auth(&env.key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .map(|v| v.to_str().unwrap().to_string())
-    };
-    Answer {
-        status: response.status().as_u16(),
-        deployment: header("x-meridian-deployment"),
-        region: header("x-meridian-region"),
-        retry_after: header("retry-after"),
-        body: response.json().await.unwrap(),
-    }
+    common::chat_with(env, capped).await
 }
 
 async fn served_by(env: &TestEnv, extra: Value) -> String {

@@ -8,3 +8,11 @@ email-body-invoice = anbei erhalten Sie die Rechnung { $number } für { $period 
 email-body-credit-note = anbei erhalten Sie die Gutschrift { $number } zur Rechnung { $invoice }. Gutgeschrieben werden { $total }.
 email-closing = Mit freundlichen Grüßen
 email-footer = Diese Nachricht wurde automatisch von Meridian versandt. Bei Fragen zu diesem Dokument antworten Sie einfach auf diese E-Mail.
+
+# Budget alerts (no attachment); $period is one of the two period messages.
+email-subject-budget-alert = { $percent } Ihres Budgets bei { $entity } sind verbraucht
+email-budget-period-day = heute
+email-budget-period-month = in diesem Monat
+email-body-budget-alert = Ihre Ausgaben { $period } haben { $spent } erreicht, { $percent } Ihres Budgets von { $amount }. Anfragen werden weiter bedient.
+email-body-budget-exhausted = Ihre Ausgaben { $period } haben { $spent } erreicht, Ihr gesamtes Budget von { $amount }. Anfragen werden abgelehnt, bis der Zeitraum endet oder das Budget erhöht wird.
+email-footer-budget-alert = Diese Nachricht wurde automatisch von Meridian versandt, weil Ihre Ausgaben eine Warnschwelle Ihres Budgets überschritten haben. Budget und Schwellen ändern Sie im Dashboard oder mit PUT /api/v1/budget.

@@ -554,6 +554,45 @@ pub async fn rest(
     (status, headers, body)
 }
 
+/// One chat answer with the routing headers a test looks at.
+pub struct Answer {
+    pub status: u16,
+    pub deployment: Option<String>,
+    pub region: Option<String>,
+    pub retry_after: Option<String>,
+    pub body: serde_json::Value,
+}
+
+/// A chat request for `openai/gpt-4o-mini` with `extra` members merged into the body,
+/// sent with the test's key.
+pub async fn chat_with(env: &TestEnv, extra: serde_json::Value) -> Answer {
+    let mut body = serde_json::json!({"model": "openai/gpt-4o-mini",
+        "messages": [{"role": "user", "content": "hello there"}]});
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    let response = reqwest::Client::new()
+        .post(format!("{}/chat/completions", env.base_url()))
+        .bearer_auth(&env.key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    Answer {
+        status: response.status().as_u16(),
+        deployment: header("x-meridian-deployment"),
+        region: header("x-meridian-region"),
+        retry_after: header("retry-after"),
+        body: response.json().await.unwrap(),
+    }
+}
+
 /// Claude served three ways on the mock, each under a public id of its own: on
 /// Anthropic's API, on Bedrock's InvokeModel and on Vertex AI's `rawPredict`.
 pub const CLAUDE_ON_ANTHROPIC: &str = "anthropic/claude-sonnet-4-5";

@@ -1,6 +1,13 @@
 //! Finance routes (`/admin/v1/*`, bearer `MERIDIAN_ADMIN_TOKEN`): invoice runs and
 //! their state, invoices and credit notes per entity and period, one document with
-//! its lines and tax summary, and issuing a credit note. Errors are problem+json.
+//! its lines and tax summary, and issuing a credit note; customers, entities, runs
+//! started over REST and the price and FX catalogs in the modules below. Errors are
+//! problem+json.
+
+pub mod catalog;
+pub mod customers;
+pub mod entities;
+pub mod invoice_runs;
 
 use std::sync::Arc;
 
@@ -9,13 +16,28 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use meridian_billing::query::{self, ListFilter};
+use meridian_billing::credit::CreditOutcome;
+use meridian_billing::query::{self, InvoiceDetail, InvoiceRow, ListFilter, RunRow};
 use meridian_billing::{BillingError, Period, credit};
 use meridian_core::wire::{bearer_token, is_identity_encoding, shown_id};
 use serde::Deserialize;
 
-use crate::document_ref::{DocumentRef, no_document};
+use crate::document_ref::{DocumentRef, NumberParam, no_document};
 use crate::{ApiState, Problem};
+
+/// The filters of the finance lists, in the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct ListParams {
+    /// The issuing entity's code (`US`, `EU`, …).
+    entity: Option<String>,
+    /// The billing period, a month like `2026-10`.
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}$")]
+    period: Option<String>,
+    /// A customer's id.
+    customer: Option<meridian_core::CustomerId>,
+}
 
 impl From<BillingError> for Problem {
     fn from(e: BillingError) -> Self {
@@ -25,6 +47,7 @@ impl From<BillingError> for Problem {
             BillingError::UnknownEntity(code) => {
                 Problem::bad_request(BillingError::UnknownEntity(shown_id(&code)).to_string())
             }
+            BillingError::PeriodNotEnded(why) => Problem::conflict(why),
             other => Problem::bad_request(other.to_string()),
         }
     }
@@ -101,6 +124,12 @@ pub(crate) fn finance_query(raw: Option<&str>, keys: &[&str]) -> Result<FinanceQ
 const LIST_KEYS: &[&str] = &["entity", "period", "customer"];
 
 /// `GET /admin/v1/invoice-runs?entity=&period=`
+#[utoipa::path(get, path = "/invoice-runs", tag = "finance",
+    params(ListParams),
+    responses(
+        (status = 200, body = Vec<RunRow>),
+        (status = 400, description = "A filter this list does not take (the message names it)."),
+    ))]
 pub async fn list_runs(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
@@ -114,6 +143,12 @@ pub async fn list_runs(
 }
 
 /// `GET /admin/v1/invoices?entity=&period=&customer=`
+#[utoipa::path(get, path = "/invoices", tag = "finance",
+    params(ListParams),
+    responses(
+        (status = 200, body = Vec<InvoiceRow>),
+        (status = 400, description = "A filter this list does not take (the message names it)."),
+    ))]
 pub async fn list_invoices(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
@@ -125,6 +160,12 @@ pub async fn list_invoices(
 }
 
 /// `GET /admin/v1/invoices/{number}`: the document with its lines and taxes.
+#[utoipa::path(get, path = "/invoices/{number}", tag = "finance",
+    params(NumberParam),
+    responses(
+        (status = 200, body = InvoiceDetail),
+        (status = 404, description = "No document with this number."),
+    ))]
 pub async fn get_invoice(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
@@ -134,14 +175,27 @@ pub async fn get_invoice(
     Ok(Json(query::get(&state.pool, &number.get()?).await?))
 }
 
-#[derive(Deserialize)]
+/// `POST /admin/v1/invoices/{number}/credit-notes`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreditRequest {
+    /// Printed on the credit note.
+    #[schema(min_length = 1)]
     reason: String,
+    /// The invoice's line numbers to credit (default: every line not yet credited).
     lines: Option<Vec<i32>>,
 }
 
 /// `POST /admin/v1/invoices/{number}/credit-notes` `{"reason", "lines"?}` → 201.
+#[utoipa::path(post, path = "/invoices/{number}/credit-notes", tag = "finance",
+    params(NumberParam),
+    request_body = CreditRequest,
+    responses(
+        (status = 201, body = CreditOutcome),
+        (status = 400, description = "A body this route does not take, or lines that cannot be credited."),
+        (status = 404, description = "No invoice with this number."),
+        (status = 415, description = "A `Content-Encoding` other than `identity`."),
+    ))]
 pub async fn create_credit_note(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,

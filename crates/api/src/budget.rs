@@ -1,47 +1,55 @@
 //! Customer-wide limits and spend budget, enforced by the gateway over all of the
 //! customer's keys (the gateway reads them again within a second): `GET/PUT
-//! /api/v1/budget` for the customer's `admin` key (an `inference` key gets 403), and
-//! `PATCH /admin/v1/customers/{id}` `{"limits", "budget"}` for finance (a JSON merge
-//! patch, as a key's). Amounts are in the customer's currency.
+//! /api/v1/budget` for the customer's `admin` key (an `inference` key gets 403);
+//! finance sets them with `PATCH /admin/v1/customers/{id}` `{"limits", "budget"}`
+//! (`admin::customers`). Amounts are in the customer's currency.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use chrono::Utc;
 use meridian_billing::customers::{self, SpendingTerms};
-use meridian_core::CustomerId;
-use meridian_core::wire::shown_id;
+use meridian_core::{BudgetPeriod, CustomerId};
 use meridian_keys::KeySettings;
-use serde_json::{Value, json};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::keys::body;
-use crate::{ApiState, Caller, Problem, admin};
+use crate::keys::body::{self, schema::BudgetPutRequest};
+use crate::{ApiState, Caller, Problem};
 
-fn budget_json(terms: &SpendingTerms) -> Value {
-    json!({
-        "amount": terms.budget.map(|b| b.amount.to_string()),
-        "period": terms.budget.map(|b| b.period.as_str()),
-        "alerts": terms.alerts,
-        "currency": terms.currency,
-    })
+/// The customer-wide budget (`amount` and `period` null when there is none).
+#[derive(Serialize, ToSchema)]
+pub struct Budget {
+    #[serde(with = "rust_decimal::serde::str_option")]
+    amount: Option<Decimal>,
+    period: Option<BudgetPeriod>,
+    /// The percentages at which the customer is e-mailed, once per period each.
+    alerts: Vec<i32>,
+    currency: String,
 }
 
-fn customer_json(terms: &SpendingTerms) -> Value {
-    let l = terms.limits;
-    json!({
-        "id": terms.id,
-        "currency": terms.currency,
-        "limits": {"rpm": l.rpm, "tpm": l.tpm, "max_concurrency": l.max_concurrency},
-        "budget": terms.budget.map(|b| json!({
-            "amount": b.amount.to_string(),
-            "period": b.period.as_str(),
-            "alerts": terms.alerts,
-        })),
-    })
+impl From<&SpendingTerms> for Budget {
+    fn from(terms: &SpendingTerms) -> Self {
+        Budget {
+            amount: terms.budget.map(|b| b.amount),
+            period: terms.budget.map(|b| b.period),
+            alerts: terms.alerts.clone(),
+            currency: terms.currency.clone(),
+        }
+    }
+}
+
+/// The `{id}` of a customer route, in the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub(crate) struct CustomerIdParam {
+    /// The customer's id.
+    id: CustomerId,
 }
 
 fn gone() -> Problem {
@@ -62,21 +70,35 @@ async fn own_terms(
 
 /// `GET /api/v1/budget`: `{"amount", "period", "alerts", "currency"}` (amount and
 /// period null when the customer has no budget).
+#[utoipa::path(get, path = "/api/v1/budget", tag = "budget",
+    responses(
+        (status = 200, body = Budget),
+        (status = 403, description = "An `inference` key cannot read or set budgets."),
+        (status = 404, description = "The key's customer no longer exists."),
+    ))]
 pub async fn get(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Budget>, Problem> {
     let (_, terms) = own_terms(&state, &headers).await?;
-    Ok(Json(budget_json(&terms)))
+    Ok(Json(Budget::from(&terms)))
 }
 
 /// `PUT /api/v1/budget` `{"amount", "period", "alerts"?}`: sets the customer-wide
 /// budget; its limits stay as they are.
+#[utoipa::path(put, path = "/api/v1/budget", tag = "budget",
+    request_body = BudgetPutRequest,
+    responses(
+        (status = 200, body = Budget),
+        (status = 400, description = "A member missing, unknown or out of range (the message names it)."),
+        (status = 403, description = "An `inference` key cannot read or set budgets."),
+        (status = 404, description = "The key's customer no longer exists."),
+    ))]
 pub async fn put(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
     bytes: Bytes,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Budget>, Problem> {
     let (budget, alerts) = body::budget_put(&bytes)?;
     let (caller, current) = own_terms(&state, &headers).await?;
     let settings = KeySettings {
@@ -94,33 +116,5 @@ pub async fn put(
     )
     .await?
     .ok_or_else(gone)?;
-    Ok(Json(budget_json(&terms)))
-}
-
-/// `PATCH /admin/v1/customers/{id}` `{"limits"?, "budget"?}`: the customer's id,
-/// currency, limits and budget after the change.
-pub async fn patch_customer(
-    State(state): State<Arc<ApiState>>,
-    headers: HeaderMap,
-    customer: Result<Path<String>, PathRejection>,
-    bytes: Bytes,
-) -> Result<Json<Value>, Problem> {
-    admin::authorize(&state, &headers)?;
-    let customer = customer.map(|Path(c)| c).unwrap_or_default();
-    let no_customer = || Problem::not_found(format!("No customer `{}`.", shown_id(&customer)));
-    let id: CustomerId = customer.parse().map_err(|_| no_customer())?;
-    let patch = body::spending_patch(&bytes)?;
-    let current = customers::spending_terms_of(&state.pool, id)
-        .await?
-        .ok_or_else(no_customer)?;
-    let settings = patch.apply(KeySettings {
-        limits: current.limits,
-        budget: current.budget,
-        ..KeySettings::default()
-    })?;
-    settings.validate(Utc::now())?;
-    let terms = customers::set_spending(&state.pool, id, settings.limits, settings.budget, None)
-        .await?
-        .ok_or_else(no_customer)?;
-    Ok(Json(customer_json(&terms)))
+    Ok(Json(Budget::from(&terms)))
 }

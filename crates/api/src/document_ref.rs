@@ -9,6 +9,24 @@ use meridian_core::wire::shown_id;
 
 use crate::Problem;
 
+/// The `{id}` of a customer's document route, in the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub(crate) struct IdParam {
+    /// The document's `id` (from the list) or its number (`MUS-2026-000001`).
+    id: String,
+}
+
+/// The `{number}` of a finance document route, in the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub(crate) struct NumberParam {
+    /// The invoice's or credit note's number (`MUS-2026-000001`).
+    number: String,
+}
+
 /// The path's document reference, or why it names no document.
 pub struct DocumentRef(Result<String, Problem>);
 

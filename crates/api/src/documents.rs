@@ -17,16 +17,52 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use meridian_billing::query::{self, InvoiceDetail, InvoiceRow, ListFilter};
-use meridian_documents::{DocumentsError, InvoiceDocument, OutboxFilter, OutboxStatus};
+use meridian_documents::{DocumentsError, InvoiceDocument, OutboxFilter, OutboxRow, OutboxStatus};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::admin::{authorize, finance_query};
-use crate::document_ref::{DocumentRef, no_document};
+use crate::document_ref::{DocumentRef, IdParam, NumberParam, no_document};
 use crate::{ApiState, Problem};
+
+/// A file's bytes, in the OpenAPI document (their media type is the content's).
+pub(crate) struct FileBytes;
+
+impl utoipa::PartialSchema for FileBytes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .description(Some("The file's bytes."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for FileBytes {}
+
+/// `If-None-Match`, in the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub(crate) struct Conditional {
+    /// An `ETag` this route gave: 304 when the document is still that one.
+    #[param(rename = "If-None-Match")]
+    if_none_match: Option<String>,
+}
+
+/// The `status` filter of the outbox, in the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct OutboxParams {
+    status: Option<OutboxStatus>,
+    /// The issuing entity's code (`US`, `EU`, …).
+    entity: Option<String>,
+    /// The billing period, a month like `2026-10`.
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}$")]
+    period: Option<String>,
+}
 
 impl From<DocumentsError> for Problem {
     fn from(e: DocumentsError) -> Self {
@@ -113,8 +149,8 @@ async fn xml_of(request: &HeaderMap, issued: &InvoiceDetail) -> Result<Response,
 }
 
 /// One invoice or credit note of the customer's list.
-#[derive(Serialize)]
-struct CustomerInvoice {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct CustomerInvoice {
     id: Uuid,
     number: String,
     /// `invoice` or `credit_note`.
@@ -153,7 +189,15 @@ impl From<InvoiceRow> for CustomerInvoice {
     }
 }
 
+/// The customer's documents.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct CustomerInvoices {
+    items: Vec<CustomerInvoice>,
+}
+
 /// `GET /api/v1/invoices`: the customer's invoices and credit notes, newest first.
+#[utoipa::path(get, path = "/api/v1/invoices", tag = "invoices",
+    responses((status = 200, body = CustomerInvoices)))]
 pub async fn customer_invoices(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
@@ -166,7 +210,7 @@ pub async fn customer_invoices(
     let mut rows = query::list(&state.pool, &filter).await?;
     rows.sort_by(|a, b| (b.issue_date, &b.number).cmp(&(a.issue_date, &a.number)));
     let items: Vec<CustomerInvoice> = rows.into_iter().map(Into::into).collect();
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(CustomerInvoices { items }))
 }
 
 /// The customer's document that `{id}` names (the id of the list or the document's
@@ -193,6 +237,12 @@ async fn customer_document(
 }
 
 /// `GET /api/v1/invoices/{id}`: the document with its lines and taxes.
+#[utoipa::path(get, path = "/api/v1/invoices/{id}", tag = "invoices",
+    params(IdParam),
+    responses(
+        (status = 200, body = InvoiceDetail),
+        (status = 404, description = "No document with this id or number (another customer's included)."),
+    ))]
 pub async fn customer_invoice(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
@@ -202,6 +252,13 @@ pub async fn customer_invoice(
 }
 
 /// `GET /api/v1/invoices/{id}/pdf`
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/pdf", tag = "invoices",
+    params(IdParam, Conditional),
+    responses(
+        (status = 200, content((FileBytes = "application/pdf")), headers(("ETag" = String), ("Content-Disposition" = String))),
+        (status = 304, description = "`If-None-Match` names this PDF's `ETag`.", headers(("ETag" = String))),
+        (status = 404, description = "No document with this id or number (another customer's included)."),
+    ))]
 pub async fn customer_pdf(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
@@ -212,6 +269,13 @@ pub async fn customer_pdf(
 }
 
 /// `GET /api/v1/invoices/{id}/xml`
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/xml", tag = "invoices",
+    params(IdParam, Conditional),
+    responses(
+        (status = 200, description = "EN 16931 (Factur-X CII) XML.", content((FileBytes = "application/xml")), headers(("ETag" = String), ("Content-Disposition" = String))),
+        (status = 304, description = "`If-None-Match` names this XML's `ETag`.", headers(("ETag" = String))),
+        (status = 404, description = "No document with this id or number (another customer's included), or one without XML (not the EU entity's)."),
+    ))]
 pub async fn customer_xml(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
@@ -222,6 +286,13 @@ pub async fn customer_xml(
 }
 
 /// `GET /admin/v1/invoices/{number}/pdf`
+#[utoipa::path(get, path = "/invoices/{number}/pdf", tag = "finance",
+    params(NumberParam, Conditional),
+    responses(
+        (status = 200, content((FileBytes = "application/pdf")), headers(("ETag" = String), ("Content-Disposition" = String))),
+        (status = 304, description = "`If-None-Match` names this PDF's `ETag`.", headers(("ETag" = String))),
+        (status = 404, description = "No document with this number."),
+    ))]
 pub async fn finance_pdf(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
@@ -233,6 +304,13 @@ pub async fn finance_pdf(
 
 /// `GET /admin/v1/invoices/{number}/xml`: the EN 16931 (Factur-X CII) XML of an EU
 /// entity's document; 404 for the others.
+#[utoipa::path(get, path = "/invoices/{number}/xml", tag = "finance",
+    params(NumberParam, Conditional),
+    responses(
+        (status = 200, description = "EN 16931 (Factur-X CII) XML.", content((FileBytes = "application/xml")), headers(("ETag" = String), ("Content-Disposition" = String))),
+        (status = 304, description = "`If-None-Match` names this XML's `ETag`.", headers(("ETag" = String))),
+        (status = 404, description = "No document with this number, or one without XML (not the EU entity's)."),
+    ))]
 pub async fn finance_xml(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
@@ -244,6 +322,12 @@ pub async fn finance_xml(
 
 /// `GET /admin/v1/outbox?status=&entity=&period=`: the e-mail of every issued document,
 /// oldest first, with its status, attempts, last error and Message-ID.
+#[utoipa::path(get, path = "/outbox", tag = "finance",
+    params(OutboxParams),
+    responses(
+        (status = 200, body = Vec<OutboxRow>),
+        (status = 400, description = "A filter this list does not take (the message names it)."),
+    ))]
 pub async fn outbox(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
@@ -271,6 +355,13 @@ pub async fn outbox(
 
 /// `POST /admin/v1/outbox/{number}/retry`: puts a failed e-mail back in the queue
 /// (after the customer's address was fixed, say); 409 unless it had failed.
+#[utoipa::path(post, path = "/outbox/{number}/retry", tag = "finance",
+    params(NumberParam),
+    responses(
+        (status = 200, body = OutboxRow, description = "The e-mail, back in the queue."),
+        (status = 404, description = "No document with this number, or no e-mail of it."),
+        (status = 409, description = "The e-mail has not failed."),
+    ))]
 pub async fn retry(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
@@ -284,7 +375,8 @@ pub async fn retry(
             "The e-mail of {number} has not failed; only failed e-mails are retried."
         )));
     }
-    Ok(Json(
-        meridian_documents::outbox_status(&state.pool, issued.row.id).await?,
-    ))
+    let row = meridian_documents::outbox_status(&state.pool, issued.row.id)
+        .await?
+        .ok_or_else(|| no_document(&number))?;
+    Ok(Json(row))
 }

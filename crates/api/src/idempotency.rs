@@ -22,6 +22,23 @@ const HEADER: &str = "idempotency-key";
 const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 const MAX_KEY_CHARS: usize = 255;
 
+/// The `Idempotency-Key` header, in the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub(crate) struct Params {
+    /// 1 to 255 visible ASCII characters. The same key with the same request within
+    /// 24 hours gets the first answer again (with `idempotent-replayed: true`); with
+    /// another request, 409.
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[!-~]+$"
+    )]
+    idempotency_key: Option<String>,
+}
+
 /// A POST being served, in its own transaction.
 pub(crate) struct Idempotent {
     pool: PgPool,
@@ -98,6 +115,27 @@ async fn stored(conn: &mut PgConnection, claim: &Claim) -> Result<Option<Respons
     Ok(Some(response))
 }
 
+/// Begins the idempotent POST of `$uri` with body `$body` in a handler: the work to
+/// do, or (returned from the handler) the answer stored for its `Idempotency-Key`.
+macro_rules! begin_post {
+    ($pool:expr, $scope:expr, $headers:expr, $uri:expr, $body:expr) => {
+        match $crate::idempotency::Idempotent::begin(
+            $pool,
+            $scope,
+            $headers,
+            "POST",
+            $uri.path(),
+            $body,
+        )
+        .await?
+        {
+            $crate::idempotency::Begun::Replay(answer) => return Ok(answer),
+            $crate::idempotency::Begun::Fresh(work) => work,
+        }
+    };
+}
+pub(crate) use begin_post;
+
 impl Idempotent {
     /// Starts the POST `method path` with `body` of the caller `scope`: a replay when
     /// its `Idempotency-Key` was seen with the same request.
@@ -136,6 +174,15 @@ impl Idempotent {
     /// Where the POST does its work.
     pub fn conn(&mut self) -> &mut PgConnection {
         &mut self.tx
+    }
+
+    /// Commits the work with `answer` as what to replay, and answers it (or the
+    /// answer an alike request stored first).
+    pub async fn answer(self, status: StatusCode, answer: Value) -> Result<Response, Problem> {
+        Ok(match self.commit(status, &answer).await? {
+            Some(replay) => replay,
+            None => (status, Json(answer)).into_response(),
+        })
     }
 
     /// Stores `kept` as the answer to replay (with `status`) and commits the work; or,

@@ -2,6 +2,7 @@
 //! query, `{"items": [...], "next_cursor": "…" | null}` in the answer. A cursor is
 //! opaque to clients; here it is the id of the last item of the page before.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use axum::extract::Query;
@@ -12,6 +13,18 @@ use crate::Problem;
 pub(crate) const DEFAULT_LIMIT: u32 = 50;
 pub(crate) const MAX_LIMIT: u32 = 200;
 
+/// `limit` and `cursor`, in the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct Params {
+    /// Items per page.
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    limit: Option<u32>,
+    /// The `next_cursor` of the page before.
+    cursor: Option<String>,
+}
+
 /// Where a page starts and how long it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PageQuery<C> {
@@ -21,6 +34,15 @@ pub(crate) struct PageQuery<C> {
 
 /// The page asked for by the query string `raw`, which may hold nothing else.
 pub(crate) fn parse<C: FromStr>(raw: Option<&str>) -> Result<PageQuery<C>, Problem> {
+    parse_with(raw, &[]).map(|(page, _)| page)
+}
+
+/// The page asked for by the query string `raw`, and the values of the list's
+/// `filters` it gives (any other parameter is refused by name).
+pub(crate) fn parse_with<C: FromStr>(
+    raw: Option<&str>,
+    filters: &[&str],
+) -> Result<(PageQuery<C>, HashMap<String, String>), Problem> {
     let malformed = || Problem::bad_request("The query string is malformed.");
     let uri = format!("/?{}", raw.unwrap_or_default())
         .parse()
@@ -32,6 +54,7 @@ pub(crate) fn parse<C: FromStr>(raw: Option<&str>) -> Result<PageQuery<C>, Probl
         limit: DEFAULT_LIMIT,
         cursor: None,
     };
+    let mut given = HashMap::new();
     for (name, value) in pairs {
         match name.as_str() {
             "limit" => {
@@ -52,21 +75,26 @@ pub(crate) fn parse<C: FromStr>(raw: Option<&str>) -> Result<PageQuery<C>, Probl
                     )
                 })?);
             }
+            filter if filters.contains(&filter) => {
+                given.insert(filter.to_string(), value);
+            }
             other => {
                 let shown = meridian_core::wire::shown_id(other);
+                let takes: String = filters.iter().map(|f| format!("`{f}`, ")).collect();
                 return Err(Problem::bad_request(format!(
-                    "Unknown query parameter `{shown}`: this list takes `limit` and `cursor`."
+                    "Unknown query parameter `{shown}`: this list takes {takes}`limit` and `cursor`."
                 )));
             }
         }
     }
-    Ok(page)
+    Ok((page, given))
 }
 
 /// One page of a list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// The `cursor` of the next page; null on the last.
     pub next_cursor: Option<String>,
 }
 

@@ -2,7 +2,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 
 #[derive(Debug, Clone)]
 pub struct Problem {
@@ -81,6 +81,15 @@ impl Problem {
         }
     }
 
+    /// A body over `limit` bytes.
+    pub fn too_large(limit: usize) -> Self {
+        Self {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            title: "Payload too large",
+            detail: format!("The body is over {} MB.", limit / (1024 * 1024)),
+        }
+    }
+
     pub fn unsupported_encoding() -> Self {
         Self {
             status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -107,10 +116,33 @@ impl From<sqlx::Error> for Problem {
     }
 }
 
+/// The body of every error (`application/problem+json`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemBody<'a> {
+    /// Always `about:blank`: the status and title say what went wrong.
+    #[serde(rename = "type")]
+    #[schema(example = "about:blank")]
+    pub kind: &'static str,
+    #[schema(example = "Bad request")]
+    pub title: &'static str,
+    #[schema(example = 400)]
+    pub status: u16,
+    /// What to change, naming the member or parameter at fault.
+    #[schema(example = "`limit` must be a whole number from 1 to 200.")]
+    pub detail: &'a str,
+}
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let body = json!({"type": "about:blank", "title": self.title, "status": self.status.as_u16(), "detail": self.detail});
-        let mut response = (self.status, body.to_string()).into_response();
+        let body = ProblemBody {
+            kind: "about:blank",
+            title: self.title,
+            status: self.status.as_u16(),
+            detail: &self.detail,
+        };
+        let body = serde_json::to_string(&body).unwrap_or_default();
+        let mut response = (self.status, body).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),

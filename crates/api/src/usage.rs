@@ -11,11 +11,12 @@ use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, TimeDelta, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::{ApiState, Problem};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "lowercase")]
 enum GroupBy {
     Day,
     Model,
@@ -37,7 +38,9 @@ impl GroupBy {
     }
 }
 
-#[derive(Debug, Default, Serialize, sqlx::FromRow)]
+/// Counts and cost of a group, or of all of them.
+#[derive(Debug, Default, Serialize, sqlx::FromRow, ToSchema)]
+#[schema(as = UsageCounters)]
 struct Counters {
     requests: i64,
     errors: i64,
@@ -52,6 +55,71 @@ struct Row {
     group_value: Option<String>,
     #[sqlx(flatten)]
     counters: Counters,
+}
+
+/// The usage of a range, grouped (amounts in USD).
+#[derive(Serialize, ToSchema)]
+struct UsageReport {
+    from: NaiveDate,
+    /// Exclusive.
+    to: NaiveDate,
+    #[schema(example = "USD")]
+    currency: &'static str,
+    group_by: GroupBy,
+    items: Vec<UsageItem>,
+    total: Counters,
+}
+
+/// One group: its value under the name of `group_by` (`"day": "2026-11-01"`), and
+/// its counters.
+#[derive(Serialize, ToSchema)]
+struct UsageItem {
+    #[serde(flatten)]
+    group: Group,
+    #[serde(flatten)]
+    counters: Counters,
+}
+
+/// The value of a group, named for what is grouped by (null: not recorded).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum Group {
+    Day(String),
+    Model(Option<String>),
+    Key(Option<String>),
+    Provider(Option<String>),
+    Region(Option<String>),
+}
+
+impl GroupBy {
+    fn group(self, value: Option<String>) -> Group {
+        match self {
+            GroupBy::Day => Group::Day(value.unwrap_or_default()),
+            GroupBy::Model => Group::Model(value),
+            GroupBy::Key => Group::Key(value),
+            GroupBy::Provider => Group::Provider(value),
+            GroupBy::Region => Group::Region(value),
+        }
+    }
+}
+
+impl Serialize for GroupBy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.column().1)
+    }
+}
+
+/// The query of `GET /api/v1/usage`, in the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct UsageParams {
+    /// First day, inclusive (default: 30 days before `to`).
+    from: Option<NaiveDate>,
+    /// Last day, exclusive (default: tomorrow, UTC).
+    to: Option<NaiveDate>,
+    /// What each item is (default `day`).
+    group_by: Option<GroupBy>,
 }
 
 struct UsageQuery {
@@ -105,6 +173,16 @@ fn parse_query(raw: Option<&str>) -> Result<UsageQuery, Problem> {
     Ok(UsageQuery { from, to, group_by })
 }
 
+/// `GET /api/v1/usage`: JSON, or CSV for `Accept: text/csv`.
+#[utoipa::path(get, path = "/api/v1/usage", tag = "usage",
+    params(UsageParams),
+    responses(
+        (status = 200, content(
+            (UsageReport = "application/json"),
+            (String = "text/csv", example = "day,requests,errors,prompt_tokens,completion_tokens,cost,currency\n2026-11-01,3,0,30,60,0.0012,USD\n"),
+        )),
+        (status = 400, description = "A date, range or `group_by` this route does not take (the message names it)."),
+    ))]
 pub async fn get_usage(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
@@ -142,22 +220,21 @@ pub async fn get_usage(
     if wants_csv(&headers) {
         return csv(&q, name, &rows);
     }
-    let items: Vec<Value> = rows
+    let items = rows
         .into_iter()
-        .map(|r| {
-            let mut item = serde_json::to_value(&r.counters).unwrap_or_default();
-            item[name] = r.group_value.map_or(Value::Null, Value::String);
-            item
+        .map(|r| UsageItem {
+            group: q.group_by.group(r.group_value),
+            counters: r.counters,
         })
         .collect();
-    Ok(Json(json!({
-        "from": q.from.to_string(),
-        "to": q.to.to_string(),
-        "currency": "USD",
-        "group_by": name,
-        "items": items,
-        "total": total,
-    }))
+    Ok(Json(UsageReport {
+        from: q.from,
+        to: q.to,
+        currency: "USD",
+        group_by: q.group_by,
+        items,
+        total,
+    })
     .into_response())
 }
 
@@ -272,4 +349,37 @@ pub(crate) async fn by_key(
             (meridian_core::KeyId(r.key_id), usage)
         })
         .collect())
+}
+
+/// What a customer has spent in a budget period, and over the days before `now` that
+/// its forecast extrapolates from, from the hourly rollups (USD).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub(crate) struct PeriodSpend {
+    /// Since the period began.
+    pub spent: Decimal,
+    /// Since the trailing window began.
+    pub trailing: Decimal,
+    /// The first hour with usage in the trailing window.
+    pub first_hour: Option<chrono::DateTime<Utc>>,
+}
+
+/// [`PeriodSpend`] of `customer` since `period_start`, with the trailing window
+/// starting at `trailing_from`.
+pub(crate) async fn period_spend(
+    pool: &sqlx::PgPool,
+    customer: meridian_core::CustomerId,
+    period_start: chrono::DateTime<Utc>,
+    trailing_from: chrono::DateTime<Utc>,
+) -> sqlx::Result<PeriodSpend> {
+    sqlx::query_as(
+        "SELECT coalesce(sum(cost) FILTER (WHERE hour >= $2), 0) AS spent,
+                coalesce(sum(cost) FILTER (WHERE hour >= $3), 0) AS trailing,
+                min(hour) FILTER (WHERE hour >= $3) AS first_hour
+         FROM usage_rollups WHERE customer_id = $1 AND hour >= least($2, $3)",
+    )
+    .bind(customer)
+    .bind(period_start)
+    .bind(trailing_from)
+    .fetch_one(pool)
+    .await
 }

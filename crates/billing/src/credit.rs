@@ -22,7 +22,7 @@ use crate::taxes::{TaxComponent, TaxRegime, TaxTreatment};
 use crate::totals::{self, TaxAmount, TaxGroupTotal};
 use crate::{BillingError, entities, issue};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CreditOutcome {
     pub number: String,
     pub credited_invoice: String,

@@ -3,12 +3,14 @@
 use meridian_core::{BudgetPeriod, CustomerId, KeyBudget, KeyLimits};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgExecutor, PgPool};
+
+use meridian_core::config::{ANY_RESIDENCY, Placement};
 
 use crate::entities::Entity;
 use crate::money::Currency;
 use crate::tax_ids::{self, EU_MEMBER_STATES, TaxIdScheme};
-use crate::{BillingError, entities, india};
+use crate::{BillingError, Naming, entities, india};
 
 #[derive(Debug, Clone, Default)]
 pub struct NewCustomer {
@@ -28,7 +30,7 @@ pub struct NewCustomer {
     pub home_region: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Customer {
     pub id: CustomerId,
     pub name: String,
@@ -62,15 +64,27 @@ pub(crate) fn is_email(s: &str) -> bool {
     s.find('@').is_some_and(|i| i > 0 && i + 1 < s.len())
 }
 
+/// What a customer's fields are checked against beyond their own form: how the
+/// messages name the fields, and the gateway's `[residency]` values when known.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Checks<'a> {
+    pub naming: Naming,
+    /// `Some`: `residency` must be `any` or one of its `[residency]` keys, and
+    /// `home_region` one of the regions that residency admits.
+    pub placement: Option<&'a Placement>,
+}
+
 /// Checks the fields that need no database; every problem at once.
-fn validate(c: &NewCustomer) -> Result<(), BillingError> {
+fn validate(c: &NewCustomer, checks: Checks<'_>) -> Result<(), BillingError> {
+    let n = checks.naming;
     let mut problems = Vec::new();
     if c.name.trim().is_empty() {
-        problems.push("--name must not be empty".to_string());
+        problems.push(format!("{} must not be empty", n.of("name")));
     }
     if Currency::parse(&c.currency).is_err() {
         problems.push(format!(
-            "--currency `{}` is not an ISO 4217 code like EUR",
+            "{} `{}` is not an ISO 4217 code like EUR",
+            n.of("currency"),
             c.currency
         ));
     }
@@ -81,30 +95,37 @@ fn validate(c: &NewCustomer) -> Result<(), BillingError> {
             .all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
     {
         problems.push(format!(
-            "--locale `{}` is not a BCP 47 tag like de-DE",
+            "{} `{}` is not a BCP 47 tag like de-DE",
+            n.of("locale"),
             c.locale
         ));
     }
     if !is_email(&c.email) {
-        problems.push(format!("--email `{}` is not an e-mail address", c.email));
+        problems.push(format!(
+            "{} `{}` is not an e-mail address",
+            n.of("email"),
+            c.email
+        ));
     }
-    for (flag, value) in [
-        ("--residency", &c.residency),
-        ("--home-region", &c.home_region),
-    ] {
+    for (field, value) in [("residency", &c.residency), ("home_region", &c.home_region)] {
         if let Some(v) = value
             && !is_region_name(v)
         {
             problems.push(format!(
-                "{flag} `{v}` is not a name like eu or eu-west (lower-case letters, digits and -)"
+                "{} `{v}` is not a name like eu or eu-west (lower-case letters, digits and -)",
+                n.of(field)
             ));
         }
+    }
+    if let Some(placement) = checks.placement {
+        check_placement(c, placement, n, &mut problems);
     }
     if let Some(country) = &c.country
         && !(country.len() == 2 && country.chars().all(|ch| ch.is_ascii_uppercase()))
     {
         problems.push(format!(
-            "--country `{country}` is not an ISO 3166-1 code like DE"
+            "{} `{country}` is not an ISO 3166-1 code like DE",
+            n.of("country")
         ));
     }
     if problems.is_empty() {
@@ -114,10 +135,43 @@ fn validate(c: &NewCustomer) -> Result<(), BillingError> {
     }
 }
 
+/// The residency must be configured (a customer with an unknown one would be served
+/// nowhere), and the home region among the regions it admits.
+fn check_placement(c: &NewCustomer, placement: &Placement, n: Naming, problems: &mut Vec<String>) {
+    let residency = c.residency.as_deref();
+    let Some(admitted) = placement.admitted(residency) else {
+        let known: Vec<&str> = placement.residency.keys().map(String::as_str).collect();
+        problems.push(format!(
+            "{} `{}` is not configured: use `any` or a `[residency]` value of the gateway ({})",
+            n.of("residency"),
+            residency.unwrap_or_default(),
+            if known.is_empty() {
+                "none configured".to_string()
+            } else {
+                known.join(", ")
+            }
+        ));
+        return;
+    };
+    if let Some(home) = c.home_region.as_deref()
+        && !admitted.admits(home)
+    {
+        problems.push(format!(
+            "{} `{home}` is not a region residency `{}` admits",
+            n.of("home_region"),
+            residency.unwrap_or(ANY_RESIDENCY)
+        ));
+    }
+}
+
 /// Checks what depends on the entity: the tax id under the scheme of the customer's
 /// country (else the entity's), Korea's required business number, India's place of
 /// supply, the EU's Member State. Returns the tax id in its compact form.
-fn validate_for_entity(c: &NewCustomer, entity: &Entity) -> Result<Option<String>, BillingError> {
+fn validate_for_entity(
+    c: &NewCustomer,
+    entity: &Entity,
+    n: Naming,
+) -> Result<Option<String>, BillingError> {
     let mut problems = Vec::new();
     let country = c.country.as_deref().unwrap_or(&entity.country);
     let eu_entity = EU_MEMBER_STATES.contains(&entity.country.as_str());
@@ -131,29 +185,36 @@ fn validate_for_entity(c: &NewCustomer, entity: &Entity) -> Result<Option<String
         (Some(raw), Some(scheme)) => match tax_ids::validate(scheme, raw) {
             Ok(id) => Some(id.value),
             Err(why) => {
-                problems.push(format!("--tax-id {why}"));
+                problems.push(format!("{} {why}", n.of("tax_id")));
                 None
             }
         },
         (Some(raw), None) => Some(raw.to_string()),
     };
     if entity.country == "KR" && c.tax_id.as_deref().is_none_or(|t| t.trim().is_empty()) {
-        problems.push("entity KR bills businesses only: --tax-id (the business registration number) is required".into());
+        problems.push(format!(
+            "entity KR bills businesses only: {} (the business registration number) is required",
+            n.of("tax_id")
+        ));
     }
     if entity.country == "IN" {
         match c.state.as_deref() {
-            Some(s) if india::state_by_iso(s).is_none() => {
-                problems.push(format!("--state `{s}` is not an Indian State like IN-KA"))
-            }
-            None if tax_id.is_none() => problems
-                .push("entity IN needs --state (or a GSTIN) to decide the place of supply".into()),
+            Some(s) if india::state_by_iso(s).is_none() => problems.push(format!(
+                "{} `{s}` is not an Indian State like IN-KA",
+                n.of("state")
+            )),
+            None if tax_id.is_none() => problems.push(format!(
+                "entity IN needs {} (or a GSTIN) to decide the place of supply",
+                n.of("state")
+            )),
             _ => {}
         }
     }
     if eu_entity && c.country.is_none() && tax_id.is_none() {
-        problems.push(
-            "entity EU needs --country (the customer's Member State decides the VAT rate)".into(),
-        );
+        problems.push(format!(
+            "entity EU needs {} (the customer's Member State decides the VAT rate)",
+            n.of("country")
+        ));
     }
     if problems.is_empty() {
         Ok(tax_id)
@@ -162,29 +223,148 @@ fn validate_for_entity(c: &NewCustomer, entity: &Entity) -> Result<Option<String
     }
 }
 
+/// `c` validated, in the form it is stored: the tax id compact, the name trimmed,
+/// currency and State upper-case, `\n` in the address a line break.
+async fn checked(
+    conn: &mut PgConnection,
+    c: &NewCustomer,
+    checks: Checks<'_>,
+) -> Result<NewCustomer, BillingError> {
+    validate(c, checks)?;
+    let entity = entities::require(conn, &c.entity).await?;
+    let tax_id = validate_for_entity(c, &entity, checks.naming)?;
+    Ok(NewCustomer {
+        name: c.name.trim().to_string(),
+        entity: entity.code,
+        currency: c.currency.trim().to_ascii_uppercase(),
+        tax_id,
+        state: c.state.as_ref().map(|s| s.trim().to_ascii_uppercase()),
+        address: c.address.as_ref().map(|a| a.replace("\\n", "\n")),
+        ..c.clone()
+    })
+}
+
+/// Creates a customer as `meridian customers create` does (messages name its flags).
 pub async fn create(pool: &PgPool, c: &NewCustomer) -> Result<Customer, BillingError> {
-    validate(c)?;
-    let entity = entities::require(pool, &c.entity).await?;
-    let tax_id = validate_for_entity(c, &entity)?;
-    let customer = sqlx::query_as(
+    create_with(&mut *pool.acquire().await?, c, Checks::default()).await
+}
+
+/// Creates a customer, every field checked (every problem reported at once).
+pub async fn create_with(
+    conn: &mut PgConnection,
+    c: &NewCustomer,
+    checks: Checks<'_>,
+) -> Result<Customer, BillingError> {
+    let c = checked(conn, c, checks).await?;
+    Ok(store(conn, CustomerId::new(), &c).await?)
+}
+
+/// Writes the checked profile `c` of customer `id`: a new row, or the existing one's
+/// profile (its entity and limits stay as they are).
+async fn store(conn: &mut PgConnection, id: CustomerId, c: &NewCustomer) -> sqlx::Result<Customer> {
+    sqlx::query_as(
         "INSERT INTO customers (id, name, entity_code, currency, locale, email, tax_id, country, state, address, residency, home_region)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (id) DO UPDATE SET name = $2, currency = $4, locale = $5, email = $6,
+             tax_id = $7, country = $8, state = $9, address = $10, residency = $11, home_region = $12
+         RETURNING *",
     )
-    .bind(CustomerId::new())
-    .bind(c.name.trim())
-    .bind(&entity.code)
-    .bind(c.currency.trim().to_ascii_uppercase())
+    .bind(id)
+    .bind(&c.name)
+    .bind(&c.entity)
+    .bind(&c.currency)
     .bind(&c.locale)
     .bind(&c.email)
-    .bind(&tax_id)
+    .bind(&c.tax_id)
     .bind(&c.country)
-    .bind(c.state.as_ref().map(|s| s.trim().to_ascii_uppercase()))
-    .bind(c.address.as_ref().map(|a| a.replace("\\n", "\n")))
+    .bind(&c.state)
+    .bind(&c.address)
     .bind(&c.residency)
     .bind(&c.home_region)
-    .fetch_one(pool)
-    .await?;
-    Ok(customer)
+    .fetch_one(conn)
+    .await
+}
+
+/// A change to a customer's profile: `None` keeps a field, `Some(None)` clears an
+/// optional one. The entity cannot change (its numbering and taxes are the
+/// customer's invoices' own); issued invoices keep what they were issued with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerPatch {
+    pub name: Option<String>,
+    pub currency: Option<String>,
+    pub locale: Option<String>,
+    pub email: Option<String>,
+    pub tax_id: Option<Option<String>>,
+    pub country: Option<Option<String>>,
+    pub state: Option<Option<String>>,
+    pub address: Option<Option<String>>,
+    pub residency: Option<Option<String>>,
+    pub home_region: Option<Option<String>>,
+}
+
+impl CustomerPatch {
+    fn apply(self, c: Customer) -> NewCustomer {
+        fn set<T>(slot: Option<T>, current: T) -> T {
+            slot.unwrap_or(current)
+        }
+        NewCustomer {
+            name: set(self.name, c.name),
+            entity: c.entity,
+            currency: set(self.currency, c.currency),
+            locale: set(self.locale, c.locale),
+            email: set(self.email, c.email),
+            tax_id: set(self.tax_id, c.tax_id),
+            country: set(self.country, c.country),
+            state: set(self.state, c.state),
+            address: set(self.address, c.address),
+            residency: set(self.residency, c.residency),
+            home_region: set(self.home_region, c.home_region),
+        }
+    }
+}
+
+/// Applies `patch` to customer `id` in `conn`'s transaction, the result checked as a
+/// new customer would be; `None` when there is no such customer. A residency or home
+/// region change reaches every running gateway with the customer's keys (the
+/// database copies it onto them, and their refresh sees it).
+pub async fn update(
+    conn: &mut PgConnection,
+    id: CustomerId,
+    patch: CustomerPatch,
+    checks: Checks<'_>,
+) -> Result<Option<Customer>, BillingError> {
+    let Some(current) =
+        sqlx::query_as::<_, Customer>("SELECT * FROM customers WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+    else {
+        return Ok(None);
+    };
+    if patch == CustomerPatch::default() {
+        return Ok(Some(current));
+    }
+    let c = checked(conn, &patch.apply(current), checks).await?;
+    Ok(Some(store(conn, id, &c).await?))
+}
+
+/// Customers in id order after `after`, of `entity` when given, at most `limit`.
+pub async fn list(
+    pool: &PgPool,
+    entity: Option<&str>,
+    after: Option<CustomerId>,
+    limit: u32,
+) -> sqlx::Result<Vec<Customer>> {
+    sqlx::query_as(
+        "SELECT * FROM customers
+         WHERE ($1::text IS NULL OR entity_code = $1) AND ($2::uuid IS NULL OR id > $2)
+         ORDER BY id LIMIT $3",
+    )
+    .bind(entity)
+    .bind(after)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
 }
 
 /// What the gateway checks a customer's requests against: the currency its budgets
@@ -248,8 +428,8 @@ pub async fn spending_terms(pool: &PgPool) -> sqlx::Result<Vec<SpendingTerms>> {
 }
 
 /// One customer's [`SpendingTerms`] (`None`: no such customer).
-pub async fn spending_terms_of(
-    pool: &PgPool,
+pub async fn spending_terms_of<'c>(
+    db: impl PgExecutor<'c>,
     id: CustomerId,
 ) -> sqlx::Result<Option<SpendingTerms>> {
     let row: Option<SpendingRow> = sqlx::query_as(concat!(
@@ -258,15 +438,31 @@ pub async fn spending_terms_of(
         " FROM customers WHERE id = $1"
     ))
     .bind(id)
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?;
     Ok(row.map(SpendingTerms::from))
 }
 
+/// The [`SpendingTerms`] of the customers `ids` (those that exist).
+pub async fn spending_terms_of_many(
+    pool: &PgPool,
+    ids: &[CustomerId],
+) -> sqlx::Result<Vec<SpendingTerms>> {
+    let rows: Vec<SpendingRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        spending_columns!(),
+        " FROM customers WHERE id = ANY($1)"
+    ))
+    .bind(ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(SpendingTerms::from).collect())
+}
+
 /// Sets a customer's limits and budget (and its alert thresholds, when given), as
 /// validated by the caller; `None` when there is no such customer.
-pub async fn set_spending(
-    pool: &PgPool,
+pub async fn set_spending<'c>(
+    db: impl PgExecutor<'c>,
     id: CustomerId,
     limits: KeyLimits,
     budget: Option<KeyBudget>,
@@ -285,7 +481,7 @@ pub async fn set_spending(
     .bind(budget.map(|b| b.amount))
     .bind(budget.map(|b| b.period.as_str()))
     .bind(alerts)
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?;
     Ok(row.map(SpendingTerms::from))
 }
@@ -310,13 +506,16 @@ mod tests {
 
     #[test]
     fn every_problem_is_reported() {
-        let err = validate(&NewCustomer {
-            name: " ".into(),
-            currency: "euro".into(),
-            locale: "de DE".into(),
-            email: "x".into(),
-            ..Default::default()
-        })
+        let err = validate(
+            &NewCustomer {
+                name: " ".into(),
+                currency: "euro".into(),
+                locale: "de DE".into(),
+                email: "x".into(),
+                ..Default::default()
+            },
+            Checks::default(),
+        )
         .unwrap_err()
         .to_string();
         for part in [

@@ -3,14 +3,14 @@
 //! operators set the legal and payment details with `meridian entities update`.
 
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 
 use crate::tax_ids::{self, TaxIdScheme};
-use crate::{BillingError, india};
+use crate::{BillingError, Naming, india};
 
 /// An entity as stored, and as snapshotted onto the invoices it issues (so the fields
 /// added later default when an older snapshot is read).
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Entity {
     pub code: String,
     pub legal_name: String,
@@ -44,16 +44,16 @@ pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<Entity>> {
         .await
 }
 
-pub async fn get(pool: &PgPool, code: &str) -> sqlx::Result<Option<Entity>> {
+pub async fn get<'c>(db: impl PgExecutor<'c>, code: &str) -> sqlx::Result<Option<Entity>> {
     sqlx::query_as("SELECT * FROM billing_entities WHERE code = $1")
         .bind(code)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await
 }
 
 /// The entity `code` (any case), or `BillingError::UnknownEntity`.
-pub async fn require(pool: &PgPool, code: &str) -> Result<Entity, BillingError> {
-    get(pool, &code.trim().to_ascii_uppercase())
+pub async fn require<'c>(db: impl PgExecutor<'c>, code: &str) -> Result<Entity, BillingError> {
+    get(db, &code.trim().to_ascii_uppercase())
         .await?
         .ok_or_else(|| BillingError::UnknownEntity(code.to_string()))
 }
@@ -80,19 +80,21 @@ pub async fn update(
     pool: &PgPool,
     code: &str,
     update: EntityUpdate,
+    naming: Naming,
 ) -> Result<Entity, BillingError> {
     let mut e = require(pool, code).await?;
     let mut problems = Vec::new();
-    let text = |name: &str, v: Option<String>, problems: &mut Vec<String>| {
+    let n = |member: &str| naming.of(member);
+    let text = |member: &str, v: Option<String>, problems: &mut Vec<String>| {
         v.map(|v| v.trim().to_string()).filter(|v| {
             let ok = !v.is_empty();
             if !ok {
-                problems.push(format!("--{name} must not be empty"));
+                problems.push(format!("{} must not be empty", n(member)));
             }
             ok
         })
     };
-    if let Some(v) = text("legal-name", update.legal_name, &mut problems) {
+    if let Some(v) = text("legal_name", update.legal_name, &mut problems) {
         e.legal_name = v;
     }
     if let Some(v) = text("address", update.address, &mut problems) {
@@ -102,7 +104,7 @@ pub async fn update(
         if crate::customers::is_email(&v) {
             e.email = v;
         } else {
-            problems.push(format!("--email `{v}` is not an e-mail address"));
+            problems.push(format!("{} `{v}` is not an e-mail address", n("email")));
         }
     }
     if let Some(v) = text("phone", update.phone, &mut problems) {
@@ -111,29 +113,30 @@ pub async fn update(
     if let Some(v) = text("representative", update.representative, &mut problems) {
         e.representative = Some(v);
     }
-    if let Some(v) = text("bank", update.bank_name, &mut problems) {
+    if let Some(v) = text("bank_name", update.bank_name, &mut problems) {
         e.bank_name = Some(v);
     }
-    if let Some(v) = text("account", update.bank_account, &mut problems) {
+    if let Some(v) = text("bank_account", update.bank_account, &mut problems) {
         e.bank_account = Some(v);
     }
-    if let Some(v) = text("bic", update.bank_bic, &mut problems) {
+    if let Some(v) = text("bank_bic", update.bank_bic, &mut problems) {
         e.bank_bic = Some(v.to_ascii_uppercase());
     }
     match update.payment_terms_days {
-        Some(days) if !(0..=365).contains(&days) => {
-            problems.push(format!("--payment-terms {days} must be 0 to 365 days"))
-        }
+        Some(days) if !(0..=365).contains(&days) => problems.push(format!(
+            "{} {days} must be 0 to 365 days",
+            n("payment_terms_days")
+        )),
         Some(days) => e.payment_terms_days = days,
         None => {}
     }
     if let Some(v) = text("state", update.state, &mut problems) {
         e.state = Some(v.to_ascii_uppercase());
     }
-    if let Some(v) = text("tax-id", update.tax_id, &mut problems) {
+    if let Some(v) = text("tax_id", update.tax_id, &mut problems) {
         match TaxIdScheme::for_country(&e.country).map(|s| tax_ids::validate(s, &v)) {
             Some(Ok(id)) => e.tax_id = Some(id.value),
-            Some(Err(why)) => problems.push(format!("--tax-id {why}")),
+            Some(Err(why)) => problems.push(format!("{} {why}", n("tax_id"))),
             None => e.tax_id = Some(v),
         }
     }
@@ -146,7 +149,8 @@ pub async fn update(
                     .is_some_and(|c| c != state.gst_code)
                 {
                     problems.push(format!(
-                        "--state {} ({}, code {}) does not match the GSTIN's State code {}",
+                        "{} {} ({}, code {}) does not match the GSTIN's State code {}",
+                        n("state"),
                         e.state.as_deref().unwrap_or_default(),
                         state.name,
                         state.gst_code,
@@ -157,10 +161,11 @@ pub async fn update(
                     ));
                 }
             }
-            Some((s, None)) => {
-                problems.push(format!("--state `{s}` is not an Indian State like IN-KA"))
-            }
-            None => problems.push("an Indian entity needs --state".into()),
+            Some((s, None)) => problems.push(format!(
+                "{} `{s}` is not an Indian State like IN-KA",
+                n("state")
+            )),
+            None => problems.push(format!("an Indian entity needs {}", n("state"))),
         }
     }
     if !problems.is_empty() {

@@ -175,6 +175,38 @@ pub async fn import(pool: &PgPool, rates: &[EcbRate]) -> Result<u64, BillingErro
     Ok(new)
 }
 
+/// One stored ECB reference rate: units of `currency` per 1 EUR on `date`.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct StoredRate {
+    pub currency: String,
+    pub date: NaiveDate,
+    /// A decimal string (`"1.16"`).
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, example = "1.16")]
+    pub per_eur: Decimal,
+}
+
+/// The rates of the latest ECB date on or before `date` (the rates in force that
+/// day), in currency order after `after`, at most `limit`.
+pub async fn rates_on(
+    pool: &PgPool,
+    date: NaiveDate,
+    after: Option<&str>,
+    limit: u32,
+) -> sqlx::Result<Vec<StoredRate>> {
+    sqlx::query_as(
+        "SELECT currency, rate_date AS date, per_eur FROM fx_rates
+         WHERE rate_date = (SELECT max(rate_date) FROM fx_rates WHERE rate_date <= $1)
+           AND ($2::text IS NULL OR currency > $2)
+         ORDER BY currency LIMIT $3",
+    )
+    .bind(date)
+    .bind(after)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+}
+
 /// The USD → `currency` rate for a period ending on `last_day`: the ECB rates of the
 /// latest date on or before it that has both USD and `currency`.
 pub async fn usd_rate(

@@ -1,13 +1,17 @@
 //! Progress of an invoice run: a progress bar when stderr is a terminal, structured
-//! log lines (tracing) otherwise.
+//! log lines (tracing) otherwise, or the row of the REST job that started it.
 
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::run_jobs::Tracker;
+
 pub enum Progress {
     Bar(ProgressBar),
     Log,
+    /// Counted on the job's row in `invoice_run_jobs` (`GET /admin/v1/invoice-runs/{id}`).
+    Job(Tracker),
 }
 
 impl Progress {
@@ -28,7 +32,7 @@ impl Progress {
         }
     }
 
-    pub(crate) fn start(&self, entity: &str, period: &str, total: usize) {
+    pub(crate) async fn start(&self, entity: &str, period: &str, total: usize) {
         match self {
             Progress::Bar(bar) => {
                 bar.reset();
@@ -38,10 +42,11 @@ impl Progress {
             Progress::Log => {
                 tracing::info!(entity, period, to_issue = total, "invoice run started")
             }
+            Progress::Job(job) => job.start(total).await,
         }
     }
 
-    pub(crate) fn advance(&self, entity: &str, period: &str, done: usize, total: usize) {
+    pub(crate) async fn advance(&self, entity: &str, period: &str, done: usize, total: usize) {
         match self {
             Progress::Bar(bar) => bar.set_position(done as u64),
             Progress::Log => tracing::info!(
@@ -51,13 +56,16 @@ impl Progress {
                 to_issue = total,
                 "invoice run progress"
             ),
+            Progress::Job(job) => job.advance(done).await,
         }
     }
 
-    pub(crate) fn finish(&self, entity: &str, period: &str, issued: usize) {
+    pub(crate) async fn finish(&self, entity: &str, period: &str, issued: usize) {
         match self {
             Progress::Bar(bar) => bar.finish_and_clear(),
-            Progress::Log => tracing::info!(entity, period, issued, "invoice run completed"),
+            Progress::Log | Progress::Job(_) => {
+                tracing::info!(entity, period, issued, "invoice run completed")
+            }
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::money::Currency;
 use crate::period::Period;
 
 /// One row of the list.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct InvoiceRow {
     #[serde(skip)]
     pub id: Uuid,
@@ -97,7 +97,7 @@ impl InvoiceRow {
 }
 
 /// A stored line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct StoredLine {
     pub line_no: i32,
     pub kind: String,
@@ -118,7 +118,7 @@ pub struct StoredLine {
 }
 
 /// A stored tax of the summary.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct StoredTax {
     pub tax_group: i32,
     pub category: String,
@@ -150,7 +150,7 @@ struct DetailRow {
 }
 
 /// One document with everything it prints.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InvoiceDetail {
     #[serde(flatten)]
     pub row: InvoiceRow,
@@ -271,7 +271,7 @@ pub(crate) async fn lines_of(
 }
 
 /// Invoice runs, newest first.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct RunRow {
     pub id: Uuid,
     pub entity: String,

@@ -11,7 +11,8 @@ use serde::Serialize;
 use sqlx::PgPool;
 
 use crate::BillingError;
-use crate::prices::{PriceHistory, VERSION_IN_FORCE_CTE};
+use crate::prices::PriceHistory;
+use meridian_core::price_versions::VERSION_IN_FORCE_CTE;
 
 /// What a line bills. Token kinds follow OpenAI's usage object; a kind the catalog
 /// does not price apart is billed within its parent (cached input as input,

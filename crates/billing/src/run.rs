@@ -82,28 +82,7 @@ pub async fn run(
     now: DateTime<Utc>,
     progress: &Progress,
 ) -> Result<RunReport, BillingError> {
-    let entities = match entity {
-        Some(code) => vec![entities::require(pool, code).await?],
-        None => entities::list(pool).await?,
-    };
-    let mut bounds = Vec::new();
-    for e in &entities {
-        let tz = period::time_zone(&e.time_zone)?;
-        let (start, end) = period.bounds(tz);
-        bounds.push((e.code.clone(), start, end));
-        if !period.has_ended(tz, now) {
-            return Err(BillingError::Invalid(format!(
-                "period {period} has not ended for entity {} ({}): it closes at {}",
-                e.code,
-                e.time_zone,
-                period
-                    .bounds(tz)
-                    .1
-                    .with_timezone(&tz)
-                    .format("%Y-%m-%d %H:%M %Z")
-            )));
-        }
-    }
+    let (entities, bounds) = ready(pool, period, entity, now).await?;
     let prices = PriceHistory::load(pool).await?;
     let taxes = TaxTable::load(pool).await?;
     let usage = rating::usage(pool, Scope::Entities(&bounds)).await?;
@@ -143,6 +122,51 @@ pub async fn run(
         }
     }
     Ok(report)
+}
+
+/// The entities of a run of `period` (`entity`, or every one) with each one's
+/// bounds of the period; refused when one is unknown or the period has not ended for
+/// one of them.
+async fn ready(
+    pool: &PgPool,
+    period: Period,
+    entity: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Entity>, Vec<(String, DateTime<Utc>, DateTime<Utc>)>), BillingError> {
+    let entities = match entity {
+        Some(code) => vec![entities::require(pool, code).await?],
+        None => entities::list(pool).await?,
+    };
+    let mut bounds = Vec::new();
+    for e in &entities {
+        let tz = period::time_zone(&e.time_zone)?;
+        let (start, end) = period.bounds(tz);
+        bounds.push((e.code.clone(), start, end));
+        if !period.has_ended(tz, now) {
+            return Err(BillingError::PeriodNotEnded(format!(
+                "period {period} has not ended for entity {} ({}): it closes at {}",
+                e.code,
+                e.time_zone,
+                period
+                    .bounds(tz)
+                    .1
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%d %H:%M %Z")
+            )));
+        }
+    }
+    Ok((entities, bounds))
+}
+
+/// Whether a run of `period` (`entity`, or every one) could start at `now`: what
+/// [`run`] would refuse before doing anything.
+pub async fn check(
+    pool: &PgPool,
+    period: Period,
+    entity: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), BillingError> {
+    ready(pool, period, entity, now).await.map(|_| ())
 }
 
 /// One entity's run, prepared: everything rated and drafted before anything is issued.
@@ -255,7 +279,7 @@ impl EntityRun {
     ) -> Result<RunOutcome, BillingError> {
         let (code, period) = (self.entity.code.clone(), self.period.to_string());
         let total = self.drafts.len();
-        progress.start(&code, &period, total);
+        progress.start(&code, &period, total).await;
         let mut issued = Vec::with_capacity(total);
         let mut drafts = self.drafts.into_iter().peekable();
         while drafts.peek().is_some() {
@@ -270,7 +294,7 @@ impl EntityRun {
                     total: doc.draft.totals.total,
                 });
             }
-            progress.advance(&code, &period, issued.len(), total);
+            progress.advance(&code, &period, issued.len(), total).await;
         }
         let mismatches = verify::period(pool, &code, self.period, usage).await?;
         if !mismatches.is_empty() {
@@ -282,7 +306,7 @@ impl EntityRun {
         .bind(self.run_id)
         .execute(pool)
         .await?;
-        progress.finish(&code, &period, issued.len());
+        progress.finish(&code, &period, issued.len()).await;
         Ok(RunOutcome {
             entity: code,
             period,

@@ -1,11 +1,10 @@
 //! The price catalog: list prices per token, parsed exactly from the decimal text of
-//! `model-prices.json` (`1.5e-07` included), held in memory for the hot path, and
-//! stored in Postgres with one row per price version.
+//! `model-prices.json` (`1.5e-07` included) and held in memory for the hot path.
+//! Stored versions are read and written through [`crate::price_versions`].
 
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 
@@ -201,95 +200,6 @@ fn catalog_candidates(provider: ProviderKind, region: &str, model: &str) -> Vec<
         keys.push(bare.to_string());
     }
     keys
-}
-
-/// Stores a parsed price file as of `now`: an entry gets a new version row only when
-/// one of its prices differs from the version currently in force. Returns the number
-/// of versions written.
-pub async fn import(
-    pool: &sqlx::PgPool,
-    prices: &[ModelPrice],
-    now: DateTime<Utc>,
-) -> Result<u64, CatalogError> {
-    let current: HashMap<String, ModelPrice> =
-        load_at(pool, now).await?.by_key.into_iter().collect();
-    let changed: Vec<&ModelPrice> = prices
-        .iter()
-        .filter(|p| current.get(&p.catalog_key) != Some(*p))
-        .collect();
-    let mut tx = pool.begin().await?;
-    for chunk in changed.chunks(1000) {
-        let col =
-            |f: fn(&ModelPrice) -> Option<Decimal>| chunk.iter().map(|p| f(p)).collect::<Vec<_>>();
-        sqlx::query(
-            "INSERT INTO model_prices (catalog_key, effective_from, provider, mode, input_per_token,
-                output_per_token, cache_read_per_token, cache_write_per_token, reasoning_per_token,
-                max_input_tokens, max_output_tokens, cache_write_1h_per_token)
-             SELECT k, $2, p, m, i, o, cr, cw, r, mi, mo, cw1
-             FROM UNNEST($1::text[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[],
-                         $8::numeric[], $9::numeric[], $10::bigint[], $11::bigint[], $12::numeric[])
-                  AS t(k, p, m, i, o, cr, cw, r, mi, mo, cw1)
-             ON CONFLICT (catalog_key, effective_from) DO NOTHING",
-        )
-        .bind(chunk.iter().map(|p| p.catalog_key.as_str()).collect::<Vec<_>>())
-        .bind(now)
-        .bind(chunk.iter().map(|p| p.provider.as_str()).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|p| p.mode.as_deref()).collect::<Vec<_>>())
-        .bind(col(|p| p.input))
-        .bind(col(|p| p.output))
-        .bind(col(|p| p.cache_read))
-        .bind(col(|p| p.cache_write))
-        .bind(col(|p| p.reasoning))
-        .bind(chunk.iter().map(|p| p.max_input_tokens).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|p| p.max_output_tokens).collect::<Vec<_>>())
-        .bind(col(|p| p.cache_write_1h))
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(changed.len() as u64)
-}
-
-#[derive(sqlx::FromRow)]
-struct PriceRow {
-    catalog_key: String,
-    provider: String,
-    mode: Option<String>,
-    input_per_token: Option<Decimal>,
-    output_per_token: Option<Decimal>,
-    cache_read_per_token: Option<Decimal>,
-    cache_write_per_token: Option<Decimal>,
-    cache_write_1h_per_token: Option<Decimal>,
-    reasoning_per_token: Option<Decimal>,
-    max_input_tokens: Option<i64>,
-    max_output_tokens: Option<i64>,
-}
-
-/// The catalog as it stood at `at`: for each entry the latest version not after `at`.
-pub async fn load_at(pool: &sqlx::PgPool, at: DateTime<Utc>) -> Result<PriceCatalog, CatalogError> {
-    let rows: Vec<PriceRow> = sqlx::query_as(
-        "SELECT DISTINCT ON (catalog_key) catalog_key, provider, mode, input_per_token,
-                output_per_token, cache_read_per_token, cache_write_per_token,
-                cache_write_1h_per_token, reasoning_per_token, max_input_tokens, max_output_tokens
-         FROM model_prices WHERE effective_from <= $1
-         ORDER BY catalog_key, effective_from DESC",
-    )
-    .bind(at)
-    .fetch_all(pool)
-    .await?;
-    Ok(PriceCatalog::new(rows.into_iter().map(|r| ModelPrice {
-        catalog_key: r.catalog_key,
-        provider: r.provider,
-        mode: r.mode,
-        input: r.input_per_token.map(|d| d.normalize()),
-        output: r.output_per_token.map(|d| d.normalize()),
-        cache_read: r.cache_read_per_token.map(|d| d.normalize()),
-        cache_write: r.cache_write_per_token.map(|d| d.normalize()),
-        cache_write_1h: r.cache_write_1h_per_token.map(|d| d.normalize()),
-        reasoning: r.reasoning_per_token.map(|d| d.normalize()),
-        max_input_tokens: r.max_input_tokens,
-        max_output_tokens: r.max_output_tokens,
-    })))
 }
 
 impl FromStr for PriceCatalog {

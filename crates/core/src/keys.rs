@@ -14,7 +14,7 @@ use crate::{CustomerId, KeyId};
 
 /// What a key may do. `admin` manages the customer's keys and budgets; `inference`
 /// calls `/v1/*` and reads `/api/v1/*`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyRole {
     Admin,
@@ -52,7 +52,7 @@ impl FromStr for KeyRole {
 pub struct UnknownValue;
 
 /// A key's own limits on `/v1/*` (`None`: no limit of that kind).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct KeyLimits {
     /// Requests in any sliding 60-second window.
     pub rpm: Option<u32>,
@@ -63,7 +63,7 @@ pub struct KeyLimits {
 }
 
 /// The span a spend budget covers, in UTC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum BudgetPeriod {
     Day,

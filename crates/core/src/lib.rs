@@ -10,7 +10,9 @@ pub mod config;
 pub mod db;
 pub mod ids;
 pub mod keys;
+pub mod price_versions;
 pub mod secret;
+pub mod served;
 pub mod usage;
 pub mod wire;
 

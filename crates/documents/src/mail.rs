@@ -1,13 +1,18 @@
 //! E-mail: the localized message that carries a document's PDF, and the SMTP transport
 //! (lettre over `SMTP_URL`, e.g. `smtp://127.0.0.1:2525` or
 //! `smtps://user:pass@smtp.example.com`). The body's shape is `templates/email.txt`;
-//! its words come from `locales/<locale>/email.ftl`.
+//! its words come from `locales/<locale>/email.ftl`. Budget alerts go out the same way,
+//! without an attachment.
 
 use std::time::Duration;
 
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use meridian_billing::budget_alerts::BudgetAlert;
+use meridian_core::BudgetPeriod;
+use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::DocumentsError;
 use crate::format::Formats;
@@ -97,6 +102,65 @@ pub fn compose(
                         .body(pdf, ContentType::parse("application/pdf").expect("valid")),
                 ),
         )
+        .map_err(|e| DocumentsError::Mail(e.to_string()))
+}
+
+/// Builds the e-mail of a budget alert, in the customer's language: what was spent in
+/// the period and the share of the budget it is.
+pub fn compose_budget_alert(
+    alert: &BudgetAlert,
+    from: Mailbox,
+    message_id: &str,
+) -> Result<Message, DocumentsError> {
+    let s = Strings::for_locale(&alert.locale)?;
+    let f = Formats::for_locale(&alert.locale)?;
+    let minor = crate::currency::minor_units(&alert.currency)?;
+    let shown = |amount: Decimal| {
+        let rounded = amount.round_dp_with_strategy(minor, RoundingStrategy::MidpointNearestEven);
+        f.money_exact(rounded, &alert.currency)
+    };
+    let percent = f.percent(Decimal::from(alert.threshold) / Decimal::ONE_HUNDRED);
+    let period = s.get(match alert.period.0 {
+        BudgetPeriod::Day => "email-budget-period-day",
+        BudgetPeriod::Month => "email-budget-period-month",
+    })?;
+    let body_id = if alert.threshold >= 100 {
+        "email-body-budget-exhausted"
+    } else {
+        "email-body-budget-alert"
+    };
+    let subject = s.format(
+        "email-subject-budget-alert",
+        &[("percent", &percent), ("entity", &alert.entity_name)],
+    )?;
+    let body = s.format(
+        body_id,
+        &[
+            ("period", &period),
+            ("spent", &shown(alert.spent)?),
+            ("percent", &percent),
+            ("amount", &shown(alert.budget_amount)?),
+        ],
+    )?;
+    let text = TEMPLATE
+        .replace(
+            "{greeting}",
+            &s.format("email-greeting", &[("name", &alert.customer_name)])?,
+        )
+        .replace("{body}", &body)
+        .replace("{closing}", &s.get("email-closing")?)
+        .replace("{entity}", &alert.entity_name)
+        .replace("{footer}", &s.get("email-footer-budget-alert")?);
+    let to: Mailbox = alert
+        .customer_email
+        .parse()
+        .map_err(|e| DocumentsError::Invalid(format!("customer e-mail: {e}")))?;
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .message_id(Some(format!("<{message_id}>")))
+        .singlepart(SinglePart::plain(text))
         .map_err(|e| DocumentsError::Mail(e.to_string()))
 }
 

@@ -1,6 +1,7 @@
 //! The e-mail sender over billing's transactional outbox (`document_outbox`): one row
 //! per issued document, written in the transaction that issued it, so a document is
-//! never issued without its e-mail being queued (never lost).
+//! never issued without its e-mail being queued (never lost); and one per budget alert,
+//! written with the alert (billing's `budget_alerts`).
 //!
 //! The protocol that keeps a message from going out twice (see the migration
 //! `20261125000020_documents_outbox.sql`): a row is claimed in its own committed
@@ -18,12 +19,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use lettre::message::Mailbox;
-use meridian_billing::Period;
+use meridian_billing::{Period, budget_alerts};
 use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::mail::{Mailer, SendError, compose};
+use crate::mail::{Mailer, SendError, compose, compose_budget_alert};
 use crate::model::InvoiceDocument;
 use crate::{DocumentsError, render_pdf};
 
@@ -68,7 +69,7 @@ impl RetryPolicy {
 }
 
 /// Where a row stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::Type, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 #[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum OutboxStatus {
@@ -97,14 +98,18 @@ impl OutboxStatus {
     }
 }
 
-/// One outbox row as finance sees it: where the e-mail of a document stands. Holds ids,
-/// counts and the last SMTP or rendering error, never message content.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// One outbox row as finance sees it: where the e-mail of a document or of a budget
+/// alert stands. Holds ids, counts and the last SMTP or rendering error, never message
+/// content.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct OutboxRow {
     pub id: i64,
-    pub invoice_id: Uuid,
+    /// The document's (`None` for a budget alert's e-mail).
+    pub invoice_id: Option<Uuid>,
     /// The document's number.
-    pub number: String,
+    pub number: Option<String>,
+    /// The budget alert's (`None` for a document's e-mail).
+    pub alert_id: Option<i64>,
     pub topic: String,
     pub status: OutboxStatus,
     pub attempts: i32,
@@ -134,18 +139,43 @@ pub struct Outbox<S> {
     policy: RetryPolicy,
 }
 
+/// What a row's e-mail is about.
+#[derive(Debug, Clone, Copy)]
+enum Subject {
+    Document(Uuid),
+    BudgetAlert(i64),
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Subject::Document(id) => write!(f, "document {id}"),
+            Subject::BudgetAlert(id) => write!(f, "budget alert {id}"),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ClaimedRow {
+    id: i64,
+    invoice_id: Option<Uuid>,
+    alert_id: Option<i64>,
+    message_id: String,
+    attempts: i32,
+}
+
 struct Claimed {
     id: i64,
-    invoice_id: Uuid,
+    subject: Subject,
     message_id: String,
     attempts: i32,
 }
 
 /// The rows with their document's number.
 const SELECT: &str =
-    "SELECT o.id, o.invoice_id, i.number, o.topic, o.status, o.attempts, o.last_error,
+    "SELECT o.id, o.invoice_id, i.number, o.alert_id, o.topic, o.status, o.attempts, o.last_error,
         o.message_id, o.recipient, o.next_attempt_at, o.sent_at
-   FROM document_outbox o JOIN invoices i ON i.id = o.invoice_id";
+   FROM document_outbox o LEFT JOIN invoices i ON i.id = o.invoice_id";
 
 /// How a claimed row ended.
 enum Outcome {
@@ -215,25 +245,41 @@ impl<S: DocumentSource> Outbox<S> {
 
     async fn claim(&self) -> Result<Option<Claimed>, DocumentsError> {
         let lease = self.policy.lease.as_millis() as i64;
-        let row: Option<(i64, Uuid, String, i32)> = sqlx::query_as(
+        let row: Option<ClaimedRow> = sqlx::query_as(
             "UPDATE document_outbox o
                 SET status = 'sending', attempts = attempts + 1,
                     locked_until = now() + make_interval(secs => $1::bigint / 1000.0),
-                    message_id = COALESCE(message_id, invoice_id::text || '.' || id || '@meridian')
+                    message_id = COALESCE(message_id,
+                        COALESCE(invoice_id::text, 'budget-alert-' || alert_id) || '.' || id || '@meridian')
               WHERE id = (SELECT id FROM document_outbox
                            WHERE status IN ('pending', 'sending') AND next_attempt_at <= now()
                              AND (locked_until IS NULL OR locked_until < now())
                            ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
-              RETURNING id, invoice_id, message_id, attempts",
+              RETURNING id, invoice_id, alert_id, message_id, attempts",
         )
         .bind(lease)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(id, invoice_id, message_id, attempts)| Claimed {
-            id,
-            invoice_id,
-            message_id,
-            attempts,
+        Ok(row.and_then(|row| {
+            let ClaimedRow {
+                id,
+                invoice_id,
+                alert_id,
+                message_id,
+                attempts,
+            } = row;
+            let subject = match (invoice_id, alert_id) {
+                (Some(invoice), _) => Subject::Document(invoice),
+                (None, Some(alert)) => Subject::BudgetAlert(alert),
+                // The table's check constraint rules this out.
+                (None, None) => return None,
+            };
+            Some(Claimed {
+                id,
+                subject,
+                message_id,
+                attempts,
+            })
         }))
     }
 
@@ -258,7 +304,7 @@ impl<S: DocumentSource> Outbox<S> {
                 .bind(recipient)
                 .execute(&self.pool)
                 .await?;
-                tracing::info!(outbox_id = row.id, invoice_id = %row.invoice_id, "document e-mailed");
+                tracing::info!(outbox_id = row.id, subject = %row.subject, "e-mailed");
                 Ok(Outcome::Sent)
             }
             Err(SendError::Transient(error)) => {
@@ -273,7 +319,7 @@ impl<S: DocumentSource> Outbox<S> {
                 .bind(delay)
                 .execute(&self.pool)
                 .await?;
-                tracing::warn!(outbox_id = row.id, %error, attempts = row.attempts, "document e-mail will be retried");
+                tracing::warn!(outbox_id = row.id, subject = %row.subject, %error, attempts = row.attempts, "e-mail will be retried");
                 Ok(Outcome::Retrying)
             }
             Err(SendError::Permanent(error)) => {
@@ -286,16 +332,35 @@ impl<S: DocumentSource> Outbox<S> {
                 .execute(&self.pool)
                 .await?;
                 // The reason may quote the document; it stays in the row, for finance.
-                tracing::error!(outbox_id = row.id, invoice_id = %row.invoice_id, "document e-mail failed for good; see its last_error in the outbox");
+                tracing::error!(outbox_id = row.id, subject = %row.subject, "e-mail failed for good; see its last_error in the outbox");
                 Ok(Outcome::Failed)
             }
         }
     }
 
-    /// The message of a claimed row and its recipient. Rendering is CPU work, so it runs
-    /// off the async threads that serve requests.
+    /// The message of a claimed row and its recipient.
     async fn message(&self, row: &Claimed) -> Result<(lettre::Message, String), DocumentsError> {
-        let doc = self.source.load(row.invoice_id).await?;
+        match row.subject {
+            Subject::Document(invoice) => self.document_message(invoice, &row.message_id).await,
+            Subject::BudgetAlert(alert) => {
+                let alert = budget_alerts::load(&self.pool, alert)
+                    .await?
+                    .ok_or_else(|| DocumentsError::Invalid("the budget alert is gone".into()))?;
+                let from = mailbox(&alert.entity_name, &alert.entity_email)?;
+                let message = compose_budget_alert(&alert, from, &row.message_id)?;
+                Ok((message, alert.customer_email))
+            }
+        }
+    }
+
+    /// A document's message, with its PDF. Rendering is CPU work, so it runs off the
+    /// async threads that serve requests.
+    async fn document_message(
+        &self,
+        invoice: Uuid,
+        message_id: &str,
+    ) -> Result<(lettre::Message, String), DocumentsError> {
+        let doc = self.source.load(invoice).await?;
         let (doc, pdf) = tokio::task::spawn_blocking(move || {
             let pdf = render_pdf(&doc);
             (doc, pdf)
@@ -305,15 +370,18 @@ impl<S: DocumentSource> Outbox<S> {
         let address = doc.seller.email.as_deref().ok_or_else(|| {
             DocumentsError::Invalid("the seller has no e-mail address to send from".into())
         })?;
-        let from = Mailbox::new(
-            Some(doc.seller.legal_name.clone()),
-            address
-                .parse()
-                .map_err(|e| DocumentsError::Invalid(format!("sender address: {e}")))?,
-        );
-        let message = compose(&doc, from, pdf?, &row.message_id)?;
+        let from = mailbox(&doc.seller.legal_name, address)?;
+        let message = compose(&doc, from, pdf?, message_id)?;
         Ok((message, doc.buyer.email))
     }
+}
+
+/// The seller's sender address, under its legal name.
+fn mailbox(name: &str, address: &str) -> Result<Mailbox, DocumentsError> {
+    let address = address
+        .parse()
+        .map_err(|e| DocumentsError::Invalid(format!("sender address: {e}")))?;
+    Ok(Mailbox::new(Some(name.to_owned()), address))
 }
 
 /// Finance's view of one document's e-mail.

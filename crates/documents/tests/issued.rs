@@ -138,7 +138,7 @@ async fn issue_october(pool: &PgPool) -> Vec<CustomerId> {
     ))
     .unwrap();
     let prices = meridian_core::catalog::parse_price_file(&catalog).unwrap();
-    meridian_core::catalog::import(pool, &prices, utc("2026-01-01T00:00:00Z"))
+    meridian_core::price_versions::import(pool, &prices, utc("2026-01-01T00:00:00Z"))
         .await
         .unwrap();
     fx::import(pool, &fx::parse(ECB_CSV).unwrap())
@@ -294,6 +294,7 @@ async fn a_document_comes_from_its_snapshot_not_from_today_s_entity() {
             payment_terms_days: Some(14),
             ..EntityUpdate::default()
         },
+        meridian_billing::Naming::Flags,
     )
     .await
     .unwrap();

@@ -45,6 +45,7 @@ use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 pub use client::UpstreamClient;
 pub use error::ApiError;
 pub use meridian_keys::KeyStore;
+pub use models::ServedModels;
 pub use proxy::{COST, DEPLOYMENT, PROVIDER, REGION, REQUEST_ID};
 pub use targets::ModelTable;
 

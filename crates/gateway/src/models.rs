@@ -71,3 +71,49 @@ fn object(route: &ModelRoute) -> Value {
         })).collect::<Vec<_>>(),
     })
 }
+
+/// The dashboard's view of the models served (`GET /api/v1/models`): the live model
+/// table, narrowed to the regions a customer's residency admits.
+pub struct ServedModels {
+    models: crate::ModelTable,
+    placement: meridian_core::config::Placement,
+}
+
+impl ServedModels {
+    pub fn new(models: crate::ModelTable, placement: meridian_core::config::Placement) -> Self {
+        Self { models, placement }
+    }
+}
+
+impl meridian_core::served::ModelListing for ServedModels {
+    fn served(&self, residency: Option<&str>) -> Vec<meridian_core::served::ServedModel> {
+        use meridian_core::served::{ModelOffer, ServedModel};
+        let Some(admitted) = self.placement.admitted(residency) else {
+            return Vec::new();
+        };
+        let mut served: Vec<ServedModel> = self
+            .models
+            .iter()
+            .filter_map(|route| {
+                let offers: Vec<ModelOffer> = route
+                    .targets
+                    .iter()
+                    .filter(|t| admitted.admits(&t.deployment.config.region))
+                    .map(|t| ModelOffer {
+                        deployment: t.deployment.config.id.clone(),
+                        provider: t.deployment.config.provider,
+                        region: t.deployment.config.region.clone(),
+                        kind: t.deployment.config.kind,
+                        price: t.price.clone(),
+                    })
+                    .collect();
+                (!offers.is_empty()).then(|| ServedModel {
+                    id: route.public_id.clone(),
+                    offers,
+                })
+            })
+            .collect();
+        served.sort_by(|a, b| a.id.cmp(&b.id));
+        served
+    }
+}

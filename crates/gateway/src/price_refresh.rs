@@ -17,37 +17,11 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use meridian_core::catalog::{self, CatalogError, PriceCatalog};
+use meridian_core::catalog::{CatalogError, PriceCatalog};
+use meridian_core::price_versions::{self, InForce};
 use sqlx::PgPool;
 
 use crate::targets::{ModelTable, TableError};
-
-/// What the catalog holds in force at one moment, and the next version due after it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
-struct InForce {
-    versions: i64,
-    newest: Option<DateTime<Utc>>,
-    next: Option<DateTime<Utc>>,
-}
-
-impl InForce {
-    async fn read(pool: &PgPool, at: DateTime<Utc>) -> sqlx::Result<InForce> {
-        sqlx::query_as(
-            "SELECT count(*) FILTER (WHERE effective_from <= $1) AS versions,
-                    max(effective_from) FILTER (WHERE effective_from <= $1) AS newest,
-                    min(effective_from) FILTER (WHERE effective_from > $1) AS next
-             FROM model_prices",
-        )
-        .bind(at)
-        .fetch_one(pool)
-        .await
-    }
-
-    /// Whether `other` holds the same versions in force (versions are only added).
-    fn same_versions(&self, other: &InForce) -> bool {
-        (self.versions, self.newest) == (other.versions, other.newest)
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RefreshError {
@@ -57,6 +31,11 @@ pub enum RefreshError {
     Table(#[from] TableError),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+}
+
+/// Whether `b` holds the same versions in force as `a` (versions are only added).
+fn same_versions(a: InForce, b: InForce) -> bool {
+    (a.versions, a.newest) == (b.versions, b.newest)
 }
 
 /// Keeps a table's prices those in force.
@@ -84,21 +63,21 @@ impl PriceRefresher {
         now: DateTime<Utc>,
         horizon: Duration,
     ) -> Result<(), RefreshError> {
-        let state = InForce::read(&self.pool, now).await?;
-        if !self.applied.is_some_and(|a| a.same_versions(&state)) {
-            let catalog = catalog::load_at(&self.pool, now).await?;
+        let state = price_versions::in_force(&self.pool, now).await?;
+        if !self.applied.is_some_and(|a| same_versions(a, state)) {
+            let catalog = price_versions::load_at(&self.pool, now).await?;
             self.reprice(&catalog, now)?;
             self.applied = Some(state);
         }
         if let Some(due) = state.next
             && (due - now).to_std().is_ok_and(|wait| wait <= horizon)
         {
-            let ahead = catalog::load_at(&self.pool, due).await?;
+            let ahead = price_versions::load_at(&self.pool, due).await?;
             if let Ok(wait) = (due - Utc::now()).to_std() {
                 tokio::time::sleep(wait).await;
             }
             self.reprice(&ahead, due)?;
-            self.applied = Some(InForce::read(&self.pool, due).await?);
+            self.applied = Some(price_versions::in_force(&self.pool, due).await?);
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use meridian_core::catalog::{self, ModelPrice, PriceCatalog};
 use meridian_core::config::{Config, ProviderKind};
+use meridian_core::price_versions;
 use meridian_core::{CustomerId, KeyId, RequestId, TokenUsage, UsageEvent};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
@@ -71,18 +72,15 @@ struct CatalogHistory {
 
 impl CatalogHistory {
     async fn load(pool: &PgPool, now: DateTime<Utc>) -> Result<CatalogHistory, ImportError> {
-        let epochs: Vec<DateTime<Utc>> =
-            sqlx::query_scalar("SELECT DISTINCT effective_from FROM model_prices ORDER BY 1")
-                .fetch_all(pool)
-                .await?;
+        let epochs = price_versions::epochs(pool).await?;
         let mut catalogs = HashMap::new();
         for &epoch in &epochs {
-            catalogs.insert(epoch, catalog::load_at(pool, epoch).await?);
+            catalogs.insert(epoch, price_versions::load_at(pool, epoch).await?);
         }
         Ok(CatalogHistory {
             epochs,
             catalogs,
-            latest: catalog::load_at(pool, now).await?,
+            latest: price_versions::load_at(pool, now).await?,
         })
     }
 

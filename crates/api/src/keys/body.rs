@@ -5,9 +5,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 use meridian_core::{BudgetPeriod, KeyBudget, KeyLimits, KeyRole};
 use meridian_keys::{BudgetPatch, KeyPatch, KeySettings};
 use rust_decimal::Decimal;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::Problem;
+use crate::members::Members;
 
 /// The grace of a rotated key's previous secret when the request names none.
 pub(crate) const DEFAULT_GRACE_SECONDS: i64 = 3600;
@@ -19,76 +20,6 @@ pub(crate) const MAX_GRACE_SECONDS: i64 = 7 * 24 * 3600;
 pub(crate) struct NewKey {
     pub role: KeyRole,
     pub settings: KeySettings,
-}
-
-/// A JSON object's members, taken one by one; what is left over is refused.
-struct Members {
-    map: Map<String, Value>,
-    /// Where the object is (`""` for the body, `"limits."` inside it).
-    at: &'static str,
-}
-
-impl Members {
-    fn of(value: Value, at: &'static str, shape: &str) -> Result<Members, Problem> {
-        match value {
-            Value::Object(map) => Ok(Members { map, at }),
-            _ => Err(Problem::bad_request(format!(
-                "`{}` must be an object like {shape}.",
-                at.trim_end_matches('.')
-            ))),
-        }
-    }
-
-    fn body(bytes: &[u8], shape: &str) -> Result<Members, Problem> {
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-            Problem::bad_request(format!(
-                "The body must be a JSON object like {shape} ({}).",
-                e.to_string().split(" at line").next().unwrap_or_default()
-            ))
-        })?;
-        match value {
-            Value::Object(map) => Ok(Members { map, at: "" }),
-            _ => Err(Problem::bad_request(format!(
-                "The body must be a JSON object like {shape}."
-            ))),
-        }
-    }
-
-    /// The member `name`: `None` when absent, `Some(Value::Null)` when null.
-    fn take(&mut self, name: &str) -> Option<Value> {
-        self.map.remove(name)
-    }
-
-    fn finish(self, takes: &str) -> Result<(), Problem> {
-        match self.map.keys().next() {
-            None => Ok(()),
-            Some(name) => Err(Problem::bad_request(format!(
-                "Unknown member `{}{}`: {takes}.",
-                self.at,
-                meridian_core::wire::shown_id(name)
-            ))),
-        }
-    }
-
-    fn wrong(&self, name: &str, takes: &str) -> Problem {
-        Problem::bad_request(format!("`{}{name}` must be {takes}.", self.at))
-    }
-
-    /// A member that may be null (`Some(None)`) or absent (`None`).
-    fn nullable<T>(
-        &mut self,
-        name: &str,
-        takes: &str,
-        read: impl FnOnce(&Value) -> Option<T>,
-    ) -> Result<Option<Option<T>>, Problem> {
-        match self.take(name) {
-            None => Ok(None),
-            Some(Value::Null) => Ok(Some(None)),
-            Some(v) => read(&v)
-                .map(|t| Some(Some(t)))
-                .ok_or_else(|| self.wrong(name, takes)),
-        }
-    }
 }
 
 const NAME: &str = "a string of 1 to 200 characters";
@@ -255,10 +186,10 @@ pub(crate) fn patch(bytes: &[u8]) -> Result<KeyPatch, Problem> {
     })
 }
 
-/// A merge patch of a customer's `limits` and `budget` (`PATCH
-/// /admin/v1/customers/{id}`), as a key patch that leaves name and expiry alone.
-pub(crate) fn spending_patch(bytes: &[u8]) -> Result<KeyPatch, Problem> {
-    let mut m = Members::body(bytes, r#"{"limits": {"rpm": 600}}"#)?;
+/// The members `limits` and `budget` of a customer's merge patch (`PATCH
+/// /admin/v1/customers/{id}`), as a key patch that leaves name and expiry alone; the
+/// other members are the caller's to take.
+pub(crate) fn spending(m: &mut Members) -> Result<KeyPatch, Problem> {
     let mut patch = KeyPatch::default();
     match m.take("limits") {
         None => {}
@@ -275,7 +206,6 @@ pub(crate) fn spending_patch(bytes: &[u8]) -> Result<KeyPatch, Problem> {
         Some(Value::Null) => Some(None),
         Some(v) => Some(Some(budget(v)?)),
     };
-    m.finish("a customer's `limits` and `budget` can change here")?;
     Ok(patch)
 }
 
@@ -328,6 +258,96 @@ pub(crate) fn grace(bytes: &[u8]) -> Result<TimeDelta, Problem> {
         .unwrap_or(DEFAULT_GRACE_SECONDS);
     m.finish("a rotation takes `grace_seconds`")?;
     Ok(TimeDelta::seconds(seconds))
+}
+
+/// The bodies' schemas in the OpenAPI document. The functions above read the same
+/// members one by one (for refusals that name the member), so these types only describe.
+pub(crate) mod schema {
+    use chrono::{DateTime, Utc};
+    use meridian_core::{BudgetPeriod, KeyRole};
+    use utoipa::ToSchema;
+
+    /// A key's limits: each a whole number of at least 1, or null for no limit.
+    #[derive(ToSchema)]
+    #[allow(dead_code)]
+    pub struct LimitsInput {
+        #[schema(minimum = 1, maximum = 4294967295_u64)]
+        rpm: Option<u32>,
+        #[schema(minimum = 1)]
+        tpm: Option<u64>,
+        #[schema(minimum = 1, maximum = 4294967295_u64)]
+        max_concurrency: Option<u32>,
+    }
+
+    /// A spend budget in the customer's currency.
+    #[derive(ToSchema)]
+    #[allow(dead_code)]
+    pub struct BudgetInput {
+        #[schema(example = "100.00", pattern = r"^-?[0-9]+(\.[0-9]+)?$")]
+        amount: String,
+        period: BudgetPeriod,
+    }
+
+    /// `POST /api/v1/keys`.
+    #[derive(ToSchema)]
+    #[schema(example = json!({"name": "ci", "role": "inference"}))]
+    #[allow(dead_code)]
+    pub struct NewKeyRequest {
+        #[schema(min_length = 1, max_length = 200)]
+        name: String,
+        role: KeyRole,
+        expires_at: Option<DateTime<Utc>>,
+        #[schema(nullable)]
+        limits: Option<LimitsInput>,
+        #[schema(nullable)]
+        budget: Option<BudgetInput>,
+    }
+
+    /// `PATCH /api/v1/keys/{id}`: a JSON merge patch; null clears a member.
+    #[derive(ToSchema)]
+    #[schema(example = json!({"limits": {"rpm": 120}}))]
+    #[allow(dead_code)]
+    pub struct KeyPatchRequest {
+        #[schema(min_length = 1, max_length = 200)]
+        name: Option<String>,
+        expires_at: Option<DateTime<Utc>>,
+        #[schema(nullable)]
+        limits: Option<LimitsInput>,
+        #[schema(nullable)]
+        budget: Option<BudgetInput>,
+    }
+
+    /// `PATCH /admin/v1/customers/{id}`: a JSON merge patch; null clears a member.
+    #[derive(ToSchema)]
+    #[schema(example = json!({"limits": {"rpm": 600}}))]
+    #[allow(dead_code)]
+    pub struct SpendingPatchRequest {
+        #[schema(nullable)]
+        limits: Option<LimitsInput>,
+        #[schema(nullable)]
+        budget: Option<BudgetInput>,
+    }
+
+    /// `PUT /api/v1/budget`.
+    #[derive(ToSchema)]
+    #[allow(dead_code)]
+    pub struct BudgetPutRequest {
+        #[schema(example = "100.00", pattern = r"^-?[0-9]+(\.[0-9]+)?$")]
+        amount: String,
+        period: BudgetPeriod,
+        /// Whole percentages from 1 to 100 (default 50, 80, 100).
+        #[schema(nullable, example = json!([50, 80, 100]))]
+        alerts: Option<Vec<u8>>,
+    }
+
+    /// `POST /api/v1/keys/{id}/rotate` (an empty body too).
+    #[derive(ToSchema)]
+    #[allow(dead_code)]
+    pub struct RotateRequest {
+        /// How long the replaced secret stays valid (default 3600, at most 7 days).
+        #[schema(minimum = 0, maximum = 604800)]
+        grace_seconds: Option<i64>,
+    }
 }
 
 #[cfg(test)]
@@ -387,7 +407,6 @@ mod tests {
         assert!(refused(new_key(b"{not json")).starts_with("The body must be"));
         assert!(refused(patch(br#"{"role": "admin"}"#)).contains("`role` cannot change"));
         assert!(refused(grace(br#"{"grace_seconds": -1}"#)).contains("`grace_seconds`"));
-        assert!(refused(spending_patch(br#"{"name": "x"}"#)).contains("`name`"));
         assert!(refused(budget_put(br#"{"amount": "5"}"#)).contains("`period`"));
         assert!(
             refused(budget_put(
@@ -405,7 +424,8 @@ mod tests {
         assert_eq!(alerts, [50, 100]);
         let (_, alerts) = budget_put(br#"{"amount": "5", "period": "day"}"#).unwrap();
         assert_eq!(alerts, DEFAULT_ALERTS);
-        let p = spending_patch(br#"{"limits": null, "budget": {"amount": "9"}}"#).unwrap();
+        let mut m = Members::body(br#"{"limits": null, "budget": {"amount": "9"}}"#, "").unwrap();
+        let p = spending(&mut m).unwrap();
         assert_eq!((p.rpm, p.name), (Some(None), None));
     }
 

@@ -18,16 +18,30 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use meridian_core::wire::shown_id;
 use meridian_core::{CustomerId, KeyId};
 use meridian_keys::{CreatedKey, KeyError, Scope, table};
-use serde_json::Value;
+use serde::Serialize;
 use sqlx::PgPool;
+use utoipa::ToSchema;
 
-use crate::idempotency::{Begun, Idempotent};
+use crate::admin::customers::{customer_id, no_customer};
+use crate::idempotency::{Idempotent, begin_post};
 use crate::page::{self, Page, PageQuery};
 use crate::{ApiState, Caller, Problem, admin};
-use view::Context;
+use body::schema::{KeyPatchRequest, NewKeyRequest, RotateRequest};
+use view::{Context, KeyView};
+
+/// The 201 of create and rotate: the key, and its secret (shown this once; a replay
+/// of the same `Idempotency-Key` answers without it).
+#[derive(Serialize, ToSchema)]
+#[schema(as = CreatedKey)]
+pub struct CreatedKeyView {
+    #[serde(flatten)]
+    key: KeyView,
+    /// The secret, `mk-…`.
+    #[serde(rename = "key", skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+}
 
 impl From<KeyError> for Problem {
     fn from(e: KeyError) -> Self {
@@ -62,6 +76,15 @@ impl<S: Send + Sync> FromRequestParts<S> for KeyPath {
     }
 }
 
+/// The `{id}` of a key route, in the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub(crate) struct KeyIdParam {
+    /// The key's id.
+    id: KeyId,
+}
+
 fn no_key() -> Problem {
     Problem::not_found("No key with this id.")
 }
@@ -75,7 +98,7 @@ async fn page_of_keys(
     pool: &PgPool,
     customer: CustomerId,
     q: PageQuery<KeyId>,
-) -> Result<Json<Page<Value>>, Problem> {
+) -> Result<Json<Page<KeyView>>, Problem> {
     let records = table::list(pool, customer, q.cursor, q.limit + 1).await?;
     let page = Page::of(records, q.limit, |k| k.id.to_string());
     let context = Context::load(pool, customer, &page.items, Utc::now()).await?;
@@ -84,33 +107,52 @@ async fn page_of_keys(
 
 /// `GET /api/v1/keys?limit=&cursor=`: the customer's keys, revoked ones included, in
 /// creation order.
+#[utoipa::path(get, path = "/api/v1/keys", tag = "keys",
+    params(page::Params),
+    responses(
+        (status = 200, body = Page<KeyView>),
+        (status = 400, description = "A `limit` or `cursor` this list does not take."),
+        (status = 403, description = "An `inference` key cannot manage keys."),
+    ))]
 pub async fn list(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Page<Value>>, Problem> {
+) -> Result<Json<Page<KeyView>>, Problem> {
     let caller = state.key_admin(&headers)?;
     page_of_keys(&state.pool, caller.customer, page::parse(raw.as_deref())?).await
 }
 
 /// The 201 of a new secret: the key object with `key`, and what a replay answers (the
 /// same without `key`).
-async fn answer_with_secret(
+pub(crate) async fn answer_with_secret(
     state: &ApiState,
-    caller: &Caller,
+    customer: CustomerId,
     work: Idempotent,
     created: CreatedKey,
 ) -> Result<Response, Problem> {
-    let kept = Context::one(&state.pool, caller.customer, &created.record).await?;
+    let key = Context::one(&state.pool, customer, &created.record).await?;
+    let kept = serde_json::to_value(&key).map_err(|_| Problem::internal())?;
     if let Some(replay) = work.commit(StatusCode::CREATED, &kept).await? {
         return Ok(replay);
     }
-    let mut shown = kept;
-    shown["key"] = Value::String(created.secret.expose().to_string());
+    let shown = CreatedKeyView {
+        key,
+        secret: Some(created.secret.expose().to_string()),
+    };
     Ok((StatusCode::CREATED, Json(shown)).into_response())
 }
 
 /// `POST /api/v1/keys` `{"name", "role", "expires_at"?, "limits"?, "budget"?}` → 201.
+#[utoipa::path(post, path = "/api/v1/keys", tag = "keys",
+    params(crate::idempotency::Params),
+    request_body = NewKeyRequest,
+    responses(
+        (status = 201, body = CreatedKeyView, description = "The key with its secret, shown once."),
+        (status = 400, description = "A member missing, unknown or out of range (the message names it)."),
+        (status = 403, description = "An `inference` key cannot manage keys."),
+        (status = 409, description = "The `Idempotency-Key` was used for a different request."),
+    ))]
 pub async fn create(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
@@ -120,22 +162,25 @@ pub async fn create(
     let caller = state.key_admin(&headers)?;
     let new = body::new_key(&bytes)?;
     let scope = idempotency_scope(&caller);
-    let mut work =
-        match Idempotent::begin(&state.pool, scope, &headers, "POST", uri.path(), &bytes).await? {
-            Begun::Replay(answer) => return Ok(answer),
-            Begun::Fresh(work) => work,
-        };
+    let mut work = begin_post!(&state.pool, scope, &headers, uri, &bytes);
     new.settings.validate(Utc::now())?;
     let created = table::create(work.conn(), caller.customer, new.role, &new.settings).await?;
-    answer_with_secret(&state, &caller, work, created).await
+    answer_with_secret(&state, caller.customer, work, created).await
 }
 
 /// `GET /api/v1/keys/{id}`.
+#[utoipa::path(get, path = "/api/v1/keys/{id}", tag = "keys",
+    params(KeyIdParam),
+    responses(
+        (status = 200, body = KeyView),
+        (status = 403, description = "An `inference` key cannot manage keys."),
+        (status = 404, description = "No key with this id (another customer's included)."),
+    ))]
 pub async fn get(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
     id: KeyPath,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<KeyView>, Problem> {
     let caller = state.key_admin(&headers)?;
     let key = table::get(&state.pool, Scope::Customer(caller.customer), id.get()?)
         .await?
@@ -147,12 +192,22 @@ pub async fn get(
 
 /// `PATCH /api/v1/keys/{id}`: a JSON merge patch of `name`, `expires_at`, `limits`
 /// and `budget` (`role` cannot change).
+#[utoipa::path(patch, path = "/api/v1/keys/{id}", tag = "keys",
+    params(KeyIdParam),
+    request_body(content = KeyPatchRequest, description = "A JSON merge patch (RFC 7396): an absent member stays, null clears it."),
+    responses(
+        (status = 200, body = KeyView),
+        (status = 400, description = "A member unknown or out of range (the message names it)."),
+        (status = 403, description = "An `inference` key cannot manage keys."),
+        (status = 404, description = "No key with this id (another customer's included)."),
+        (status = 409, description = "The key is revoked."),
+    ))]
 pub async fn update(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
     id: KeyPath,
     bytes: Bytes,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<KeyView>, Problem> {
     let caller = state.key_admin(&headers)?;
     let id = id.get()?;
     let patch = body::patch(&bytes)?;
@@ -172,6 +227,13 @@ pub async fn update(
 
 /// `DELETE /api/v1/keys/{id}`: revokes the key (and a rotated key's previous secret)
 /// → 204; the key stays listed with `revoked_at`.
+#[utoipa::path(delete, path = "/api/v1/keys/{id}", tag = "keys",
+    params(KeyIdParam),
+    responses(
+        (status = 204, description = "Revoked (revoking a revoked key again too)."),
+        (status = 403, description = "An `inference` key cannot manage keys."),
+        (status = 404, description = "No key with this id (another customer's included)."),
+    ))]
 pub async fn revoke(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
@@ -188,6 +250,16 @@ pub async fn revoke(
 
 /// `POST /api/v1/keys/{id}/rotate` `{"grace_seconds"?}` → 201 with the new secret;
 /// the previous one is accepted until `previous_key_expires_at`.
+#[utoipa::path(post, path = "/api/v1/keys/{id}/rotate", tag = "keys",
+    params(KeyIdParam, crate::idempotency::Params),
+    request_body(content = Option<RotateRequest>, description = "May be empty."),
+    responses(
+        (status = 201, body = CreatedKeyView, description = "The key with its new secret, shown once."),
+        (status = 400, description = "`grace_seconds` out of range, or an unknown member."),
+        (status = 403, description = "An `inference` key cannot manage keys."),
+        (status = 404, description = "No key with this id (another customer's included)."),
+        (status = 409, description = "The key is revoked, or the `Idempotency-Key` was used for a different request."),
+    ))]
 pub async fn rotate(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
@@ -199,35 +271,35 @@ pub async fn rotate(
     let id = id.get()?;
     let grace = body::grace(&bytes)?;
     let scope = idempotency_scope(&caller);
-    let mut work =
-        match Idempotent::begin(&state.pool, scope, &headers, "POST", uri.path(), &bytes).await? {
-            Begun::Replay(answer) => return Ok(answer),
-            Begun::Fresh(work) => work,
-        };
+    let mut work = begin_post!(&state.pool, scope, &headers, uri, &bytes);
     let rotated = table::rotate(work.conn(), Scope::Customer(caller.customer), id, grace)
         .await?
         .ok_or_else(no_key)?;
-    answer_with_secret(&state, &caller, work, rotated).await
+    answer_with_secret(&state, caller.customer, work, rotated).await
 }
 
 /// `GET /admin/v1/customers/{id}/keys?limit=&cursor=`: a customer's keys, for finance
 /// (no secrets).
+#[utoipa::path(get, path = "/customers/{id}/keys", tag = "customers",
+    params(crate::budget::CustomerIdParam, page::Params),
+    responses(
+        (status = 200, body = Page<KeyView>),
+        (status = 400, description = "A `limit` or `cursor` this list does not take."),
+        (status = 404, description = "No customer with this id."),
+    ))]
 pub async fn customer_keys(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
     customer: Result<Path<String>, PathRejection>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Page<Value>>, Problem> {
+) -> Result<Json<Page<KeyView>>, Problem> {
     admin::authorize(&state, &headers)?;
-    // A segment that is not UTF-8 names no customer either.
-    let customer = customer.map(|Path(c)| c).unwrap_or_default();
-    let no_customer = || Problem::not_found(format!("No customer `{}`.", shown_id(&customer)));
-    let id: CustomerId = customer.parse().map_err(|_| no_customer())?;
+    let id = customer_id(customer)?;
     if meridian_billing::customers::get(&state.pool, id)
         .await?
         .is_none()
     {
-        return Err(no_customer());
+        return Err(no_customer(&id.to_string()));
     }
     page_of_keys(&state.pool, id, page::parse(raw.as_deref())?).await
 }

@@ -1,7 +1,7 @@
 //! What the gateway knows of each customer for its limits: the currency its budgets
 //! are in, the latest stored rate of that currency per USD, and the customer-wide
-//! limits and budget. Handed in by the binary, which reads them in the background;
-//! the hot path only reads memory.
+//! limits and budget with its alert thresholds. Handed in by the binary, which reads
+//! them in the background; the hot path only reads memory.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,6 +19,8 @@ pub struct CustomerTerms {
     pub per_usd: Option<Decimal>,
     pub limits: KeyLimits,
     pub budget: Option<KeyBudget>,
+    /// The percentages of `budget` at which the customer is told by e-mail.
+    pub alerts: Arc<[i32]>,
 }
 
 #[derive(Default)]
@@ -34,6 +36,11 @@ impl CustomerTable {
 
     pub fn get(&self, customer: CustomerId) -> Option<CustomerTerms> {
         self.terms.load().get(&customer).cloned()
+    }
+
+    /// Every customer's terms, as last loaded.
+    pub fn snapshot(&self) -> Arc<HashMap<CustomerId, CustomerTerms>> {
+        self.terms.load_full()
     }
 
     pub fn len(&self) -> usize {

@@ -286,6 +286,27 @@ impl Limiter for MemoryLimiter {
             cost,
         );
     }
+
+    fn customer_spent(
+        &self,
+        customer: CustomerId,
+        period: BudgetPeriod,
+        now: DateTime<Utc>,
+    ) -> Decimal {
+        let Some(account) = self.customers.0.read().get(&customer).cloned() else {
+            return Decimal::ZERO;
+        };
+        let account = account.lock();
+        let ledger = match period {
+            BudgetPeriod::Day => &account.day,
+            BudgetPeriod::Month => &account.month,
+        };
+        if ledger.start == Some(period.start(now)) {
+            ledger.spent
+        } else {
+            Decimal::ZERO
+        }
+    }
 }
 
 #[cfg(test)]
@@ -471,6 +492,43 @@ mod tests {
         f.limiter.admit(&f.demand(month, 0, 0, "0.5")).unwrap();
         assert!(f.limiter.admit(&f.demand(month, 0, 0, "0.01")).is_err());
         assert!(f.limiter.admit(&f.demand(day, 0, 0, "0.01")).is_err());
+    }
+
+    #[test]
+    fn a_customers_spend_counts_what_ended_in_the_period_asked() {
+        let f = Fixture::new();
+        let now = at("2026-12-07T12:00:00Z");
+        f.limiter.seed(
+            [PastSpend {
+                customer: f.customer,
+                key: None,
+                at: at("2026-12-01T10:00:00Z"),
+                cost: dec("3"),
+            }],
+            now,
+        );
+        let terms = budget("100", BudgetPeriod::Month, "1");
+        let a = f.limiter.admit(&f.demand(terms, 0, 0, "2")).unwrap();
+        let spent = |period| f.limiter.customer_spent(f.customer, period, now);
+        assert_eq!(
+            spent(BudgetPeriod::Month),
+            dec("3"),
+            "reserved is not spent"
+        );
+        f.limiter.settle(&a, 0, dec("0.25"));
+        assert_eq!(spent(BudgetPeriod::Month), dec("3.25"));
+        assert_eq!(spent(BudgetPeriod::Day), dec("0.25"));
+        let next_month = at("2027-01-01T00:00:00Z");
+        assert_eq!(
+            f.limiter
+                .customer_spent(f.customer, BudgetPeriod::Month, next_month),
+            Decimal::ZERO
+        );
+        assert_eq!(
+            f.limiter
+                .customer_spent(CustomerId::new(), BudgetPeriod::Month, now),
+            Decimal::ZERO
+        );
     }
 
     #[test]

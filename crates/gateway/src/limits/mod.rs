@@ -125,4 +125,13 @@ pub trait Limiter: Send + Sync + 'static {
     /// Ends an admitted request: frees its place, corrects its tokens to `used_tokens`
     /// and its reserved cost to `cost` (USD; zero when it is not billed).
     fn settle(&self, admission: &Admission, used_tokens: u64, cost: Decimal);
+
+    /// What the customer's requests that ended have cost in the `period` holding
+    /// `now`, USD (what budget alerts compare with the budget).
+    fn customer_spent(
+        &self,
+        customer: CustomerId,
+        period: BudgetPeriod,
+        now: DateTime<Utc>,
+    ) -> Decimal;
 }
