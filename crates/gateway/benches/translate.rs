@@ -10,8 +10,14 @@
 //! and response (or stream) time less the pass-through's. Each timing is the median
 //! of 15 samples of about 20 ms.
 //!
+//! Then the same for the ingress APIs served by a chat provider (the OpenAI
+//! pass-through): the same conversation sent as Anthropic's Messages and as OpenAI's
+//! Responses, translated to a chat request, its answer and stream written back as a
+//! `message` and Anthropic's events, a `response` and Responses events; the added
+//! cost is what the translation takes beside the chat request itself.
+//!
 //! `cargo bench -p meridian-gateway --bench translate` prints one `RESULT` line per
-//! provider.
+//! provider and one per ingress API.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -31,6 +37,7 @@ use meridian_gateway::providers::{
 };
 use meridian_gateway::sse::SseDecoder;
 use meridian_gateway::targets::Target;
+use meridian_gateway::translation::{self, Ingress, Reencoding};
 use serde_json::{Value, json};
 
 /// The issue's budget for translation, per request.
@@ -95,6 +102,16 @@ kind = "reserved"
 base_url = "http://upstream.test"
 models = ["bedrock-anthropic/claude-sonnet-4-5"]
 upstream_model = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+
+[[deployments]]
+id = "vertex-claude"
+provider = "vertex"
+region = "us-east5"
+kind = "reserved"
+base_url = "http://upstream.test"
+project = "bench"
+models = ["vertex-anthropic/claude-sonnet-4-5"]
+upstream_model = "claude-sonnet-4-5@20250929"
 "#;
 
 /// A provider's fixtures: its route, a whole native answer, a native stream.
@@ -147,6 +164,51 @@ fn client_request(model: &str) -> ClientBody {
                 "city": {"type": "string", "description": "City name"},
                 "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
                 "required": ["city"]}}}]
+    });
+    ClientBody::parse(Bytes::from(body.to_string())).expect("an object")
+}
+
+/// [`client_request`]'s conversation in Anthropic's Messages API.
+fn messages_request(model: &str) -> ClientBody {
+    let body = json!({
+        "model": model, "temperature": 0.7, "max_tokens": 512,
+        "system": "You are a concise travel assistant. Answer in two sentences at most and use the tools when the answer depends on live data.",
+        "messages": [
+            {"role": "user", "content": "I am visiting Paris tomorrow morning. What should I wear for a walk along the Seine?"},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "get_weather",
+                "input": {"city": "Paris", "unit": "celsius"}}]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": "{\"temperature\": 19, \"conditions\": \"partly cloudy\", \"wind_kmh\": 12}"},
+                {"type": "text", "text": "Thanks. And is it worth taking an umbrella for the afternoon?"}]}
+        ],
+        "tools": [{"name": "get_weather", "description": "The current weather and forecast for a city",
+            "input_schema": {"type": "object", "properties": {
+                "city": {"type": "string", "description": "City name"},
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
+                "required": ["city"]}}]
+    });
+    ClientBody::parse(Bytes::from(body.to_string())).expect("an object")
+}
+
+/// [`client_request`]'s conversation in OpenAI's Responses API.
+fn responses_request(model: &str) -> ClientBody {
+    let body = json!({
+        "model": model, "temperature": 0.7, "max_output_tokens": 512,
+        "instructions": "You are a concise travel assistant. Answer in two sentences at most and use the tools when the answer depends on live data.",
+        "input": [
+            {"role": "user", "content": "I am visiting Paris tomorrow morning. What should I wear for a walk along the Seine?"},
+            {"type": "function_call", "call_id": "call_1", "name": "get_weather",
+                "arguments": "{\"city\": \"Paris\", \"unit\": \"celsius\"}"},
+            {"type": "function_call_output", "call_id": "call_1",
+                "output": "{\"temperature\": 19, \"conditions\": \"partly cloudy\", \"wind_kmh\": 12}"},
+            {"role": "user", "content": "Thanks. And is it worth taking an umbrella for the afternoon?"}
+        ],
+        "tools": [{"type": "function", "name": "get_weather",
+            "description": "The current weather and forecast for a city",
+            "parameters": {"type": "object", "properties": {
+                "city": {"type": "string", "description": "City name"},
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
+                "required": ["city"]}}]
     });
     ClientBody::parse(Bytes::from(body.to_string())).expect("an object")
 }
@@ -394,6 +456,64 @@ fn translate_stream(target: &Target, bytes: &[u8]) -> Vec<Bytes> {
     sent
 }
 
+/// Translates `ingress`'s request to chat and builds the chat provider's request.
+fn ingress_request(ingress: Ingress, target: &Target, body: &ClientBody) {
+    let chat = translation::to_chat(ingress, body).expect("the request translates");
+    black_box(
+        target
+            .deployment
+            .adapter
+            .request(Operation::Chat, target, &chat, false)
+            .expect("the chat request builds"),
+    );
+}
+
+/// A chat provider's SSE stream written as `ingress`'s events.
+fn ingress_stream(
+    ingress: Ingress,
+    target: &Target,
+    body: &ClientBody,
+    bytes: &[u8],
+) -> Vec<Bytes> {
+    let mut format = Reencoding::new(ingress, body).expect("the request reads");
+    let mut state = StreamState::default();
+    let mut sent = Vec::with_capacity(2 * STREAM_EVENTS);
+    for e in SseDecoder::default().feed(bytes).expect("well-formed SSE") {
+        let event = UpstreamEvent {
+            event: e.event.as_deref(),
+            data: &e.data,
+        };
+        format
+            .feed(target, &mut state, event, &mut sent)
+            .expect("valid event");
+    }
+    assert!(
+        sent.len() >= STREAM_EVENTS - 4,
+        "{ingress:?} sent too little"
+    );
+    sent
+}
+
+fn measure_ingress(ingress: Ingress, case: &Case) -> Timing {
+    let target = &case.target;
+    let body = match ingress {
+        Ingress::Messages => messages_request(&target.model),
+        Ingress::Responses => responses_request(&target.model),
+    };
+    Timing {
+        request: time(|| ingress_request(ingress, target, &body)),
+        response: time(|| {
+            let parsed = target
+                .deployment
+                .adapter
+                .response(Operation::Chat, target, case.response.clone())
+                .expect("the answer reads");
+            translation::answer(ingress, parsed.body, &parsed.usage, &body).expect("written")
+        }),
+        stream: time(|| ingress_stream(ingress, target, &body, &case.stream)),
+    }
+}
+
 /// Median time of one call of `f`, in microseconds.
 fn time<T>(mut f: impl FnMut() -> T) -> f64 {
     let start = Instant::now();
@@ -498,16 +618,35 @@ fn main() {
             response: bedrock_response(),
             stream: bedrock_stream(),
         },
+        Case {
+            name: "vertex-claude",
+            target: target("vertex-anthropic/claude-sonnet-4-5"),
+            response: anthropic_response(),
+            stream: anthropic_stream(),
+        },
     ];
     let timings: Vec<Timing> = cases.iter().map(measure).collect();
     let base = &timings[0];
     for (case, t) in cases.iter().zip(&timings) {
-        let added_ms = (t.request + t.response - base.request - base.response) / 1000.0;
-        let added_stream_ms = (t.request + t.stream - base.request - base.stream) / 1000.0;
-        let within = added_ms.max(added_stream_ms) <= TARGET_MS;
-        println!(
-            "RESULT provider={} request_us={:.2} response_us={:.2} stream{STREAM_EVENTS}_us={:.2} added_ms={added_ms:.4} added_stream_ms={added_stream_ms:.4} target_ms={TARGET_MS} within_target={within}",
-            case.name, t.request, t.response, t.stream
+        report(&format!("provider={}", case.name), t, base);
+    }
+    // The ingress APIs, served by the OpenAI pass-through: beside chat's own request.
+    for ingress in [Ingress::Messages, Ingress::Responses] {
+        report(
+            &format!("ingress={ingress:?}"),
+            &measure_ingress(ingress, &cases[0]),
+            base,
         );
     }
+}
+
+/// One `RESULT` line: the timings, and what they add to the pass-through's `base`.
+fn report(what: &str, t: &Timing, base: &Timing) {
+    let added_ms = (t.request + t.response - base.request - base.response) / 1000.0;
+    let added_stream_ms = (t.request + t.stream - base.request - base.stream) / 1000.0;
+    let within = added_ms.max(added_stream_ms) <= TARGET_MS;
+    println!(
+        "RESULT {what} request_us={:.2} response_us={:.2} stream{STREAM_EVENTS}_us={:.2} added_ms={added_ms:.4} added_stream_ms={added_stream_ms:.4} target_ms={TARGET_MS} within_target={within}",
+        t.request, t.response, t.stream
+    );
 }

@@ -28,6 +28,7 @@ pub mod sse;
 mod stream;
 pub mod targets;
 pub mod tokens;
+pub mod translation;
 pub mod window;
 
 use std::sync::Arc;

@@ -1,7 +1,8 @@
 //! `POST /v1/messages` and `POST /v1/messages/count_tokens`, Anthropic's Messages
-//! API. Deployments whose provider speaks it (Anthropic) get the client's body with
-//! the model renamed, and the client's `anthropic-version` and `anthropic-beta`
-//! headers; their answer and events pass through ([`native`]). Every other
+//! API. Deployments that speak it get the client's body with the model renamed:
+//! Anthropic with the client's `anthropic-version` and `anthropic-beta` headers,
+//! Bedrock's InvokeModel with the betas in the body, Claude on Vertex with them as
+//! the header; their answer and events pass through ([`native`]). Every other
 //! deployment gets the request as a chat request ([`to_chat`]) through the same
 //! adapters as `/v1/chat/completions`, and its answer is written back as a `message`
 //! ([`from_chat`]) or as Anthropic's events ([`events`]). Model ids are the
@@ -9,7 +10,8 @@
 //! (`claude-sonnet-4-5`, dated snapshots such as `claude-sonnet-4-5-20250929`), which
 //! resolve to the same deployments ([`model_id`]).
 //!
-//! `count_tokens` asks a deployment that offers the endpoint; a model served by none
+//! `count_tokens` asks a deployment that offers the endpoint (Anthropic, Bedrock's
+//! CountTokens, Vertex's `count-tokens:rawPredict`); a model served by none
 //! (or whose deployments all fail) is counted here with the model's tokenizer
 //! ([`crate::tokens`]), and the answer says which in `x-meridian-token-count`. It is
 //! never metered as usage.
@@ -17,8 +19,8 @@
 //! Failover, metering and the `x-meridian-*` headers are chat's ([`crate::proxy`]);
 //! errors are in Anthropic's shape ([`ApiError::anthropic_response`]).
 
-mod events;
-mod from_chat;
+pub(crate) mod events;
+pub(crate) mod from_chat;
 mod native;
 pub(crate) mod to_chat;
 

@@ -742,6 +742,24 @@ mod tests {
 
     const MODEL: &str = "anthropic.claude-sonnet-4-5-20250929-v1:0";
 
+    /// Converse's `cacheDetails` (1h before 5m): the 1-hour part of the writes.
+    #[test]
+    fn cache_details_give_the_one_hour_writes() {
+        let usage: Usage = serde_json::from_value(json!({"inputTokens": 10, "outputTokens": 5,
+            "totalTokens": 615, "cacheReadInputTokens": 0, "cacheWriteInputTokens": 600,
+            "cacheDetails": [{"ttl": "1h", "inputTokens": 400}, {"ttl": "5m", "inputTokens": 200}]}))
+        .unwrap();
+        let tokens = TokenUsage::from(usage);
+        assert_eq!(
+            (tokens.prompt, tokens.cache_write, tokens.cache_write_1h),
+            (610, Some(600), Some(400))
+        );
+        let without: Usage = serde_json::from_value(json!({"inputTokens": 10, "outputTokens": 5,
+            "cacheWriteInputTokens": 600}))
+        .unwrap();
+        assert_eq!(TokenUsage::from(without).cache_write_1h, None);
+    }
+
     fn translate(client: Value) -> Value {
         let t = target(ProviderKind::Bedrock, MODEL, Some("AKIDEXAMPLE:SECRET"));
         let req = Bedrock

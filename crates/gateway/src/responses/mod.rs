@@ -11,11 +11,11 @@
 //! refused ([`crate::request::parse_responses`]). Failover, metering and the
 //! `x-meridian-*` headers are chat's ([`crate::proxy`]).
 
-mod events;
-mod from_chat;
+pub(crate) mod events;
+pub(crate) mod from_chat;
 mod native;
-mod object;
-mod to_chat;
+pub(crate) mod object;
+pub(crate) mod to_chat;
 
 use axum::response::Response;
 use bytes::Bytes;
