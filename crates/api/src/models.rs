@@ -81,7 +81,7 @@ impl From<ServedModel> for Model {
     fn from(m: ServedModel) -> Self {
         let first = m.offers.first().map(|o| &o.price);
         Model {
-            owned_by: m.id.split('/').next().unwrap_or_default().to_owned(),
+            owned_by: m.owned_by,
             context_length: first.and_then(|p| p.max_input_tokens),
             max_output_tokens: first.and_then(|p| p.max_output_tokens),
             offers: m.offers.iter().map(offer).collect(),

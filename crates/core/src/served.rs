@@ -10,6 +10,8 @@ use crate::config::{CapacityKind, ProviderKind};
 pub struct ServedModel {
     /// The public id (`openai/gpt-4o-mini`).
     pub id: String,
+    /// Its vendor (`openai`).
+    pub owned_by: String,
     pub offers: Vec<ModelOffer>,
 }
 

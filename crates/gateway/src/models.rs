@@ -109,6 +109,7 @@ impl meridian_core::served::ModelListing for ServedModels {
                     .collect();
                 (!offers.is_empty()).then(|| ServedModel {
                     id: route.public_id.clone(),
+                    owned_by: route.owner().to_owned(),
                     offers,
                 })
             })
